@@ -1,0 +1,1 @@
+//! Audio analysis: decoded audio in, a raw feature vector out. (To be written.)

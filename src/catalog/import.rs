@@ -1,0 +1,1 @@
+//! Import of a real music folder. (To be written.)

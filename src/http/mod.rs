@@ -1,0 +1,32 @@
+//! The HTTP surface of a node: the JSON API under `/api`, streaming, cover art,
+//! health, and the embedded web app.
+//!
+//! Every route module exposes `routes() -> Router<AppState>`; [`router`] merges them
+//! and adds the layers every request shares (a tracing span, a body-size limit,
+//! a timeout for non-streaming requests). Only this module knows HTTP and JSON: the
+//! handlers parse input into domain types and call library code.
+
+pub mod error;
+pub mod health;
+pub mod state;
+
+pub use error::ApiError;
+pub use state::{AppState, CatalogHandle};
+
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+use tower_http::trace::TraceLayer;
+
+/// The node's whole router.
+pub fn router(state: AppState) -> Router {
+    let max_body = state.settings.http_limits.max_body_bytes;
+    Router::new()
+        .merge(health::routes())
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+                tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
+            }),
+        )
+        .with_state(state)
+}

@@ -1,0 +1,37 @@
+//! What every handler can reach: settings, the store, the catalog once it is loaded,
+//! and the media directory.
+
+use std::sync::{Arc, RwLock};
+
+use crate::catalog::Catalog;
+use crate::config::Settings;
+use crate::store::{NodeId, SharedStore};
+
+/// The catalog, once loaded. Empty while the demo catalog is being generated at first
+/// start: handlers that need it answer 503 until then.
+#[derive(Clone, Default)]
+pub struct CatalogHandle(Arc<RwLock<Option<Arc<Catalog>>>>);
+
+impl CatalogHandle {
+    pub fn get(&self) -> Option<Arc<Catalog>> {
+        match self.0.read() {
+            Ok(g) => g.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    pub fn set(&self, catalog: Arc<Catalog>) {
+        match self.0.write() {
+            Ok(mut g) => *g = Some(catalog),
+            Err(poisoned) => *poisoned.into_inner() = Some(catalog),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub node_id: NodeId,
+    pub store: SharedStore,
+    pub catalog: CatalogHandle,
+}

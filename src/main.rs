@@ -1,0 +1,124 @@
+//! The `spoofify` command: run a node, manage the catalog, measure the recommender.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use spoofify::config::{Overrides, Settings};
+
+#[derive(Parser, Debug)]
+#[command(name = "spoofify", version, about = "A self-hostable music streaming service that learns each listener's taste.")]
+struct Cli {
+    #[command(flatten)]
+    node: NodeFlags,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+/// Flags shared by every command that touches a node's data.
+#[derive(clap::Args, Debug, Clone, Default)]
+struct NodeFlags {
+    /// A TOML settings file layered over config/default.toml.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// HTTP listen address [default: 127.0.0.1:8080].
+    #[arg(long, global = true, value_name = "ADDR")]
+    http: Option<String>,
+    /// Data directory: media, the embedded store, the catalog [default: ./data].
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Redis URL (redis://host:port); absent = the embedded store in the data dir.
+    #[arg(long, global = true, value_name = "URL")]
+    redis: Option<String>,
+    /// This node's id in the cluster [default: derived from --http].
+    #[arg(long, global = true, value_name = "ID")]
+    node_id: Option<String>,
+    /// ractor_cluster listen address for node-to-node traffic.
+    #[arg(long, global = true, value_name = "ADDR")]
+    cluster_addr: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run one node (the default when no command is given).
+    Serve,
+    /// Manage the catalog: generate the demo catalog or import a music folder.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+    /// Benchmarks: print figures side by side.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+    /// Measure recommendation quality with simulated listeners.
+    Eval(spoofify::sim::eval::EvalArgs),
+}
+
+#[derive(Subcommand, Debug)]
+enum CatalogCommand {
+    /// Generate the seeded demo catalog into the data directory (replaces the catalog).
+    Demo {
+        /// Number of songs.
+        #[arg(long, default_value_t = 160)]
+        songs: usize,
+        /// Random seed: the same seed makes the same catalog.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Import a music folder (MP3, FLAC, Ogg Vorbis, WAV, AAC/M4A), recursively and incrementally.
+    Import {
+        /// The folder to scan.
+        dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchCommand {
+    /// The model engines side by side: fit and score time, AUC, model size.
+    Model(spoofify::model::bench::BenchArgs),
+}
+
+impl NodeFlags {
+    fn settings(&self) -> anyhow::Result<Settings> {
+        let overrides = Overrides {
+            node_id: self.node_id.clone(),
+            http: self.http.clone(),
+            data_dir: self.data_dir.clone(),
+            redis: self.redis.clone(),
+            cluster_addr: self.cluster_addr.clone(),
+        };
+        Ok(Settings::load(self.config.as_deref(), &overrides)?)
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(&cli.node),
+        Command::Catalog(cmd) => catalog(&cli.node, cmd),
+        Command::Bench(BenchCommand::Model(args)) => spoofify::model::bench::run(&args),
+        Command::Eval(args) => spoofify::sim::eval::run(&args),
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+fn serve(flags: &NodeFlags) -> anyhow::Result<()> {
+    let settings = flags.settings()?;
+    spoofify::telemetry::init(&settings.log);
+    runtime()?.block_on(async {
+        let (node, listener) = spoofify::node::start(settings).await?;
+        spoofify::node::serve(node, listener, spoofify::node::shutdown_signal()).await
+    })
+}
+
+fn catalog(flags: &NodeFlags, cmd: CatalogCommand) -> anyhow::Result<()> {
+    let settings = flags.settings()?;
+    spoofify::telemetry::init(&settings.log);
+    let _ = cmd;
+    anyhow::bail!("not implemented yet")
+}

@@ -1,0 +1,1 @@
+//! Decoding any supported audio file to PCM and encoding PCM to Ogg Vorbis. (To be written.)

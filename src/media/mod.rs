@@ -1,0 +1,3 @@
+//! Audio files and their renditions on disk; HTTP Range streaming of them.
+
+pub mod codec;

@@ -1,0 +1,3 @@
+//! Interactions turned into a per-listener classifier; candidates and ranking.
+
+pub mod bench;

@@ -1,0 +1,1 @@
+//! The embedded single-file store (redb). (To be written.)

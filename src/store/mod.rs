@@ -1,0 +1,134 @@
+//! Everything the service persists, behind one trait.
+//!
+//! [`Store`] is the only way the rest of the code reaches durable state: accounts,
+//! sessions, per-listener interaction logs, model snapshots, fencing epochs, the node
+//! registry with heartbeats, playlists and the catalog index. Two implementations
+//! give the same semantics — [`redis::RedisStore`] for a cluster and
+//! [`embedded::EmbeddedStore`] (one redb file in the data directory) for a single node
+//! with zero setup — and one contract test suite (`tests/store_contract.rs`) runs
+//! against both.
+//!
+//! Invariants every implementation keeps:
+//! - `append_interaction` returns only once the entry is durable, and is idempotent by
+//!   the client's id: the same id again returns the first entry's sequence number
+//!   with `duplicate: true` and writes nothing.
+//! - A listener's log is append-only; nothing trims it.
+//! - `put_snapshot` writes only if the caller's epoch is the listener's current one
+//!   (checked atomically with the write); otherwise it fails with [`StoreError::Fenced`].
+
+pub mod embedded;
+pub mod redis;
+pub mod types;
+
+pub use types::*;
+
+use async_trait::async_trait;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::catalog::Song;
+
+/// Errors from a store. `Fenced`, `Conflict` and `NotFound` are the caller's to
+/// handle; `Unavailable` means the backend could not be reached or failed, and the
+/// operation may or may not have happened (callers must not acknowledge it).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("fenced: epoch {held} is older than the current epoch {current}")]
+    Fenced { held: u64, current: u64 },
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A shared handle to whichever store this node runs on.
+pub type SharedStore = Arc<dyn Store>;
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// A short name for logs and /readyz: "redis" or "embedded".
+    fn kind(&self) -> &'static str;
+
+    /// Succeeds when the backend answers.
+    async fn ping(&self) -> StoreResult<()>;
+
+    // ---- accounts -------------------------------------------------------------
+
+    /// Creates an account; `Conflict` when the username is taken.
+    async fn create_account(&self, account: &Account) -> StoreResult<()>;
+    async fn account(&self, id: &ListenerId) -> StoreResult<Option<Account>>;
+    async fn account_by_username(&self, username: &Username) -> StoreResult<Option<Account>>;
+    /// Replaces the account's onboarding genres and seed songs.
+    async fn set_preferences(&self, id: &ListenerId, prefs: &Preferences) -> StoreResult<()>;
+
+    // ---- sessions -------------------------------------------------------------
+
+    /// Stores a session keyed by the hash of its token; it expires after `ttl`.
+    async fn put_session(&self, session: &Session, ttl: Duration) -> StoreResult<()>;
+    async fn session(&self, token_hash: &str) -> StoreResult<Option<Session>>;
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
+
+    // ---- interaction logs -------------------------------------------------------
+
+    /// Appends durably and idempotently by `interaction.id` (see module docs).
+    async fn append_interaction(
+        &self,
+        listener: &ListenerId,
+        interaction: &Interaction,
+    ) -> StoreResult<Appended>;
+    /// Entries with `seq > after`, oldest first, at most `limit`.
+    async fn read_interactions(
+        &self,
+        listener: &ListenerId,
+        after: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<LoggedInteraction>>;
+    /// The highest sequence number in the log (0 when empty).
+    async fn last_seq(&self, listener: &ListenerId) -> StoreResult<u64>;
+
+    // ---- fencing and snapshots ------------------------------------------------
+
+    /// Takes a new fencing epoch for the listener (strictly greater than any before)
+    /// and records `node` as its owner.
+    async fn acquire_epoch(&self, listener: &ListenerId, node: &NodeId) -> StoreResult<u64>;
+    /// The listener's current epoch (0 if never acquired).
+    async fn current_epoch(&self, listener: &ListenerId) -> StoreResult<u64>;
+    /// Writes the snapshot if `snapshot.epoch` is the current epoch, atomically.
+    async fn put_snapshot(&self, listener: &ListenerId, snapshot: &Snapshot) -> StoreResult<()>;
+    async fn snapshot(&self, listener: &ListenerId) -> StoreResult<Option<Snapshot>>;
+
+    // ---- node registry ----------------------------------------------------------
+
+    /// Registers or refreshes the node; its entry expires `ttl` after the last beat.
+    async fn heartbeat(&self, node: &NodeInfo, ttl: Duration) -> StoreResult<()>;
+    /// Nodes whose heartbeat has not expired, with the age of their last beat.
+    async fn live_nodes(&self) -> StoreResult<Vec<LiveNode>>;
+    async fn deregister(&self, node: &NodeId) -> StoreResult<()>;
+
+    // ---- playlists ----------------------------------------------------------------
+
+    async fn put_playlist(&self, playlist: &Playlist) -> StoreResult<()>;
+    async fn playlist(&self, owner: &ListenerId, id: &PlaylistId) -> StoreResult<Option<Playlist>>;
+    async fn playlists(&self, owner: &ListenerId) -> StoreResult<Vec<Playlist>>;
+    /// `NotFound` when the owner has no such playlist.
+    async fn delete_playlist(&self, owner: &ListenerId, id: &PlaylistId) -> StoreResult<()>;
+
+    // ---- catalog index ----------------------------------------------------------------
+
+    /// Replaces the stored catalog with these songs.
+    async fn put_catalog(&self, songs: &[Song]) -> StoreResult<()>;
+    async fn catalog(&self) -> StoreResult<Vec<Song>>;
+}
+
+/// Opens the store the settings name: Redis when `settings.redis` is set, otherwise
+/// the embedded store file `store.redb` in the data directory.
+pub async fn open(settings: &crate::config::Settings) -> StoreResult<SharedStore> {
+    let _ = settings;
+    Err(StoreError::Unavailable("store not implemented yet".into()))
+}

@@ -1,0 +1,196 @@
+//! The records the store keeps, and the identifiers that name them. Each identifier
+//! is parsed once where it enters (HTTP, CLI, or bytes read back from a backend).
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use crate::catalog::SongId;
+
+/// Declares a string newtype that only exists once validated.
+macro_rules! id_type {
+    ($(#[$m:meta])* $name:ident, $err:literal, $valid:expr) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn parse(s: &str) -> Result<Self, InvalidId> {
+                let valid: fn(&str) -> bool = $valid;
+                if valid(s) {
+                    Ok(Self(s.to_owned()))
+                } else {
+                    Err(InvalidId { what: $err, value: s.chars().take(80).collect() })
+                }
+            }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+        impl TryFrom<String> for $name {
+            type Error = InvalidId;
+            fn try_from(s: String) -> Result<Self, InvalidId> {
+                Self::parse(&s)
+            }
+        }
+        impl From<$name> for String {
+            fn from(v: $name) -> String {
+                v.0
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("invalid {what}: {value:?}")]
+pub struct InvalidId {
+    pub what: &'static str,
+    pub value: String,
+}
+
+fn token_chars(s: &str, max: usize) -> bool {
+    !s.is_empty()
+        && s.len() <= max
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+id_type!(
+    /// A listener (account) id, made by the server: `[A-Za-z0-9_-]{1,64}`.
+    ListenerId, "listener id", |s| token_chars(s, 64)
+);
+id_type!(
+    /// A login name: 3–32 characters of lowercase letters, digits, '_', '-' or '.'.
+    Username, "username (3-32 characters: a-z, 0-9, '_', '-', '.')",
+    |s| (3..=32).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_-.".contains(&b))
+);
+id_type!(
+    /// A client-made interaction id (e.g. a UUID): `[A-Za-z0-9_-]{8,64}`.
+    ClientId, "interaction id (8-64 characters: letters, digits, '_' or '-')",
+    |s| s.len() >= 8 && token_chars(s, 64)
+);
+id_type!(
+    /// A node id: `[A-Za-z0-9_-]{1,64}`.
+    NodeId, "node id", |s| token_chars(s, 64)
+);
+id_type!(
+    /// A playlist id, made by the server.
+    PlaylistId, "playlist id", |s| token_chars(s, 64)
+);
+
+/// An account. The password is only ever kept as an argon2id PHC string.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Account {
+    pub id: ListenerId,
+    pub username: Username,
+    pub password_hash: String,
+    pub created_ms: u64,
+    pub preferences: Preferences,
+}
+
+/// What a listener chose at onboarding.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Preferences {
+    pub genres: Vec<String>,
+    pub seed_songs: Vec<SongId>,
+    /// False until the listener has finished onboarding.
+    pub onboarded: bool,
+}
+
+/// A login session; only the SHA-256 of its token is stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub token_hash: String,
+    pub listener: ListenerId,
+    pub created_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InteractionKind {
+    Finished,
+    Skipped,
+    Liked,
+    Disliked,
+}
+
+/// One thing a listener did with a song.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Interaction {
+    pub id: ClientId,
+    pub song_id: SongId,
+    pub kind: InteractionKind,
+    /// Play position when it happened (for skips: how far the listener got).
+    pub position_ms: u64,
+    /// Server time of acceptance, ms since the Unix epoch.
+    pub at_ms: u64,
+}
+
+/// An interaction with its place in the listener's log (1, 2, 3, …).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoggedInteraction {
+    pub seq: u64,
+    pub interaction: Interaction,
+}
+
+/// The result of an append: the entry's sequence number, and whether the client id
+/// had been appended before (then nothing was written).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Appended {
+    pub seq: u64,
+    pub duplicate: bool,
+}
+
+/// A serialized model and what it covers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// The fencing epoch of the actor that wrote it.
+    pub epoch: u64,
+    /// The last log sequence number whose entry is reflected in `bytes`.
+    pub covers_seq: u64,
+    pub bytes: Vec<u8>,
+}
+
+/// What a node announces in the registry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeInfo {
+    pub id: NodeId,
+    /// The node's HTTP address, e.g. `127.0.0.1:8080`.
+    pub http_addr: String,
+    /// The node's cluster (ractor_cluster) address, if it runs one.
+    pub cluster_addr: Option<String>,
+    /// "up" or "draining".
+    pub state: String,
+    /// Active listener actors on the node at the last beat.
+    pub listeners: u64,
+    pub started_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveNode {
+    pub info: NodeInfo,
+    pub heartbeat_age_ms: u64,
+}
+
+/// A listener's playlist; song order is play order, duplicates allowed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Playlist {
+    pub id: PlaylistId,
+    pub owner: ListenerId,
+    pub name: String,
+    pub songs: Vec<SongId>,
+    pub updated_ms: u64,
+}
+
+/// Milliseconds since the Unix epoch, for timestamps the store keeps.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
