@@ -18,9 +18,11 @@ use super::{ListenerId, Playlist, StoreError};
 /// from making the decoder allocate gigabytes.
 pub const MAX_BINARY_VALUE_BYTES: usize = 256 * 1024 * 1024;
 
-fn bincode_config(
-) -> bincode::config::Configuration<bincode::config::LittleEndian, bincode::config::Varint, bincode::config::Limit<MAX_BINARY_VALUE_BYTES>>
-{
+fn bincode_config() -> bincode::config::Configuration<
+    bincode::config::LittleEndian,
+    bincode::config::Varint,
+    bincode::config::Limit<MAX_BINARY_VALUE_BYTES>,
+> {
     bincode::config::standard().with_limit::<MAX_BINARY_VALUE_BYTES>()
 }
 
@@ -79,7 +81,11 @@ mod tests {
             from_bincode::<Snapshot>(&[0xff; 9], "snapshot"),
             Err(StoreError::Corrupt(_))
         ));
-        let snap = Snapshot { epoch: 3, covers_seq: 9, bytes: vec![1, 2, 3] };
+        let snap = Snapshot {
+            epoch: 3,
+            covers_seq: 9,
+            bytes: vec![1, 2, 3],
+        };
         let bytes = to_bincode(&snap, "snapshot").unwrap();
         assert_eq!(from_bincode::<Snapshot>(&bytes, "snapshot").unwrap(), snap);
         let mut longer = bytes.clone();

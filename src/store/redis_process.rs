@@ -32,6 +32,8 @@ const PROBE_TIMEOUT: Duration = Duration::from_millis(500);
 /// Attempts at a free port: another process can take the port between our probe and
 /// the server's bind; then we pick another.
 const FREE_PORT_ATTEMPTS: usize = 5;
+/// A probe gives up on replies longer than this (`INFO server` is ~1.5 KB).
+const PROBE_MAX_REPLY_BYTES: usize = 64 * 1024;
 /// How much of the server's log an error quotes.
 const LOG_TAIL_BYTES: usize = 2000;
 
@@ -71,18 +73,30 @@ pub struct RedisOptions {
 
 impl Default for RedisOptions {
     fn default() -> Self {
-        Self { port: None, fsync: Fsync::Always, dir: None, binary: REDIS_SERVER_BIN.into() }
+        Self {
+            port: None,
+            fsync: Fsync::Always,
+            dir: None,
+            binary: REDIS_SERVER_BIN.into(),
+        }
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum RedisProcessError {
     #[error("cannot start {binary}: {source} (is redis-server installed? apt-get install -y redis-server)")]
-    Spawn { binary: String, source: std::io::Error },
+    Spawn {
+        binary: String,
+        source: std::io::Error,
+    },
     #[error("redis-server: {0}")]
     Io(String),
     #[error("redis-server on port {port} did not become ready: {why}; log tail:\n{log_tail}")]
-    NotReady { port: u16, why: String, log_tail: String },
+    NotReady {
+        port: u16,
+        why: String,
+        log_tail: String,
+    },
 }
 
 /// A running (or killed, awaiting restart) private redis-server.
@@ -100,8 +114,12 @@ fn io_err(what: &str) -> impl Fn(std::io::Error) -> RedisProcessError + '_ {
 }
 
 fn free_port() -> Result<u16, RedisProcessError> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(io_err("finding a free port"))?;
-    Ok(listener.local_addr().map_err(io_err("finding a free port"))?.port())
+    let listener =
+        TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(io_err("finding a free port"))?;
+    Ok(listener
+        .local_addr()
+        .map_err(io_err("finding a free port"))?
+        .port())
 }
 
 fn fresh_temp_dir() -> Result<PathBuf, RedisProcessError> {
@@ -111,25 +129,43 @@ fn fresh_temp_dir() -> Result<PathBuf, RedisProcessError> {
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let dir = std::env::temp_dir()
-        .join(format!("spoofify-redis-{}-{n}-{nanos}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("spoofify-redis-{}-{n}-{nanos}", std::process::id()));
     std::fs::create_dir(&dir).map_err(io_err("creating a temp dir"))?;
     Ok(dir)
 }
 
-/// One `PING` over a fresh connection; true on `+PONG`. (`-LOADING` while the AOF
-/// replays counts as not yet.)
-fn answers_ping(port: u16) -> bool {
+/// One probe over a fresh connection: `PING` answered `+PONG` (so not `-LOADING`
+/// an AOF) and `INFO server` names `pid` as the process. The identity check matters:
+/// when our server fails to bind, another one may answer on that port.
+fn answers_as(port: u16, pid: u32) -> bool {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let Ok(mut conn) = TcpStream::connect_timeout(&addr, PROBE_TIMEOUT) else {
         return false;
     };
     let _ = conn.set_read_timeout(Some(PROBE_TIMEOUT));
-    if conn.write_all(b"PING\r\n").is_err() {
+    if conn.write_all(b"PING\r\nINFO server\r\n").is_err() {
         return false;
     }
-    let mut buf = [0u8; 64];
-    matches!(conn.read(&mut buf), Ok(n) if buf[..n].starts_with(b"+PONG"))
+    let expected = format!("process_id:{pid}\r\n");
+    let mut reply = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while reply.len() < PROBE_MAX_REPLY_BYTES {
+        let text = String::from_utf8_lossy(&reply);
+        if reply.len() >= 5 && !text.starts_with("+PONG") {
+            return false;
+        }
+        if let Some(i) = text.find("process_id:") {
+            if text[i..].contains("\r\n") {
+                return text[i..].starts_with(&expected);
+            }
+        }
+        match conn.read(&mut chunk) {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => reply.extend_from_slice(&chunk[..n]),
+        }
+    }
+    false
 }
 
 fn log_tail(dir: &Path) -> String {
@@ -139,7 +175,9 @@ fn log_tail(dir: &Path) -> String {
             let mut all = String::new();
             let _ = f.read_to_string(&mut all);
             let start = all.len().saturating_sub(LOG_TAIL_BYTES);
-            let start = (start..all.len()).find(|i| all.is_char_boundary(*i)).unwrap_or(all.len());
+            let start = (start..all.len())
+                .find(|i| all.is_char_boundary(*i))
+                .unwrap_or(all.len());
             text.push_str(&all[start..]);
         }
     }
@@ -156,8 +194,18 @@ impl RedisProcess {
             }
             None => (fresh_temp_dir()?, true),
         };
-        let mut this = Self { child: None, port: 0, dir, owns_dir, options };
-        let attempts = if this.options.port.is_some() { 1 } else { FREE_PORT_ATTEMPTS };
+        let mut this = Self {
+            child: None,
+            port: 0,
+            dir,
+            owns_dir,
+            options,
+        };
+        let attempts = if this.options.port.is_some() {
+            1
+        } else {
+            FREE_PORT_ATTEMPTS
+        };
         let mut last_err = None;
         for _ in 0..attempts {
             this.port = match this.options.port {
@@ -174,7 +222,10 @@ impl RedisProcess {
 
     /// Starts a temporary server with the given fsync policy on a free port.
     pub fn start_temp(fsync: Fsync) -> Result<Self, RedisProcessError> {
-        Self::start(RedisOptions { fsync, ..RedisOptions::default() })
+        Self::start(RedisOptions {
+            fsync,
+            ..RedisOptions::default()
+        })
     }
 
     fn spawn_and_wait(&mut self) -> Result<(), RedisProcessError> {
@@ -187,7 +238,12 @@ impl RedisProcess {
             .args(["--bind", "127.0.0.1", "--protected-mode", "yes"])
             .arg("--dir")
             .arg(&self.dir)
-            .args(["--appendonly", "yes", "--appendfsync", self.options.fsync.as_str()])
+            .args([
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                self.options.fsync.as_str(),
+            ])
             .args(["--save", "", "--daemonize", "no"])
             .arg("--logfile")
             .arg(self.dir.join("redis.log"))
@@ -203,13 +259,14 @@ impl RedisProcess {
     fn wait_ready(&mut self) -> Result<(), RedisProcessError> {
         let deadline = Instant::now() + READY_DEADLINE;
         loop {
-            if let Some(child) = self.child.as_mut() {
-                if let Ok(Some(status)) = child.try_wait() {
-                    self.child = None;
-                    return Err(self.not_ready(format!("it exited with {status}")));
-                }
+            let Some(child) = self.child.as_mut() else {
+                return Err(self.not_ready("it is not running".into()));
+            };
+            if let Ok(Some(status)) = child.try_wait() {
+                self.child = None;
+                return Err(self.not_ready(format!("it exited with {status}")));
             }
-            if answers_ping(self.port) {
+            if answers_as(self.port, child.id()) {
                 return Ok(());
             }
             if Instant::now() >= deadline {
@@ -221,7 +278,11 @@ impl RedisProcess {
     }
 
     fn not_ready(&self, why: String) -> RedisProcessError {
-        RedisProcessError::NotReady { port: self.port, why, log_tail: log_tail(&self.dir) }
+        RedisProcessError::NotReady {
+            port: self.port,
+            why,
+            log_tail: log_tail(&self.dir),
+        }
     }
 
     pub fn port(&self) -> u16 {

@@ -27,7 +27,10 @@ where
         if check().await {
             return;
         }
-        assert!(start.elapsed() < deadline, "timed out after {deadline:?} waiting for {what}");
+        assert!(
+            start.elapsed() < deadline,
+            "timed out after {deadline:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
@@ -47,8 +50,13 @@ impl Harness {
     /// An embedded store in a fresh temporary directory.
     pub async fn embedded() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = EmbeddedStore::open(&dir.path().join(EMBEDDED_FILE)).await.expect("open embedded");
-        Self { store: Some(Arc::new(store)), backend: Backend::Embedded { dir } }
+        let store = EmbeddedStore::open(&dir.path().join(EMBEDDED_FILE))
+            .await
+            .expect("open embedded");
+        Self {
+            store: Some(Arc::new(store)),
+            backend: Backend::Embedded { dir },
+        }
     }
 
     /// A Redis store on a private redis-server (AOF, appendfsync always).
@@ -57,8 +65,13 @@ impl Harness {
             .await
             .expect("join")
             .expect("start redis-server");
-        let store = RedisStore::connect(&server.url()).await.expect("connect redis");
-        Self { store: Some(Arc::new(store)), backend: Backend::Redis { server } }
+        let store = RedisStore::connect(&server.url())
+            .await
+            .expect("connect redis");
+        Self {
+            store: Some(Arc::new(store)),
+            backend: Backend::Redis { server },
+        }
     }
 
     pub fn store(&self) -> &SharedStore {
@@ -88,10 +101,14 @@ impl Harness {
             Backend::Redis { server } => {
                 server.restart().expect("restart redis-server");
                 let store = self.store().clone();
-                wait_until("the store to reconnect to the restarted redis", Duration::from_secs(15), || {
-                    let store = store.clone();
-                    async move { store.ping().await.is_ok() }
-                })
+                wait_until(
+                    "the store to reconnect to the restarted redis",
+                    Duration::from_secs(15),
+                    || {
+                        let store = store.clone();
+                        async move { store.ping().await.is_ok() }
+                    },
+                )
                 .await;
             }
         }
