@@ -1,1 +1,0 @@
-//! Audio analysis: decoded audio in, a raw feature vector out. (To be written.)
