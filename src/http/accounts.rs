@@ -335,10 +335,7 @@ async fn set_preferences(
 /// Genres must be the catalog's (matched without regard to case, stored in the catalog's
 /// spelling), songs must exist; duplicates are dropped.
 fn validate_preferences(state: &AppState, input: PreferencesInput) -> Result<Preferences, ApiError> {
-    let catalog = state
-        .catalog
-        .get()
-        .ok_or_else(|| ApiError::unavailable("the catalog is still loading; retry shortly"))?;
+    let catalog = super::catalog::loaded(state)?;
     if input.genres.is_empty() || input.genres.len() > MAX_GENRES {
         return Err(ApiError::invalid(format!("pick 1-{MAX_GENRES} genres")));
     }

@@ -11,10 +11,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::edge::ApiQuery;
-use super::search::SongView;
+use super::catalog::{loaded, SongView};
 use super::session::CurrentListener;
 use super::{ApiError, AppState};
-use crate::catalog::{Catalog, SongId};
+use crate::catalog::SongId;
 use crate::store::{InteractionKind, ListenerId, LoggedInteraction, SharedStore};
 
 /// Log entries read per store call while scanning for likes.
@@ -35,6 +35,7 @@ pub fn routes() -> Router<AppState> {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LikedSong {
+    #[schema(value_type = super::openapi::SongDoc)]
     pub song: SongView,
     pub liked_ms: u64,
 }
@@ -57,6 +58,7 @@ pub struct HistoryEntry {
     pub kind: String,
     pub position_ms: u64,
     pub at_ms: u64,
+    #[schema(value_type = super::openapi::SongDoc)]
     pub song: SongView,
 }
 
@@ -131,13 +133,6 @@ async fn history(
         })
         .collect();
     Ok(Json(History { items }))
-}
-
-fn loaded(state: &AppState) -> Result<std::sync::Arc<Catalog>, ApiError> {
-    state
-        .catalog
-        .get()
-        .ok_or_else(|| ApiError::unavailable("the catalog is still loading; retry shortly"))
 }
 
 fn kind_name(kind: InteractionKind) -> &'static str {

@@ -7,6 +7,7 @@
 //! handlers parse input into domain types and call library code.
 
 pub mod accounts;
+pub mod catalog;
 pub mod edge;
 pub mod error;
 pub mod health;
@@ -17,6 +18,7 @@ pub mod ratelimit;
 pub mod search;
 pub mod session;
 pub mod state;
+pub mod stream;
 pub mod web;
 
 pub use error::ApiError;
@@ -31,6 +33,8 @@ pub fn router(state: AppState) -> Router {
     let max_body = state.settings.http_limits.max_body_bytes;
     Router::new()
         .merge(health::routes())
+        .merge(catalog::routes())
+        .merge(stream::routes())
         .merge(accounts::routes())
         .merge(search::routes())
         .merge(playlists::routes())

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::edge::ApiJson;
-use super::search::SongView;
+use super::catalog::{loaded, SongView};
 use super::session::CurrentListener;
 use super::{ApiError, AppState};
 use crate::catalog::SongId;
@@ -71,6 +71,7 @@ pub struct PlaylistList {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PlaylistEntry {
     pub song_id: String,
+    #[schema(value_type = Option<super::openapi::SongDoc>)]
     pub song: Option<SongView>,
 }
 
@@ -313,10 +314,7 @@ fn known_songs(state: &AppState, raw: &[String]) -> Result<Vec<SongId>, ApiError
     if raw.is_empty() {
         return Ok(Vec::new());
     }
-    let catalog = state
-        .catalog
-        .get()
-        .ok_or_else(|| ApiError::unavailable("the catalog is still loading; retry shortly"))?;
+    let catalog = loaded(state)?;
     raw.iter()
         .map(|s| {
             let id = SongId::parse(s).map_err(|e| ApiError::invalid(e.to_string()))?;

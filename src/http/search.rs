@@ -12,6 +12,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::catalog::{loaded, SongView};
 use super::edge::ApiQuery;
 use super::{ApiError, AppState};
 use crate::catalog::Song;
@@ -32,34 +33,6 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/api/search", get(search))
 }
 
-/// A song as the API shows it (the same shape as `GET /api/songs`).
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct SongView {
-    pub id: String,
-    pub title: String,
-    pub artist: String,
-    pub album: String,
-    pub genre: String,
-    pub duration_ms: u64,
-    pub year: Option<u16>,
-    pub popularity: f32,
-}
-
-impl From<&Song> for SongView {
-    fn from(s: &Song) -> Self {
-        Self {
-            id: s.id.to_string(),
-            title: s.title.clone(),
-            artist: s.artist.clone(),
-            album: s.album.clone(),
-            genre: s.genre.clone(),
-            duration_ms: s.duration_ms,
-            year: s.year,
-            popularity: s.popularity,
-        }
-    }
-}
-
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct SearchParams {
     /// What the listener typed; words are matched against title, artist, album, genre.
@@ -71,6 +44,7 @@ pub struct SearchParams {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SearchResults {
     pub query: String,
+    #[schema(value_type = Vec<super::openapi::SongDoc>)]
     pub songs: Vec<SongView>,
     /// How many songs matched, of which `songs` are the best `limit`.
     pub total: usize,
@@ -95,10 +69,7 @@ async fn search(
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::invalid(format!("limit must be 1-{MAX_LIMIT}")));
     }
-    let catalog = state
-        .catalog
-        .get()
-        .ok_or_else(|| ApiError::unavailable("the catalog is still loading; retry shortly"))?;
+    let catalog = loaded(&state)?;
     let (songs, total) = rank(catalog.songs(), &query, limit);
     Ok(Json(SearchResults {
         query,

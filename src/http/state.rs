@@ -6,6 +6,7 @@ use std::sync::{Arc, RwLock};
 use crate::catalog::Catalog;
 use super::ratelimit::LoginLimiter;
 use crate::config::Settings;
+use crate::media::Media;
 use crate::store::{NodeId, SharedStore};
 
 /// The catalog, once loaded. Empty while the demo catalog is being generated at first
@@ -37,4 +38,5 @@ pub struct AppState {
     pub catalog: CatalogHandle,
     /// Failed-login and sign-up counters (see `http::ratelimit`).
     pub limits: Arc<LoginLimiter>,
+    pub media: Media,
 }
