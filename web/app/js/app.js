@@ -21,6 +21,10 @@ const GO_PREFIX_MS = 1200;
 
 const ctx = { me: null, outbox: null, player: null, feed: null };
 window.spoofify = ctx; // for the console and the browser tests
+// Uncaught errors are kept so the browser tests can insist there were none.
+window.__errors = [];
+window.addEventListener('error', (e) => window.__errors.push(String(e.message)));
+window.addEventListener('unhandledrejection', (e) => window.__errors.push(String(e.reason?.message ?? e.reason)));
 
 // ---- sign-in state ------------------------------------------------------------------
 

@@ -24,6 +24,8 @@ const REFILL_BELOW = 3;
 const RESTART_AFTER_S = 3;
 /** A stream that fails (node gone, failover under way) is retried this often, backing off. */
 const MAX_STREAM_RETRIES = 4;
+/** Volume before the listener has chosen one. */
+const DEFAULT_VOLUME = 0.8;
 /** Prefetches smaller than this say little about throughput and are not measured. */
 const MIN_MEASURE_BYTES = 32 * 1024;
 
@@ -43,8 +45,9 @@ export class Player extends EventTarget {
     this.prefetched = new Map(); // song id -> { url, promise, ctl, quality }
     this.throughputKbps = null;
     this.quality = localStorage.getItem('spoofify.quality') || 'auto';
-    const vol = Number(localStorage.getItem('spoofify.volume'));
-    this.audio.volume = Number.isFinite(vol) && vol >= 0 && vol <= 1 && localStorage.getItem('spoofify.volume') !== null ? vol : 0.8;
+    const saved = localStorage.getItem('spoofify.volume');
+    const vol = saved === null ? NaN : Number(saved);
+    this.audio.volume = vol >= 0 && vol <= 1 ? vol : DEFAULT_VOLUME;
     this.#wireAudio();
     this.#wireMediaSession();
   }
