@@ -14,6 +14,7 @@ use tokio::net::TcpListener;
 
 use crate::catalog::{demo, Catalog};
 use crate::config::Settings;
+use crate::http::ratelimit::LoginLimiter;
 use crate::http::{self, AppState, CatalogHandle};
 use crate::media::Media;
 use crate::store::{self, NodeId, SharedStore};
@@ -36,6 +37,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<(Node, TcpListener)> {
         .with_context(|| format!("binding HTTP to {}", settings.http))?;
     let addr = listener.local_addr()?;
     let state = AppState {
+        limits: Arc::new(LoginLimiter::new(&settings.accounts)),
         media: Media::new(&settings.data_dir),
         settings: Arc::new(settings),
         node_id,
@@ -61,7 +63,9 @@ pub async fn serve(
         }
     });
     tracing::info!(addr = %node.addr, node = %node.state.node_id, store = node.state.store.kind(), "serving");
-    axum::serve(listener, http::router(node.state))
+    // Connection info gives handlers the client's address (login throttling per address).
+    let app = http::router(node.state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
         .context("HTTP server")?;
