@@ -250,6 +250,7 @@ impl Store for EmbeddedStore {
             .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(listener = %listener))]
     async fn append_interaction(
         &self,
         listener: &ListenerId,
@@ -260,6 +261,7 @@ impl Store for EmbeddedStore {
             .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(listener = %listener))]
     async fn read_interactions(
         &self,
         listener: &ListenerId,
@@ -280,6 +282,7 @@ impl Store for EmbeddedStore {
             .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(listener = %listener))]
     async fn acquire_epoch(&self, listener: &ListenerId, node: &NodeId) -> StoreResult<u64> {
         let (listener, node) = (listener.clone(), node.clone());
         self.write(move |txn, p| log::acquire_epoch(txn, p, &listener, &node))
@@ -292,6 +295,7 @@ impl Store for EmbeddedStore {
             .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(listener = %listener))]
     async fn put_snapshot(&self, listener: &ListenerId, snapshot: &Snapshot) -> StoreResult<()> {
         let (listener, snapshot) = (listener.clone(), snapshot.clone());
         self.write(move |txn, p| log::put_snapshot(txn, p, &listener, &snapshot))

@@ -49,6 +49,7 @@ fn parse_log_entries(reply: Value) -> StoreResult<Vec<LoggedInteraction>> {
     Ok(out)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(listener = %listener))]
 pub(super) async fn append_interaction(
     s: &RedisStore,
     listener: &ListenerId,
@@ -68,6 +69,7 @@ pub(super) async fn append_interaction(
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(listener = %listener))]
 pub(super) async fn read_interactions(
     s: &RedisStore,
     listener: &ListenerId,
@@ -105,6 +107,7 @@ pub(super) async fn last_seq(s: &RedisStore, listener: &ListenerId) -> StoreResu
         .unwrap_or(0))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(listener = %listener))]
 pub(super) async fn acquire_epoch(
     s: &RedisStore,
     listener: &ListenerId,
@@ -133,6 +136,7 @@ pub(super) async fn current_epoch(s: &RedisStore, listener: &ListenerId) -> Stor
         .map(|e| e.unwrap_or(0))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(listener = %listener))]
 pub(super) async fn put_snapshot(
     s: &RedisStore,
     listener: &ListenerId,
