@@ -58,10 +58,6 @@ const CATALOG_KEY: &str = "songs";
 /// up, and a backlog (after a long downtime) drains over the next logins.
 const SESSION_PURGE_BATCH: usize = 64;
 
-/// The shortest TTL stored. Redis rejects `PX 0`; both stores clamp to this so a
-/// zero TTL means "expires at once" in both.
-pub(crate) const MIN_TTL_MS: u64 = 1;
-
 /// The single-file store. Cloning shares the open database.
 #[derive(Clone)]
 pub struct EmbeddedStore {
@@ -91,10 +87,6 @@ impl<T, E: Into<redb::Error>> At<T> for Result<T, E> {
     fn at(self, path: &Path) -> StoreResult<T> {
         self.map_err(|e| backend(path, e))
     }
-}
-
-fn ttl_ms(ttl: Duration) -> u64 {
-    (ttl.as_millis() as u64).max(MIN_TTL_MS)
 }
 
 impl EmbeddedStore {
@@ -232,7 +224,7 @@ impl Store for EmbeddedStore {
         let now = now_ms();
         let stored = StoredSession {
             session: session.clone(),
-            expires_ms: now + ttl_ms(ttl),
+            expires_ms: now.saturating_add(ttl_millis(ttl)),
         };
         self.write(move |txn, p| accounts::put_session(txn, p, &stored, now))
             .await
@@ -312,7 +304,7 @@ impl Store for EmbeddedStore {
         let beat = StoredBeat {
             info: node.clone(),
             beat_ms: now_ms(),
-            ttl_ms: ttl_ms(ttl),
+            ttl_ms: ttl_millis(ttl),
         };
         self.write(move |txn, p| shared::heartbeat(txn, p, &beat))
             .await
