@@ -11,6 +11,9 @@ static APPEND: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("../
 static PUT_SNAPSHOT: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("../lua/put_snapshot.lua")));
 
+/// One field of an `HMGET` reply: absent, or its bytes.
+type Field = Option<Vec<u8>>;
+
 fn parse_u64(bytes: &[u8], what: &str) -> StoreResult<u64> {
     std::str::from_utf8(bytes)
         .ok()
@@ -164,7 +167,7 @@ pub(super) async fn snapshot(
     s: &RedisStore,
     listener: &ListenerId,
 ) -> StoreResult<Option<Snapshot>> {
-    let fields: (Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>) = ::redis::cmd("HMGET")
+    let fields: (Field, Field, Field) = ::redis::cmd("HMGET")
         .arg(keys::listener(listener, "snapshot"))
         .arg("epoch")
         .arg("covers_seq")
