@@ -42,6 +42,7 @@ macro_rules! contract {
 
 contract!(
     accounts_create_conflict_and_lookup,
+    concurrent_signups_for_one_name_have_one_winner,
     preferences_replace_and_need_an_account,
     sessions_expire_after_their_ttl,
     append_is_idempotent_by_client_id,
@@ -91,6 +92,30 @@ async fn accounts_create_conflict_and_lookup(h: &mut Harness) {
 
     let nobody = Username::parse("nobody").unwrap();
     assert_eq!(s.account_by_username(&nobody).await.unwrap(), None);
+}
+
+async fn concurrent_signups_for_one_name_have_one_winner(h: &mut Harness) {
+    const RACERS: usize = 8;
+    let mut handles = Vec::new();
+    for i in 0..RACERS {
+        let s = h.store().clone();
+        handles.push(tokio::spawn(async move {
+            let a = account(&format!("L-race-{i}"), "racer");
+            (a.clone(), s.create_account(&a).await)
+        }));
+    }
+    let mut winners = Vec::new();
+    for handle in handles {
+        match handle.await.unwrap() {
+            (a, Ok(())) => winners.push(a),
+            (_, Err(StoreError::Conflict(_))) => {}
+            (_, Err(e)) => panic!("unexpected error: {e}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one signup wins the name");
+    let name = Username::parse("racer").unwrap();
+    let owner = h.store().account_by_username(&name).await.unwrap();
+    assert_eq!(owner.as_ref(), winners.first());
 }
 
 async fn preferences_replace_and_need_an_account(h: &mut Harness) {
