@@ -6,7 +6,8 @@
 //! give the same semantics — [`redis::RedisStore`] for a cluster and
 //! [`embedded::EmbeddedStore`] (one redb file in the data directory) for a single node
 //! with zero setup — and one contract test suite (`tests/store_contract.rs`) runs
-//! against both.
+//! against both. [`redis_process`] runs a private `redis-server` for tests, local
+//! clusters and the chaos harness.
 //!
 //! Invariants every implementation keeps:
 //! - `append_interaction` returns only once the entry is durable, and is idempotent by
@@ -126,6 +127,17 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces the stored catalog with these songs.
     async fn put_catalog(&self, songs: &[Song]) -> StoreResult<()>;
     async fn catalog(&self) -> StoreResult<Vec<Song>>;
+}
+
+/// The shortest TTL stored, in ms. Redis rejects `PX 0`; both stores clamp to this,
+/// so a zero TTL means "expires at once" in both.
+const MIN_TTL_MS: u64 = 1;
+
+/// A TTL as the whole milliseconds both stores keep.
+fn ttl_millis(ttl: Duration) -> u64 {
+    u64::try_from(ttl.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(MIN_TTL_MS)
 }
 
 /// The embedded store's file name inside the data directory.

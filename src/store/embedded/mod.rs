@@ -58,10 +58,6 @@ const CATALOG_KEY: &str = "songs";
 /// up, and a backlog (after a long downtime) drains over the next logins.
 const SESSION_PURGE_BATCH: usize = 64;
 
-/// The shortest TTL stored. Redis rejects `PX 0`; both stores clamp to this so a
-/// zero TTL means "expires at once" in both.
-pub(crate) const MIN_TTL_MS: u64 = 1;
-
 /// The single-file store. Cloning shares the open database.
 #[derive(Clone)]
 pub struct EmbeddedStore {
@@ -91,10 +87,6 @@ impl<T, E: Into<redb::Error>> At<T> for Result<T, E> {
     fn at(self, path: &Path) -> StoreResult<T> {
         self.map_err(|e| backend(path, e))
     }
-}
-
-fn ttl_ms(ttl: Duration) -> u64 {
-    (ttl.as_millis() as u64).max(MIN_TTL_MS)
 }
 
 impl EmbeddedStore {
@@ -232,7 +224,7 @@ impl Store for EmbeddedStore {
         let now = now_ms();
         let stored = StoredSession {
             session: session.clone(),
-            expires_ms: now + ttl_ms(ttl),
+            expires_ms: now.saturating_add(ttl_millis(ttl)),
         };
         self.write(move |txn, p| accounts::put_session(txn, p, &stored, now))
             .await
@@ -250,6 +242,7 @@ impl Store for EmbeddedStore {
             .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(listener = %listener))]
     async fn append_interaction(
         &self,
         listener: &ListenerId,
@@ -260,6 +253,7 @@ impl Store for EmbeddedStore {
             .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(listener = %listener))]
     async fn read_interactions(
         &self,
         listener: &ListenerId,
@@ -280,6 +274,7 @@ impl Store for EmbeddedStore {
             .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(listener = %listener))]
     async fn acquire_epoch(&self, listener: &ListenerId, node: &NodeId) -> StoreResult<u64> {
         let (listener, node) = (listener.clone(), node.clone());
         self.write(move |txn, p| log::acquire_epoch(txn, p, &listener, &node))
@@ -292,6 +287,7 @@ impl Store for EmbeddedStore {
             .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(listener = %listener))]
     async fn put_snapshot(&self, listener: &ListenerId, snapshot: &Snapshot) -> StoreResult<()> {
         let (listener, snapshot) = (listener.clone(), snapshot.clone());
         self.write(move |txn, p| log::put_snapshot(txn, p, &listener, &snapshot))
@@ -308,7 +304,7 @@ impl Store for EmbeddedStore {
         let beat = StoredBeat {
             info: node.clone(),
             beat_ms: now_ms(),
-            ttl_ms: ttl_ms(ttl),
+            ttl_ms: ttl_millis(ttl),
         };
         self.write(move |txn, p| shared::heartbeat(txn, p, &beat))
             .await

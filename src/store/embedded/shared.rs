@@ -20,7 +20,7 @@ pub(super) struct StoredBeat {
 
 impl StoredBeat {
     fn holds_at(&self, now: u64) -> bool {
-        self.beat_ms + self.ttl_ms > now
+        self.beat_ms.saturating_add(self.ttl_ms) > now
     }
 }
 

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use super::{keys, ttl_ms, RedisStore};
+use super::{keys, RedisStore};
 use crate::store::codec::{from_json, to_json};
 use crate::store::*;
 use ::redis::Script;
@@ -167,7 +167,7 @@ pub(super) async fn put_session(
         .arg(keys::session(&session.token_hash))
         .arg(to_json(session, "session")?)
         .arg("PX")
-        .arg(ttl_ms(ttl))
+        .arg(ttl_millis(ttl))
         .query_async(&mut s.conn())
         .await
         .map_err(s.err("put session"))?;

@@ -11,6 +11,9 @@ static APPEND: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("../
 static PUT_SNAPSHOT: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("../lua/put_snapshot.lua")));
 
+/// One field of an `HMGET` reply: absent, or its bytes.
+type Field = Option<Vec<u8>>;
+
 fn parse_u64(bytes: &[u8], what: &str) -> StoreResult<u64> {
     std::str::from_utf8(bytes)
         .ok()
@@ -49,6 +52,7 @@ fn parse_log_entries(reply: Value) -> StoreResult<Vec<LoggedInteraction>> {
     Ok(out)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(listener = %listener))]
 pub(super) async fn append_interaction(
     s: &RedisStore,
     listener: &ListenerId,
@@ -68,6 +72,7 @@ pub(super) async fn append_interaction(
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(listener = %listener))]
 pub(super) async fn read_interactions(
     s: &RedisStore,
     listener: &ListenerId,
@@ -105,6 +110,7 @@ pub(super) async fn last_seq(s: &RedisStore, listener: &ListenerId) -> StoreResu
         .unwrap_or(0))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(listener = %listener))]
 pub(super) async fn acquire_epoch(
     s: &RedisStore,
     listener: &ListenerId,
@@ -133,6 +139,7 @@ pub(super) async fn current_epoch(s: &RedisStore, listener: &ListenerId) -> Stor
         .map(|e| e.unwrap_or(0))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(listener = %listener))]
 pub(super) async fn put_snapshot(
     s: &RedisStore,
     listener: &ListenerId,
@@ -160,7 +167,7 @@ pub(super) async fn snapshot(
     s: &RedisStore,
     listener: &ListenerId,
 ) -> StoreResult<Option<Snapshot>> {
-    let fields: (Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>) = ::redis::cmd("HMGET")
+    let fields: (Field, Field, Field) = ::redis::cmd("HMGET")
         .arg(keys::listener(listener, "snapshot"))
         .arg("epoch")
         .arg("covers_seq")

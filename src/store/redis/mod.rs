@@ -70,7 +70,6 @@ use ::redis::{ErrorKind, RedisError};
 use async_trait::async_trait;
 use std::time::Duration;
 
-use super::embedded::MIN_TTL_MS;
 use super::*;
 use crate::catalog::Song;
 
@@ -147,10 +146,6 @@ impl RedisStore {
             }
         }
     }
-}
-
-fn ttl_ms(ttl: Duration) -> u64 {
-    (ttl.as_millis() as u64).max(MIN_TTL_MS)
 }
 
 #[async_trait]

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use super::{keys, ttl_ms, RedisStore};
+use super::{keys, RedisStore};
 use crate::catalog::Song;
 use crate::store::codec::{from_bincode, from_json, playlist_of, to_bincode, to_json};
 use crate::store::*;
@@ -22,7 +22,7 @@ struct StoredBeat {
 }
 
 pub(super) async fn heartbeat(s: &RedisStore, node: &NodeInfo, ttl: Duration) -> StoreResult<()> {
-    let ttl_ms = ttl_ms(ttl);
+    let ttl_ms = ttl_millis(ttl);
     let beat = to_json(
         &StoredBeat {
             info: node.clone(),
