@@ -218,3 +218,12 @@ fn a_snapshot_from_another_catalog_keeps_labels_and_drops_the_model() {
     assert_eq!(back.last_seq(), 60);
 }
 
+
+#[test]
+fn the_actor_can_move_the_model_and_its_fits_across_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<ListenerModel>();
+    send_sync::<spoofify::model::FitJob>();
+    send_sync::<spoofify::model::listener_model::FitOutcome>();
+    send_sync::<CatalogIndex>();
+}
