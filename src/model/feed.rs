@@ -22,13 +22,13 @@ use crate::catalog::{Song, SongId, FEATURE_COUNT};
 use crate::store::types::Preferences;
 
 /// Latest finishes whose neighbours become candidates.
-pub const NEIGHBOUR_SEEDS: usize = 5;
+pub const NEIGHBOUR_SEEDS: usize = 10;
 /// Popular songs offered as candidates.
 pub const POPULAR_CANDIDATES: usize = 100;
 /// Songs per chosen genre: the most popular half, the rest at random.
 pub const GENRE_CANDIDATES: usize = 100;
 /// Random songs offered for exploration (and as a broad pool for the model).
-pub const EXPLORE_CANDIDATES: usize = 200;
+pub const EXPLORE_CANDIDATES: usize = 500;
 /// Share of a page given to exploration (rounded; 1 in a page of 10).
 pub const EXPLORATION_SHARE: f32 = 0.1;
 /// Exploration lands at this position within every 10 items (not at the top).

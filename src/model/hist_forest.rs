@@ -37,7 +37,7 @@ impl Default for HistParams {
     fn default() -> Self {
         Self {
             trees: 50,
-            max_depth: 12,
+            max_depth: 10,
             min_leaf: 2,
             mtry: 3,
             max_samples: 4096,
