@@ -207,10 +207,13 @@ fn summarize(policy: &Policy, runs: &[(&Run, TasteShape)]) -> PolicyReport {
         policy: policy.name(),
         skip_rate_at: CHECKPOINTS
             .iter()
+            // Only checkpoints some listener reached.
+            .filter(|&&k| runs.iter().any(|(r, _)| r.skips.len() >= k))
             .filter_map(|&k| skip_rate(k, None).map(|r| (k, r)))
             .collect(),
         skip_rate_at_50_by_shape: TasteShape::ALL
             .iter()
+            .filter(|_| runs.iter().any(|(r, _)| r.skips.len() >= 50))
             .filter_map(|&s| skip_rate(50, Some(s)).map(|r| (s.to_string(), r)))
             .collect(),
         ndcg_at_10: mean(runs.iter().flat_map(|(r, _)| r.ndcg.clone()).collect()),
