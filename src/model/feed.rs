@@ -29,10 +29,14 @@ pub const POPULAR_CANDIDATES: usize = 100;
 pub const GENRE_CANDIDATES: usize = 100;
 /// Random songs offered for exploration (and as a broad pool for the model).
 pub const EXPLORE_CANDIDATES: usize = 500;
-/// Share of a page given to exploration (rounded; 1 in a page of 10).
+/// Share of a page given to exploration (rounded; 1 in a page of 10) while the
+/// listener mostly plays what they get.
 pub const EXPLORATION_SHARE: f32 = 0.1;
-/// Exploration lands at this position within every 10 items (not at the top).
-const EXPLORE_SLOT: usize = 5;
+/// Share reached when the listener skips everything lately: the model is wrong (a
+/// taste drifted), so it needs labels from elsewhere.
+pub const MAX_EXPLORATION_SHARE: f32 = 0.5;
+/// Recent skip rate above which exploration starts to grow.
+pub const EXPLORATION_SKIP_THRESHOLD: f32 = 0.5;
 /// One artist at most this many times per page.
 pub const MAX_PER_ARTIST: usize = 3;
 /// Latest finishes and rejections the content-only ranking compares against.
@@ -100,6 +104,17 @@ pub struct FeedContext<'a> {
     /// Latest rejected songs, newest first.
     pub negatives: &'a [u32],
     pub model: Option<&'a Model>,
+    /// Share of skips among the listener's latest interactions (0 when none).
+    pub recent_skip_rate: f32,
+}
+
+/// The exploration share for a recent skip rate: [`EXPLORATION_SHARE`], rising
+/// linearly to [`MAX_EXPLORATION_SHARE`] as the skip rate goes from
+/// [`EXPLORATION_SKIP_THRESHOLD`] to 1.
+pub fn exploration_share(recent_skip_rate: f32) -> f32 {
+    let t = ((recent_skip_rate - EXPLORATION_SKIP_THRESHOLD) / (1.0 - EXPLORATION_SKIP_THRESHOLD))
+        .clamp(0.0, 1.0);
+    EXPLORATION_SHARE + t * (MAX_EXPLORATION_SHARE - EXPLORATION_SHARE)
 }
 
 /// Builds one page of at most `limit` items. Deterministic for a seed.
@@ -137,7 +152,9 @@ pub fn build(ctx: &FeedContext<'_>, limit: usize, seed: u64, ranking: Ranking) -
         }
     }
     let explore = match ranking {
-        Ranking::Model | Ranking::Content => (limit as f32 * EXPLORATION_SHARE).round() as usize,
+        Ranking::Model | Ranking::Content => {
+            (limit as f32 * exploration_share(ctx.recent_skip_rate)).round() as usize
+        }
         _ => 0,
     };
     let mut main: Vec<usize> = (0..songs.len()).collect();
@@ -181,8 +198,12 @@ fn arrange(
     main: &[usize],
     pool: &[usize],
     limit: usize,
-    mut explore: usize,
+    explore: usize,
 ) -> Vec<(usize, bool)> {
+    // Exploration slots spread evenly, never first: 1 of 10 lands at position 5.
+    let slots: Vec<usize> = (0..explore.min(limit))
+        .map(|j| ((2 * j + 1) * limit / (2 * explore)).max(1).min(limit - 1))
+        .collect();
     let all = ctx.index.catalog().songs();
     let mut used = vec![false; songs.len()];
     let mut out: Vec<(usize, bool)> = Vec::with_capacity(limit);
@@ -196,7 +217,7 @@ fn arrange(
                     || per_artist.get(s.artist.as_str()).copied().unwrap_or(0) < MAX_PER_ARTIST)
                 && (!apart || prev.is_none_or(|p| p.artist != s.artist && p.album != s.album))
         };
-        let want_explore = explore > 0 && out.len() % 10 == EXPLORE_SLOT.min(limit - 1);
+        let want_explore = slots.contains(&out.len());
         let mut choice = None;
         'search: for (cap, apart) in [(true, true), (false, true), (false, false)] {
             let queues: [(&[usize], bool); 2] = if want_explore {
@@ -215,9 +236,6 @@ fn arrange(
             }
         }
         let Some((i, explored)) = choice else { break };
-        if explored {
-            explore = explore.saturating_sub(1);
-        }
         used[i] = true;
         *per_artist
             .entry(all[songs[i] as usize].artist.as_str())
