@@ -25,6 +25,16 @@ pub struct Settings {
     pub catalog: CatalogSettings,
     pub http_limits: HttpLimits,
     pub accounts: AccountSettings,
+    #[serde(default)]
+    pub model: ModelSettings,
+}
+
+/// The recommender's settings.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ModelSettings {
+    /// Which classifier listener models use: "histogram" (default) or "randomforest".
+    #[serde(default)]
+    pub engine: crate::model::EngineKind,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

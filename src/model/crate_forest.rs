@@ -18,8 +18,9 @@ use crate::catalog::FEATURE_COUNT;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CrateParams {
-    /// Trees; forced odd so that a majority exists. 31 keeps a fit under ~0.1 s at
-    /// `max_samples` rows (measured by `spoofify bench model`).
+    /// Trees; forced odd so that a majority exists. 31 trees of at most 128 rows fit
+    /// in 0.4-0.6 s on a loaded 2-core box (`spoofify bench model`): the crate stays
+    /// usable but far from a per-skip refit.
     pub trees: usize,
     /// Rows drawn per tree, at most: the crate's cost grows with its square.
     /// `None` = as many as there are rows (the crate's default, for comparison only).

@@ -39,7 +39,7 @@ pub enum ModelError {
 /// Which engine a listener's model uses. `histogram` is the default: the benchmark
 /// shows it fastest at equal AUC (README, "Model engines").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename_all = "lowercase")]
 pub enum EngineKind {
     #[default]
     Histogram,

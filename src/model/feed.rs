@@ -22,17 +22,21 @@ use crate::catalog::{Song, SongId, FEATURE_COUNT};
 use crate::store::types::Preferences;
 
 /// Latest finishes whose neighbours become candidates.
-pub const NEIGHBOUR_SEEDS: usize = 5;
+pub const NEIGHBOUR_SEEDS: usize = 10;
 /// Popular songs offered as candidates.
 pub const POPULAR_CANDIDATES: usize = 100;
 /// Songs per chosen genre: the most popular half, the rest at random.
 pub const GENRE_CANDIDATES: usize = 100;
 /// Random songs offered for exploration (and as a broad pool for the model).
-pub const EXPLORE_CANDIDATES: usize = 200;
-/// Share of a page given to exploration (rounded; 1 in a page of 10).
+pub const EXPLORE_CANDIDATES: usize = 500;
+/// Share of a page given to exploration (rounded; 1 in a page of 10) while the
+/// listener mostly plays what they get.
 pub const EXPLORATION_SHARE: f32 = 0.1;
-/// Exploration lands at this position within every 10 items (not at the top).
-const EXPLORE_SLOT: usize = 5;
+/// Share reached when the listener skips everything lately: the model is wrong (a
+/// taste drifted), so it needs labels from elsewhere.
+pub const MAX_EXPLORATION_SHARE: f32 = 0.5;
+/// Recent skip rate above which exploration starts to grow.
+pub const EXPLORATION_SKIP_THRESHOLD: f32 = 0.5;
 /// One artist at most this many times per page.
 pub const MAX_PER_ARTIST: usize = 3;
 /// Latest finishes and rejections the content-only ranking compares against.
@@ -43,9 +47,14 @@ pub const CONTENT_SEEDS: usize = 20;
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Reason {
     /// Sounds like a song the listener finished.
-    SimilarTo { song_id: SongId, title: String },
+    SimilarTo {
+        song_id: SongId,
+        title: String,
+    },
     /// In a genre the listener chose.
-    Genre { genre: String },
+    Genre {
+        genre: String,
+    },
     Popular,
     /// Found in the broad random sample, ranked high by the listener's model.
     ForYou,
@@ -95,6 +104,17 @@ pub struct FeedContext<'a> {
     /// Latest rejected songs, newest first.
     pub negatives: &'a [u32],
     pub model: Option<&'a Model>,
+    /// Share of skips among the listener's latest interactions (0 when none).
+    pub recent_skip_rate: f32,
+}
+
+/// The exploration share for a recent skip rate: [`EXPLORATION_SHARE`], rising
+/// linearly to [`MAX_EXPLORATION_SHARE`] as the skip rate goes from
+/// [`EXPLORATION_SKIP_THRESHOLD`] to 1.
+pub fn exploration_share(recent_skip_rate: f32) -> f32 {
+    let t = ((recent_skip_rate - EXPLORATION_SKIP_THRESHOLD) / (1.0 - EXPLORATION_SKIP_THRESHOLD))
+        .clamp(0.0, 1.0);
+    EXPLORATION_SHARE + t * (MAX_EXPLORATION_SHARE - EXPLORATION_SHARE)
 }
 
 /// Builds one page of at most `limit` items. Deterministic for a seed.
@@ -133,23 +153,24 @@ pub fn build(ctx: &FeedContext<'_>, limit: usize, seed: u64, ranking: Ranking) -
     }
     let explore = match ranking {
         Ranking::Model | Ranking::Content => {
-            (limit as f32 * EXPLORATION_SHARE).round() as usize
+            (limit as f32 * exploration_share(ctx.recent_skip_rate)).round() as usize
         }
         _ => 0,
     };
     let mut main: Vec<usize> = (0..songs.len()).collect();
-    main.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(songs[a].cmp(&songs[b])));
+    main.sort_by(|&a, &b| {
+        scores[b]
+            .total_cmp(&scores[a])
+            .then(songs[a].cmp(&songs[b]))
+    });
     let mut pool: Vec<usize> = (0..songs.len())
         .filter(|&i| candidates[i].1 == Reason::Exploration)
         .collect();
     if model.is_some() {
-        // Most uncertain first: where a label teaches the model the most.
-        pool.sort_by(|&a, &b| {
-            (scores[a] - 0.5)
-                .abs()
-                .total_cmp(&(scores[b] - 0.5).abs())
-                .then(songs[a].cmp(&songs[b]))
-        });
+        // Optimism under uncertainty: p + sqrt(p(1-p)) favours songs the model thinks
+        // good but is unsure of, so a label there teaches it most for the fewest skips.
+        let ucb = |i: usize| scores[i] + (scores[i] * (1.0 - scores[i])).max(0.0).sqrt();
+        pool.sort_by(|&a, &b| ucb(b).total_cmp(&ucb(a)).then(songs[a].cmp(&songs[b])));
     } else {
         pool.shuffle(&mut rng);
     }
@@ -177,8 +198,12 @@ fn arrange(
     main: &[usize],
     pool: &[usize],
     limit: usize,
-    mut explore: usize,
+    explore: usize,
 ) -> Vec<(usize, bool)> {
+    // Exploration slots spread evenly, never first: 1 of 10 lands at position 5.
+    let slots: Vec<usize> = (0..explore.min(limit))
+        .map(|j| ((2 * j + 1) * limit / (2 * explore)).max(1).min(limit - 1))
+        .collect();
     let all = ctx.index.catalog().songs();
     let mut used = vec![false; songs.len()];
     let mut out: Vec<(usize, bool)> = Vec::with_capacity(limit);
@@ -188,10 +213,11 @@ fn arrange(
         let fits = |i: usize, cap: bool, apart: bool| {
             let s = &all[songs[i] as usize];
             !used[i]
-                && (!cap || per_artist.get(s.artist.as_str()).copied().unwrap_or(0) < MAX_PER_ARTIST)
+                && (!cap
+                    || per_artist.get(s.artist.as_str()).copied().unwrap_or(0) < MAX_PER_ARTIST)
                 && (!apart || prev.is_none_or(|p| p.artist != s.artist && p.album != s.album))
         };
-        let want_explore = explore > 0 && out.len() % 10 == EXPLORE_SLOT.min(limit - 1);
+        let want_explore = slots.contains(&out.len());
         let mut choice = None;
         'search: for (cap, apart) in [(true, true), (false, true), (false, false)] {
             let queues: [(&[usize], bool); 2] = if want_explore {
@@ -210,11 +236,10 @@ fn arrange(
             }
         }
         let Some((i, explored)) = choice else { break };
-        if explored {
-            explore = explore.saturating_sub(1);
-        }
         used[i] = true;
-        *per_artist.entry(all[songs[i] as usize].artist.as_str()).or_default() += 1;
+        *per_artist
+            .entry(all[songs[i] as usize].artist.as_str())
+            .or_default() += 1;
         out.push((i, explored));
     }
     out
@@ -276,7 +301,11 @@ fn popular_candidates(ctx: &FeedContext<'_>, want: usize) -> Vec<(u32, Reason)> 
         .collect()
 }
 
-fn random_candidates(ctx: &FeedContext<'_>, want: usize, rng: &mut ChaCha8Rng) -> Vec<(u32, Reason)> {
+fn random_candidates(
+    ctx: &FeedContext<'_>,
+    want: usize,
+    rng: &mut ChaCha8Rng,
+) -> Vec<(u32, Reason)> {
     let mut open: Vec<u32> = (0..ctx.index.len() as u32)
         .filter(|&s| !ctx.excluded.get(s as usize).copied().unwrap_or(false))
         .collect();
@@ -289,7 +318,7 @@ fn random_candidates(ctx: &FeedContext<'_>, want: usize, rng: &mut ChaCha8Rng) -
 /// like something the listener finished.
 pub fn cold_score(ctx: &FeedContext<'_>, song: u32, reason: &Reason) -> f32 {
     let s = &ctx.index.catalog().songs()[song as usize];
-    let genre = ctx.prefs.genres.iter().any(|g| *g == s.genre) as u8 as f32;
+    let genre = ctx.prefs.genres.contains(&s.genre) as u8 as f32;
     let similar = matches!(reason, Reason::SimilarTo { .. }) as u8 as f32;
     0.5 * genre + 0.4 * s.popularity.clamp(0.0, 1.0) + 0.25 * similar
 }

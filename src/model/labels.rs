@@ -24,7 +24,7 @@ pub const WEIGHT_EARLY_SKIP: f32 = 1.0;
 /// A late skip is weak evidence: the listener got far into the song.
 pub const WEIGHT_LATE_SKIP: f32 = 0.3;
 /// Interactions after which a signal's weight halves.
-pub const RECENCY_HALF_LIFE: f64 = 100.0;
+pub const RECENCY_HALF_LIFE: f64 = 50.0;
 /// Old signals never weigh less than this share: they still say something.
 pub const MIN_RECENCY: f64 = 0.2;
 /// Songs remembered, at most (the oldest are forgotten): bounds memory, fit time and

@@ -25,7 +25,7 @@ use super::engine::{EngineKind, LabeledRow, Model, ModelError};
 use super::feed::{self, FeedContext, FeedItem, Ranking, Reason};
 use super::labels::{TrainingRow, TrainingSet};
 use crate::catalog::{Catalog, SongId};
-use crate::store::types::{LoggedInteraction, Preferences};
+use crate::store::types::{InteractionKind, LoggedInteraction, Preferences};
 
 /// Songs of the latest interactions that are not offered again (capped at half the
 /// catalog so a small catalog never runs dry).
@@ -33,6 +33,8 @@ pub const RECENT_WINDOW: usize = 200;
 /// Labels needed before a model is fitted: fewer say too little to beat genres and
 /// popularity.
 pub const MIN_LABELS: usize = 4;
+/// Latest interactions whose skip rate steers the exploration share.
+pub const SKIP_RATE_WINDOW: usize = 20;
 /// Version of the snapshot layout; bump on any change and keep reading old ones.
 const SNAPSHOT_VERSION: u16 = 1;
 
@@ -45,7 +47,9 @@ pub enum ColdReason {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum FitStatus {
-    Fitted { rows: usize },
+    Fitted {
+        rows: usize,
+    },
     Cold(ColdReason),
     /// The outcome covered an older log position than the installed model.
     Stale,
@@ -257,6 +261,7 @@ impl ListenerModel {
             positives: &parts.positives,
             negatives: &parts.negatives,
             model: self.model_for(index),
+            recent_skip_rate: parts.recent_skip_rate,
         };
         feed::build(&ctx, limit, seed, ranking)
     }
@@ -279,6 +284,7 @@ impl ListenerModel {
             positives: &parts.positives,
             negatives: &parts.negatives,
             model: self.model_for(index),
+            recent_skip_rate: parts.recent_skip_rate,
         };
         let mut out = vec![0.0f32; songs.len()];
         let all = index.catalog().songs();
@@ -327,7 +333,9 @@ impl ListenerModel {
         let mut positives = Vec::new();
         let mut negatives = Vec::new();
         for row in self.training_input(index.catalog()).into_iter().rev() {
-            let Some(i) = index.index_of(&row.song_id) else { continue };
+            let Some(i) = index.index_of(&row.song_id) else {
+                continue;
+            };
             if row.positive {
                 positives.push(i);
             } else {
@@ -336,10 +344,25 @@ impl ListenerModel {
                 negatives.push(i);
             }
         }
+        // Latest signals only (a song's latest interaction stands for it).
+        let latest: Vec<bool> = self
+            .training
+            .by_recency()
+            .into_iter()
+            .rev()
+            .take(SKIP_RATE_WINDOW)
+            .map(|(_, s)| matches!(s.kind, InteractionKind::Skipped | InteractionKind::Disliked))
+            .collect();
+        let recent_skip_rate = if latest.len() < SKIP_RATE_WINDOW {
+            0.0
+        } else {
+            latest.iter().filter(|&&x| x).count() as f32 / latest.len() as f32
+        };
         FeedParts {
             excluded,
             positives,
             negatives,
+            recent_skip_rate,
         }
     }
 
@@ -406,6 +429,7 @@ struct FeedParts {
     excluded: Vec<bool>,
     positives: Vec<u32>,
     negatives: Vec<u32>,
+    recent_skip_rate: f32,
 }
 
 /// SplitMix64 of two words: a fit seed that follows the log position.

@@ -32,5 +32,5 @@ pub use catalog_index::CatalogIndex;
 pub use engine::{Engine, EngineKind, LabeledRow, Model, ModelError};
 pub use feed::{FeedItem, Ranking, Reason};
 pub use labels::TrainingRow;
-pub use listener_model::{ColdReason, FitJob, FitStatus, ListenerModel};
+pub use listener_model::{ColdReason, FitJob, FitOutcome, FitStatus, ListenerModel};
 pub use quantize::FeatureIndex;
