@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 use spoofify::config::{Overrides, Settings};
 
 #[derive(Parser, Debug)]
-#[command(name = "spoofify", version, about = "A self-hostable music streaming service that learns each listener's taste.")]
+#[command(
+    name = "spoofify",
+    version,
+    about = "A self-hostable music streaming service that learns each listener's taste."
+)]
 struct Cli {
     #[command(flatten)]
     node: NodeFlags,
