@@ -53,7 +53,7 @@ const ENCODE_BLOCK_FRAMES: usize = 4096;
 const OGG_STREAM_SERIAL: i32 = 0x5370_6f6f; // "Spoo"
 
 /// Decoded audio: interleaved f32 samples in [-1, 1].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Pcm {
     pub sample_rate: u32,
     pub channels: u16,

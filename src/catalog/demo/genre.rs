@@ -698,7 +698,7 @@ pub const GENRES: [Genre; 10] = [
         pulse: Some(Part {
             tone: tone(Wave::Pluck { damping: 0.1 }, 0.001, 1.0, 0.8, 0.3),
             style: Style::Arp,
-            pattern: "X-o-x-o-x-o-x-o-",
+            pattern: "X---x---x---x---",
             octave: 4,
             level: 0.45,
             pan: 0.2,

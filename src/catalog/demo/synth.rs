@@ -84,23 +84,31 @@ impl Tone {
     }
 }
 
-/// ADSR level at time `t` for a note held `held` seconds.
-fn adsr(tone: &Tone, t: f32, held: f32) -> f32 {
-    let a = tone.attack.max(1e-4);
-    let level_at = |t: f32| {
-        if t < a {
-            t / a
+/// ADSR envelope of a note held `held` seconds, `len` samples long. Computed with
+/// per-sample multiplications (exponential segments as geometric recursions): an `exp`
+/// per sample per note was the largest cost of synthesis.
+fn adsr(tone: &Tone, held: f32, len: usize, sr: f32) -> Vec<f32> {
+    let attack = ((tone.attack.max(1e-4) * sr) as usize).max(1);
+    let held_n = (held * sr) as usize;
+    let decay_k = (-3.0 / (tone.decay.max(1e-4) * sr)).exp();
+    let release_k = (-5.0 / (tone.release.max(1e-4) * sr)).exp();
+    let mut out = Vec::with_capacity(len);
+    let mut over = 1.0f32; // (level - sustain) / (1 - sustain) during decay
+    let mut level = 0.0f32;
+    for i in 0..len {
+        if i < held_n {
+            level = if i < attack {
+                i as f32 / attack as f32
+            } else {
+                over *= decay_k;
+                tone.sustain + (1.0 - tone.sustain) * over
+            };
         } else {
-            let d = (t - a) / tone.decay.max(1e-4);
-            tone.sustain + (1.0 - tone.sustain) * (-d * 3.0).exp()
+            level *= release_k;
         }
-    };
-    if t < held {
-        level_at(t)
-    } else {
-        let r = (t - held) / tone.release.max(1e-4);
-        level_at(held) * (-r * 5.0).exp()
+        out.push(level);
     }
+    out
 }
 
 /// Zavalishin's topology-preserving state-variable filter (low-pass, band-pass, high-pass).
@@ -150,7 +158,8 @@ fn poly_blep(phase: f32, dt: f32) -> f32 {
     }
 }
 
-fn osc(wave: Wave, phase: f32, dt: f32, t: f32, mod_phase: f32) -> f32 {
+/// One oscillator sample; `fm_env` is the FM index envelope (1 at the note's start).
+fn osc(wave: Wave, phase: f32, dt: f32, fm_env: f32, mod_phase: f32) -> f32 {
     match wave {
         Wave::Sine => (TAU * phase).sin(),
         Wave::Triangle => 4.0 * (phase - 0.5).abs() - 1.0,
@@ -159,10 +168,7 @@ fn osc(wave: Wave, phase: f32, dt: f32, t: f32, mod_phase: f32) -> f32 {
             let naive = if phase < 0.5 { 1.0 } else { -1.0 };
             naive + poly_blep(phase, dt) - poly_blep((phase + 0.5).fract(), dt)
         }
-        Wave::Fm { index, decay, .. } => {
-            let i = index * (-t / decay.max(1e-3)).exp();
-            (TAU * phase + i * (TAU * mod_phase).sin()).sin()
-        }
+        Wave::Fm { index, .. } => (TAU * phase + index * fm_env * (TAU * mod_phase).sin()).sin(),
         Wave::Organ => {
             let p = TAU * phase;
             0.6 * p.sin() + 0.3 * (2.0 * p).sin() + 0.15 * (3.0 * p).sin() + 0.1 * (4.0 * p).sin()
@@ -185,9 +191,9 @@ pub fn note(
         pluck(freq, len, damping, sr, noise)
     } else {
         let mut out = vec![0.0f32; len];
-        let ratio = match tone.wave {
-            Wave::Fm { ratio, .. } => ratio,
-            _ => 1.0,
+        let (ratio, fm_k) = match tone.wave {
+            Wave::Fm { ratio, decay, .. } => (ratio, (-1.0 / (decay.max(1e-3) * sr)).exp()),
+            _ => (1.0, 1.0),
         };
         let voices: &[f32] = if tone.detune_cents > 0.0 {
             &[-1.0, 1.0]
@@ -195,21 +201,25 @@ pub fn note(
             &[0.0]
         };
         let gain = 1.0 / voices.len() as f32;
+        // Vibrato as a linear pitch factor: 2^(x/12) ~ 1 + x ln2/12 for small depths.
+        let vib_depth = tone.vibrato.1 * std::f32::consts::LN_2 / 12.0;
+        let vib_step = TAU * tone.vibrato.0 / sr;
         for (v, &sign) in voices.iter().enumerate() {
             let f0 = freq * (2.0f32).powf(sign * tone.detune_cents / 2400.0);
             let mut phase = 0.25 * v as f32;
             let mut mod_phase = 0.0f32;
+            let mut fm_env = 1.0f32;
+            let base_dt = (f0 / sr).min(0.49);
             for (i, o) in out.iter_mut().enumerate() {
-                let t = i as f32 / sr;
-                let vib = if tone.vibrato.1 > 0.0 {
-                    (2.0f32).powf(tone.vibrato.1 / 12.0 * (TAU * tone.vibrato.0 * t).sin())
+                let dt = if vib_depth > 0.0 {
+                    (base_dt * (1.0 + vib_depth * (vib_step * i as f32).sin())).min(0.49)
                 } else {
-                    1.0
+                    base_dt
                 };
-                let dt = (f0 * vib / sr).min(0.49);
-                *o += gain * osc(tone.wave, phase, dt, t, mod_phase);
+                *o += gain * osc(tone.wave, phase, dt, fm_env, mod_phase);
                 phase = (phase + dt).fract();
                 mod_phase = (mod_phase + dt * ratio).fract();
+                fm_env *= fm_k;
             }
         }
         out
@@ -230,8 +240,8 @@ pub fn note(
             *s = filter.tick(*s).0;
         }
     }
-    for (i, s) in out.iter_mut().enumerate() {
-        let env = adsr(tone, i as f32 / sr, held);
+    let envelope = adsr(tone, held, out.len(), sr);
+    for (s, env) in out.iter_mut().zip(envelope) {
         let x = *s * env;
         *s = velocity
             * if tone.drive > 1.0 {
