@@ -263,7 +263,7 @@ async fn playlists_create_edit_reorder_and_delete() {
     let base = &shared_app().base;
     let (mut api, _) = Api::onboarded(base, "pl").await;
     let songs = ids(&api.get("/api/songs?limit=5").await.body["songs"]);
-    let (a, b, c) = (&songs[0], &songs[1], &songs[2]);
+    let (a, b, c) = (songs[0].as_str(), songs[1].as_str(), songs[2].as_str());
 
     let r = api.post("/api/playlists", json!({"name": "  Road trip  ", "songs": [a]})).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
@@ -277,7 +277,7 @@ async fn playlists_create_edit_reorder_and_delete() {
         r.body["songs"].as_array().unwrap().iter().map(|e| e["song_id"].as_str().unwrap().to_owned()).collect()
     };
     assert_eq!(order(&r), [c, a, b]);
-    assert_eq!(r.body["songs"][0]["song"]["id"], c.as_str(), "entries carry the song");
+    assert_eq!(r.body["songs"][0]["song"]["id"], c, "entries carry the song");
 
     let r = api.put(&format!("{path}/songs"), json!({"songs": [a, b, c]})).await;
     assert_eq!(order(&r), [a, b, c]);

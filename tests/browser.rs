@@ -29,7 +29,7 @@ fn strs(v: &Value) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_listener_signs_up_listens_searches_and_keeps_a_playlist() {
-    let node = app::start_app(|_| {});
+    let node = app::start_app(app::TestCatalog::Demo, |_| {});
     let base = node.base.clone();
     let mut b = Browser::start(1280, 860).await;
     let username = app::unique_name("listener");

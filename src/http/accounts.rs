@@ -10,7 +10,6 @@
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use axum::extract::State;
@@ -381,7 +380,10 @@ async fn hash_password(password: Password) -> Result<String, ApiError> {
 }
 
 fn hash_blocking(password: &str) -> Result<String, ApiError> {
-    let salt = SaltString::generate(&mut OsRng);
+    // 16 bytes from the thread's CSPRNG (reseeded from the OS), the recommended salt size.
+    let bytes: [u8; 16] = rand::random();
+    let salt = SaltString::encode_b64(&bytes)
+        .map_err(|e| ApiError::internal(format!("salt encoding failed: {e}")))?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())

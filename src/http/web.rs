@@ -30,7 +30,7 @@ struct Asset {
 }
 
 macro_rules! assets {
-    ($($path:literal => $mime:literal),* $(,)?) => {
+    ($($path:literal => $mime:expr),* $(,)?) => {
         &[$(Asset {
             path: $path,
             mime: $mime,
