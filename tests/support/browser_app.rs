@@ -73,7 +73,11 @@ pub fn start_app(catalog: TestCatalog, tweak: impl FnOnce(&mut Settings)) -> Tes
             }
             let (node, listener) = spoofify::node::start(settings).await.expect("node starts");
             let base = format!("http://{}", node.addr);
-            let server = tokio::spawn(spoofify::node::serve(node, listener, std::future::pending()));
+            let server = tokio::spawn(spoofify::node::serve(
+                node,
+                listener,
+                std::future::pending(),
+            ));
             wait_ready(&base).await;
             tx.send(base).expect("report the address");
             server.await.expect("server task").expect("node serves");
@@ -82,7 +86,10 @@ pub fn start_app(catalog: TestCatalog, tweak: impl FnOnce(&mut Settings)) -> Tes
     let base = rx
         .recv_timeout(READY_DEADLINE + Duration::from_secs(30))
         .expect("the node started and became ready");
-    TestApp { base, data_dir: dir }
+    TestApp {
+        base,
+        data_dir: dir,
+    }
 }
 
 /// Genres of the synthetic catalog; songs are spread over them round-robin.
@@ -101,7 +108,11 @@ async fn seed_synthetic_catalog(settings: &Settings) {
             let g = (i % SYNTHETIC_GENRES.len()) as f32;
             Song {
                 id: SongId::parse(&format!("syn-{i:04}")).expect("id"),
-                title: format!("{} {}", WORDS[i % WORDS.len()], WORDS[(i * 7 + 3) % WORDS.len()]),
+                title: format!(
+                    "{} {}",
+                    WORDS[i % WORDS.len()],
+                    WORDS[(i * 7 + 3) % WORDS.len()]
+                ),
                 artist: format!("The {} Band", WORDS[(i * 5 + 1) % WORDS.len()]),
                 album: format!("{} Sessions", WORDS[(i * 3 + 2) % WORDS.len()]),
                 genre: genre.to_owned(),
@@ -126,7 +137,9 @@ async fn seed_synthetic_catalog(settings: &Settings) {
             }
         })
         .collect();
-    let store = spoofify::store::open(settings).await.expect("open the store");
+    let store = spoofify::store::open(settings)
+        .await
+        .expect("open the store");
     store.put_catalog(&songs).await.expect("store the catalog");
 }
 
@@ -137,7 +150,11 @@ async fn wait_ready(base: &str) {
         &format!("{url} to answer 200 (see TEST_LOG=info)"),
         READY_DEADLINE,
         || async {
-            let r = client.get(&url).timeout(Duration::from_secs(5)).send().await;
+            let r = client
+                .get(&url)
+                .timeout(Duration::from_secs(5))
+                .send()
+                .await;
             r.ok().filter(|r| r.status() == 200).map(|_| ())
         },
     )
@@ -167,7 +184,10 @@ where
         if let Some(v) = check().await {
             return v;
         }
-        assert!(start.elapsed() < deadline, "timed out after {deadline:?} waiting for {what}");
+        assert!(
+            start.elapsed() < deadline,
+            "timed out after {deadline:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -295,7 +315,10 @@ impl Api {
     /// Signs up (and so in); panics unless 201.
     pub async fn signup(&mut self, username: &str, password: &str) -> Value {
         let r = self
-            .post("/api/signup", json!({"username": username, "password": password}))
+            .post(
+                "/api/signup",
+                json!({"username": username, "password": password}),
+            )
             .await;
         assert_eq!(r.status, 201, "signup {username}: {:?}", r.body);
         r.body
@@ -307,8 +330,13 @@ impl Api {
         let name = unique_name(prefix);
         api.signup(&name, "correct horse battery").await;
         let genres = api.get("/api/genres").await;
-        let genre = genres.body["genres"][0]["name"].as_str().expect("a genre").to_owned();
-        let r = api.put("/api/me/preferences", json!({"genres": [genre]})).await;
+        let genre = genres.body["genres"][0]["name"]
+            .as_str()
+            .expect("a genre")
+            .to_owned();
+        let r = api
+            .put("/api/me/preferences", json!({"genres": [genre]}))
+            .await;
         assert_eq!(r.status, 200, "{:?}", r.body);
         (api, name)
     }

@@ -44,7 +44,8 @@ impl Browser {
     /// Starts chromedriver and a headless Chromium session with a `width`×`height` window.
     pub async fn start(width: u32, height: u32) -> Self {
         let chrome = std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into());
-        let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let chromedriver =
+            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         assert!(
             std::path::Path::new(&chrome).exists() && std::path::Path::new(&chromedriver).exists(),
             "the browser tests need {chrome} and {chromedriver}: apt-get install -y chromium chromium-driver \
@@ -72,7 +73,10 @@ impl Browser {
             if ok.is_some() {
                 break;
             }
-            assert!(start.elapsed() < DRIVER_DEADLINE, "chromedriver did not start on {url}");
+            assert!(
+                start.elapsed() < DRIVER_DEADLINE,
+                "chromedriver did not start on {url}"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let profile = tempfile::tempdir().expect("profile dir");
@@ -118,7 +122,10 @@ impl Browser {
     }
 
     pub async fn goto(&self, url: &str) {
-        self.client.goto(url).await.unwrap_or_else(|e| panic!("goto {url}: {e}"));
+        self.client
+            .goto(url)
+            .await
+            .unwrap_or_else(|e| panic!("goto {url}: {e}"));
     }
 
     /// Saves a numbered screenshot `NN-name.png` and returns its path.
@@ -146,7 +153,11 @@ impl Browser {
     pub async fn until_within(&self, what: &str, script: &str, deadline: Duration) -> Value {
         let start = Instant::now();
         loop {
-            let v = self.client.execute(script, vec![]).await.unwrap_or(Value::Null);
+            let v = self
+                .client
+                .execute(script, vec![])
+                .await
+                .unwrap_or(Value::Null);
             let truthy = match &v {
                 Value::Null => false,
                 Value::Bool(b) => *b,
@@ -192,13 +203,17 @@ impl Browser {
 
     pub async fn click(&self, css: &str) {
         let el = self.find(css).await;
-        el.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+        el.click()
+            .await
+            .unwrap_or_else(|e| panic!("click {css}: {e}"));
     }
 
     /// Types into an input, key by key (so `input` events fire as for a person).
     pub async fn type_into(&self, css: &str, text: &str) {
         let el = self.find(css).await;
-        el.send_keys(text).await.unwrap_or_else(|e| panic!("typing into {css}: {e}"));
+        el.send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("typing into {css}: {e}"));
     }
 }
 
@@ -206,7 +221,9 @@ impl Drop for Browser {
     fn drop(&mut self) {
         // The whole process group: chromedriver and the Chromium it started.
         let pgid = self.driver.id() as i32;
-        let _ = Command::new("kill").args(["-KILL", &format!("-{pgid}")]).status();
+        let _ = Command::new("kill")
+            .args(["-KILL", &format!("-{pgid}")])
+            .status();
         let _ = self.driver.wait();
     }
 }
