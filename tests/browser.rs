@@ -35,8 +35,16 @@ fn strs(v: &Value) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_listener_signs_up_listens_searches_and_keeps_a_playlist() {
     let node = app::start_app(app::TestCatalog::Demo, |_| {});
+    let browser = Browser::start("journey", 1280, 860).await;
     let base = node.base.clone();
-    let mut b = Browser::start(1280, 860).await;
+    browser.run(move |b| Box::pin(journey(b, base))).await;
+    eprintln!(
+        "screenshots: {}",
+        driver::screenshot_dir().join("journey").display()
+    );
+}
+
+async fn journey(b: &mut Browser, base: String) {
     let username = app::unique_name("listener");
 
     // ---- sign up ------------------------------------------------------------------
@@ -302,6 +310,117 @@ async fn a_new_listener_signs_up_listens_searches_and_keeps_a_playlist() {
 
     let errors = b.js("return window.__errors || []", vec![]).await;
     assert_eq!(errors, json!([]), "uncaught errors in the page");
-    eprintln!("screenshots: {}", driver::screenshot_dir().display());
-    b.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_playlists_library_and_the_phone_layout() {
+    let node = app::start_app(app::TestCatalog::Synthetic, |_| {});
+    let browser = Browser::start("pages", 1280, 860).await;
+    let base = node.base.clone();
+    browser.run(move |b| Box::pin(pages(b, base))).await;
+    eprintln!(
+        "screenshots: {}",
+        driver::screenshot_dir().join("pages").display()
+    );
+}
+
+/// Search, playlists (create from the dialog, add, open), the library, and the phone
+/// layout, on a synthetic catalog: no audio or feed needed, so this runs in seconds and
+/// pins down the pages that do not play.
+async fn pages(b: &mut Browser, base: String) {
+    let username = app::unique_name("pages");
+    b.goto(&base).await;
+    b.find("#login").await;
+    b.shot("login").await;
+    b.click("#to-signup").await;
+    b.type_into("#signup-username", &username).await;
+    b.type_into("#signup-password", "listening is fun").await;
+    b.shot("signup").await;
+    b.click("#signup-submit").await;
+    b.until(
+        "genres",
+        "return document.querySelectorAll('.genre').length >= 2",
+    )
+    .await;
+    b.click(".genre:nth-child(1)").await;
+    b.click(".genre:nth-child(3)").await;
+    b.until("seeds", "return document.querySelectorAll('.seed').length")
+        .await;
+    b.click(".seed").await;
+    b.shot("onboarding").await;
+    b.click("#onboarding-continue").await;
+    b.until(
+        "home with its feed (or its error)",
+        "return location.hash === '#/' && document.querySelector('#feed .card, #feed .empty')",
+    )
+    .await;
+    b.shot("home").await;
+    b.click("#nav-search").await;
+    b.type_into("#search-input", "blue").await;
+    b.until(
+        "results",
+        "return document.querySelectorAll('#search-results .song-row').length",
+    )
+    .await;
+    b.shot("search").await;
+    b.click("#search-results .song-row:nth-child(1) .row-actions .icon-btn")
+        .await;
+    b.type_into("#dialog-new-playlist", "Late night").await;
+    b.shot("dialog").await;
+    b.find("#dialog-new-playlist")
+        .await
+        .send_keys(&char::from(Key::Enter).to_string())
+        .await
+        .unwrap();
+    b.until(
+        "dialog closed",
+        "return !document.getElementById('add-to-playlist')",
+    )
+    .await;
+    b.click("#search-results .song-row:nth-child(2) .row-actions .icon-btn")
+        .await;
+    b.click("#add-to-playlist .dialog-item").await;
+    b.until(
+        "dialog closed",
+        "return !document.getElementById('add-to-playlist')",
+    )
+    .await;
+    b.click("#nav-playlists").await;
+    b.click(".playlist-link").await;
+    b.until(
+        "2 songs",
+        "return document.querySelectorAll('#playlist-songs .song-row').length === 2",
+    )
+    .await;
+    b.click("#rename-playlist").await;
+    // The name is selected when the field opens, so typing replaces it.
+    let input = b.find("#rename-input").await;
+    input
+        .send_keys(&format!("Quiet hours{}", char::from(Key::Enter)))
+        .await
+        .unwrap();
+    b.until(
+        "the new name",
+        "return document.getElementById('playlist-title')?.textContent === 'Quiet hours'",
+    )
+    .await;
+    b.shot("playlist").await;
+    b.click("#nav-library").await;
+    b.until(
+        "the likes list",
+        "return document.getElementById('likes')?.getAttribute('aria-busy') === 'false'",
+    )
+    .await;
+    b.shot("library").await;
+    b.client.set_window_size(390, 844).await.unwrap();
+    b.click("#nav-search").await;
+    b.type_into("#search-input", "jazz").await;
+    b.until(
+        "jazz results",
+        "return document.getElementById('search-summary')?.textContent.includes('jazz')",
+    )
+    .await;
+    b.shot("search-phone").await;
+    let errors = b.js("return window.__errors", vec![]).await;
+    assert_eq!(errors, json!([]), "uncaught errors in the page");
 }
