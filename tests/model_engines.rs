@@ -9,9 +9,7 @@ use spoofify::model::{Engine, EngineKind, FeatureIndex, LabeledRow, Model, Model
 fn data(n: usize) -> (FeatureIndex, Vec<LabeledRow>) {
     let mut state = 12345u64;
     let mut next = || {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         ((state >> 33) as f32 / (1u64 << 31) as f32) * 4.0 - 2.0
     };
     let feats: Vec<FeatureVector> = (0..n).map(|_| std::array::from_fn(|_| next())).collect();
@@ -67,15 +65,9 @@ fn empty_and_one_class_data_are_clear_errors_for_every_engine() {
     let (idx, rows) = data(50);
     let positives: Vec<LabeledRow> = rows.iter().copied().filter(|r| r.positive).collect();
     for kind in EngineKind::ALL {
-        assert_eq!(
-            Model::fit(kind, &idx, &[], 1).err(),
-            Some(ModelError::Empty)
-        );
+        assert_eq!(Model::fit(kind, &idx, &[], 1).err(), Some(ModelError::Empty));
         match Model::fit(kind, &idx, &positives, 1) {
-            Err(ModelError::OneClass {
-                positives: p,
-                negatives: 0,
-            }) => {
+            Err(ModelError::OneClass { positives: p, negatives: 0 }) => {
                 assert_eq!(p, positives.len())
             }
             other => panic!("{kind}: expected one-class error, got {other:?}"),
@@ -121,7 +113,9 @@ fn malformed_bytes_are_errors_not_panics() {
 fn non_finite_features_are_rejected_before_fit() {
     let (_, rows) = data(60);
     for bad in [f32::INFINITY, f32::NEG_INFINITY, f32::NAN] {
-        let mut feats: Vec<FeatureVector> = (0..60).map(|i| [i as f32; FEATURE_COUNT]).collect();
+        let mut feats: Vec<FeatureVector> = (0..60)
+            .map(|i| [i as f32; FEATURE_COUNT])
+            .collect();
         feats[5][3] = bad;
         let idx = FeatureIndex::new(feats);
         for kind in EngineKind::ALL {

@@ -9,9 +9,7 @@ use spoofify::model::labels::{WEIGHT_LATE_SKIP, WEIGHT_LIKED};
 use spoofify::model::listener_model::RECENT_WINDOW;
 use spoofify::model::{CatalogIndex, ColdReason, EngineKind, FitStatus, ListenerModel, Reason};
 use spoofify::sim::synthetic_catalog;
-use spoofify::store::types::{
-    ClientId, Interaction, InteractionKind, LoggedInteraction, Preferences,
-};
+use spoofify::store::types::{ClientId, Interaction, InteractionKind, LoggedInteraction, Preferences};
 
 fn index(n: usize) -> CatalogIndex {
     CatalogIndex::build(Arc::new(synthetic_catalog(n, 5)))
@@ -94,10 +92,7 @@ fn labels_follow_the_rules() {
     assert!(get(3).positive && !get(4).positive && get(5).positive);
     assert!(get(2).weight < get(1).weight / 2.0, "a late skip is weak");
     assert!((get(2).weight - WEIGHT_LATE_SKIP).abs() < 0.05);
-    assert!(
-        get(3).weight > get(0).weight,
-        "a like counts more than a finish"
-    );
+    assert!(get(3).weight > get(0).weight, "a like counts more than a finish");
     assert!(get(3).weight <= WEIGHT_LIKED);
     assert!(get(0).weight < get(5).weight, "older signals weigh less");
     assert_eq!(rows.last().unwrap().song_id, s(5), "rows are oldest first");
@@ -124,11 +119,7 @@ fn cold_start_serves_chosen_genres_and_popular_songs() {
         .count();
     assert!(chosen >= 6, "only {chosen}/10 from the chosen genre");
     assert!(feed.iter().all(|f| !f.reason.to_string().is_empty()));
-    assert_eq!(
-        feed,
-        m.feed(&idx, &prefs(&[&genre]), 10, 3),
-        "deterministic"
-    );
+    assert_eq!(feed, m.feed(&idx, &prefs(&[&genre]), 10, 3), "deterministic");
 }
 
 #[test]
@@ -136,19 +127,11 @@ fn one_class_stays_cold_then_the_model_takes_over() {
     let idx = index(600);
     let c = idx.catalog();
     let mut m = ListenerModel::new(EngineKind::Histogram, 1);
-    let jazz: Vec<&SongId> = c
-        .songs()
-        .iter()
-        .filter(|s| s.genre == "jazz")
-        .map(|s| &s.id)
-        .collect();
+    let jazz: Vec<&SongId> = c.songs().iter().filter(|s| s.genre == "jazz").map(|s| &s.id).collect();
     for (i, id) in jazz.iter().take(3).enumerate() {
         m.apply(&entry(i as u64 + 1, id, InteractionKind::Finished, 400_000));
     }
-    assert_eq!(
-        m.refit(&idx),
-        FitStatus::Cold(ColdReason::TooFewLabels { labels: 3 })
-    );
+    assert_eq!(m.refit(&idx), FitStatus::Cold(ColdReason::TooFewLabels { labels: 3 }));
     m.apply(&entry(4, jazz[3], InteractionKind::Finished, 400_000));
     assert_eq!(m.refit(&idx), FitStatus::Cold(ColdReason::OneClass));
     assert!(m.is_cold());
@@ -173,34 +156,21 @@ fn a_fitted_feed_learns_the_genre_and_repeats_nothing() {
     assert_page_rules(&idx, &feed);
     // Nothing from the recent window, and no rejected song at all.
     let window = RECENT_WINDOW.min(idx.len() / 2);
-    let played: HashSet<&SongId> = log
-        .iter()
-        .rev()
-        .take(window)
-        .map(|e| &e.interaction.song_id)
-        .collect();
-    assert!(
-        feed.iter().all(|f| !played.contains(&f.song_id)),
-        "offered a song just played"
-    );
+    let played: HashSet<&SongId> =
+        log.iter().rev().take(window).map(|e| &e.interaction.song_id).collect();
+    assert!(feed.iter().all(|f| !played.contains(&f.song_id)), "offered a song just played");
     let rejected: HashSet<&SongId> = log
         .iter()
         .filter(|e| e.interaction.kind == InteractionKind::Skipped)
         .map(|e| &e.interaction.song_id)
         .collect();
-    assert!(
-        feed.iter().all(|f| !rejected.contains(&f.song_id)),
-        "offered a skipped song"
-    );
+    assert!(feed.iter().all(|f| !rejected.contains(&f.song_id)), "offered a skipped song");
     let metal = feed
         .iter()
         .filter(|f| idx.catalog().get(&f.song_id).unwrap().genre == "metal")
         .count();
     assert!(metal >= 14, "only {metal}/20 metal after 300 interactions");
-    let explored = feed
-        .iter()
-        .filter(|f| f.reason == Reason::Exploration)
-        .count();
+    let explored = feed.iter().filter(|f| f.reason == Reason::Exploration).count();
     assert_eq!(explored, 2, "an exploration share of 10%");
 }
 
@@ -226,10 +196,7 @@ fn snapshot_round_trip_and_rebuild_from_log() {
         for e in &log {
             rebuilt.apply(e);
         }
-        assert_eq!(
-            rebuilt.training_input(idx.catalog()),
-            m.training_input(idx.catalog())
-        );
+        assert_eq!(rebuilt.training_input(idx.catalog()), m.training_input(idx.catalog()));
         rebuilt.refit(&idx);
         assert_eq!(rebuilt.to_snapshot_bytes(), bytes, "{kind}");
     }
@@ -250,3 +217,4 @@ fn a_snapshot_from_another_catalog_keeps_labels_and_drops_the_model() {
     assert!(back.is_cold() && back.needs_refit());
     assert_eq!(back.last_seq(), 60);
 }
+

@@ -141,13 +141,7 @@ fn timed<T>(reps: usize, mut f: impl FnMut() -> T) -> (f64, T) {
     (times[times.len() / 2], out)
 }
 
-fn measure(
-    v: Variant,
-    index: &FeatureIndex,
-    data: &Data,
-    rows: usize,
-    seed: u64,
-) -> Option<BenchRow> {
+fn measure(v: Variant, index: &FeatureIndex, data: &Data, rows: usize, seed: u64) -> Option<BenchRow> {
     let train = &data.rows[..rows];
     let mut scores = vec![0.0f32; data.candidates.len()];
     let (fit_ms, score_ms, bytes) = match v {
@@ -162,16 +156,9 @@ fn measure(
             let p = if v == Variant::Crate {
                 CrateParams::default()
             } else {
-                CrateParams {
-                    trees: 101,
-                    max_samples: None,
-                }
+                CrateParams { trees: 101, max_samples: None }
             };
-            let reps = if v == Variant::CrateFull || rows > 500 {
-                1
-            } else {
-                3
-            };
+            let reps = if v == Variant::CrateFull || rows > 500 { 1 } else { 3 };
             let (fit_ms, m) = timed(reps, || CrateForest::fit(index, train, &p, seed));
             let m = m.ok()?;
             let (score_ms, _) = timed(5, || m.score(index, &data.candidates, &mut scores));
@@ -216,12 +203,7 @@ pub fn auc(scores: &[f32], labels: &[bool]) -> f64 {
 }
 
 /// Runs the benchmark; rows are averaged over tastes.
-pub fn bench(
-    index: &FeatureIndex,
-    catalog: &crate::catalog::Catalog,
-    seed: u64,
-    quick: bool,
-) -> Vec<BenchRow> {
+pub fn bench(index: &FeatureIndex, catalog: &crate::catalog::Catalog, seed: u64, quick: bool) -> Vec<BenchRow> {
     let datas: Vec<Data> = TASTES
         .iter()
         .enumerate()
@@ -270,14 +252,8 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
-    println!(
-        "spoofify bench model: {note}; {CANDIDATES} candidates; mean of {} tastes; one thread",
-        TASTES.len()
-    );
-    println!(
-        "{:<18} {:>6} {:>10} {:>10} {:>7} {:>10}",
-        "engine", "rows", "fit ms", "score ms", "AUC", "bytes"
-    );
+    println!("spoofify bench model: {note}; {CANDIDATES} candidates; mean of {} tastes; one thread", TASTES.len());
+    println!("{:<18} {:>6} {:>10} {:>10} {:>7} {:>10}", "engine", "rows", "fit ms", "score ms", "AUC", "bytes");
     for r in &rows {
         println!(
             "{:<18} {:>6} {:>10.2} {:>10.3} {:>7.4} {:>10}",
@@ -297,32 +273,15 @@ pub fn targets(rows: &[BenchRow]) -> Vec<String> {
     let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
     let mut out = Vec::new();
     if let Some(h) = get("histogram", 500) {
-        out.push(format!(
-            "fit 500 rows {:.2} ms <= 5 ms: {}",
-            h.fit_ms,
-            verdict(h.fit_ms <= 5.0)
-        ));
+        out.push(format!("fit 500 rows {:.2} ms <= 5 ms: {}", h.fit_ms, verdict(h.fit_ms <= 5.0)));
     }
     if let Some(h) = get("histogram", 5000) {
-        out.push(format!(
-            "fit 5000 rows {:.2} ms <= 50 ms: {}",
-            h.fit_ms,
-            verdict(h.fit_ms <= 50.0)
-        ));
+        out.push(format!("fit 5000 rows {:.2} ms <= 50 ms: {}", h.fit_ms, verdict(h.fit_ms <= 50.0)));
     }
-    let worst_score = rows
-        .iter()
-        .filter(|r| r.engine == "histogram")
-        .map(|r| r.score_ms)
-        .fold(0.0, f64::max);
-    out.push(format!(
-        "score {CANDIDATES} candidates {worst_score:.3} ms (worst) <= 1 ms: {}",
-        verdict(worst_score <= 1.0)
-    ));
+    let worst_score = rows.iter().filter(|r| r.engine == "histogram").map(|r| r.score_ms).fold(0.0, f64::max);
+    out.push(format!("score {CANDIDATES} candidates {worst_score:.3} ms (worst) <= 1 ms: {}", verdict(worst_score <= 1.0)));
     for &n in &ROWS {
-        let Some(h) = get("histogram", n) else {
-            continue;
-        };
+        let Some(h) = get("histogram", n) else { continue };
         for other in ["randomforest", "randomforest-full"] {
             if let Some(o) = get(other, n) {
                 out.push(format!(

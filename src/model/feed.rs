@@ -43,14 +43,9 @@ pub const CONTENT_SEEDS: usize = 20;
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Reason {
     /// Sounds like a song the listener finished.
-    SimilarTo {
-        song_id: SongId,
-        title: String,
-    },
+    SimilarTo { song_id: SongId, title: String },
     /// In a genre the listener chose.
-    Genre {
-        genre: String,
-    },
+    Genre { genre: String },
     Popular,
     /// Found in the broad random sample, ranked high by the listener's model.
     ForYou,
@@ -137,15 +132,13 @@ pub fn build(ctx: &FeedContext<'_>, limit: usize, seed: u64, ranking: Ranking) -
         }
     }
     let explore = match ranking {
-        Ranking::Model | Ranking::Content => (limit as f32 * EXPLORATION_SHARE).round() as usize,
+        Ranking::Model | Ranking::Content => {
+            (limit as f32 * EXPLORATION_SHARE).round() as usize
+        }
         _ => 0,
     };
     let mut main: Vec<usize> = (0..songs.len()).collect();
-    main.sort_by(|&a, &b| {
-        scores[b]
-            .total_cmp(&scores[a])
-            .then(songs[a].cmp(&songs[b]))
-    });
+    main.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(songs[a].cmp(&songs[b])));
     let mut pool: Vec<usize> = (0..songs.len())
         .filter(|&i| candidates[i].1 == Reason::Exploration)
         .collect();
@@ -195,8 +188,7 @@ fn arrange(
         let fits = |i: usize, cap: bool, apart: bool| {
             let s = &all[songs[i] as usize];
             !used[i]
-                && (!cap
-                    || per_artist.get(s.artist.as_str()).copied().unwrap_or(0) < MAX_PER_ARTIST)
+                && (!cap || per_artist.get(s.artist.as_str()).copied().unwrap_or(0) < MAX_PER_ARTIST)
                 && (!apart || prev.is_none_or(|p| p.artist != s.artist && p.album != s.album))
         };
         let want_explore = explore > 0 && out.len() % 10 == EXPLORE_SLOT.min(limit - 1);
@@ -222,9 +214,7 @@ fn arrange(
             explore = explore.saturating_sub(1);
         }
         used[i] = true;
-        *per_artist
-            .entry(all[songs[i] as usize].artist.as_str())
-            .or_default() += 1;
+        *per_artist.entry(all[songs[i] as usize].artist.as_str()).or_default() += 1;
         out.push((i, explored));
     }
     out
@@ -286,11 +276,7 @@ fn popular_candidates(ctx: &FeedContext<'_>, want: usize) -> Vec<(u32, Reason)> 
         .collect()
 }
 
-fn random_candidates(
-    ctx: &FeedContext<'_>,
-    want: usize,
-    rng: &mut ChaCha8Rng,
-) -> Vec<(u32, Reason)> {
+fn random_candidates(ctx: &FeedContext<'_>, want: usize, rng: &mut ChaCha8Rng) -> Vec<(u32, Reason)> {
     let mut open: Vec<u32> = (0..ctx.index.len() as u32)
         .filter(|&s| !ctx.excluded.get(s as usize).copied().unwrap_or(false))
         .collect();

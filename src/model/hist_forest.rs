@@ -238,11 +238,7 @@ struct Grower<'a> {
 impl Grower<'_> {
     /// Grows one tree into `nodes` (depth-first, children allocated in pairs).
     fn grow(&mut self, nodes: &mut Vec<Node>, items: &mut [Item], rng: &mut ChaCha8Rng) {
-        nodes.push(Node {
-            feature: LEAF,
-            split: 0,
-            next: 0,
-        });
+        nodes.push(Node { feature: LEAF, split: 0, next: 0 });
         let mut stack = vec![Pending {
             slot: nodes.len() - 1,
             start: 0,

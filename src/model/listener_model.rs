@@ -45,9 +45,7 @@ pub enum ColdReason {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum FitStatus {
-    Fitted {
-        rows: usize,
-    },
+    Fitted { rows: usize },
     Cold(ColdReason),
     /// The outcome covered an older log position than the installed model.
     Stale,
@@ -329,9 +327,7 @@ impl ListenerModel {
         let mut positives = Vec::new();
         let mut negatives = Vec::new();
         for row in self.training_input(index.catalog()).into_iter().rev() {
-            let Some(i) = index.index_of(&row.song_id) else {
-                continue;
-            };
+            let Some(i) = index.index_of(&row.song_id) else { continue };
             if row.positive {
                 positives.push(i);
             } else {

@@ -112,10 +112,7 @@ fn print_table(r: &EvalReport, note: &str) {
     for k in CHECKPOINTS {
         print!(" {:>8}", format!("skip@{k}"));
     }
-    println!(
-        " {:>8} {:>8} {:>7} {:>8}",
-        "NDCG@10", "HR@10", "fits", "fit ms"
-    );
+    println!(" {:>8} {:>8} {:>7} {:>8}", "NDCG@10", "HR@10", "fits", "fit ms");
     for p in &r.policies {
         print!("{:<14}", p.policy);
         for k in CHECKPOINTS {
@@ -131,12 +128,7 @@ fn print_table(r: &EvalReport, note: &str) {
     }
     println!();
     print!("{:<14}", "skip@50 by");
-    for (s, _) in r
-        .policies
-        .first()
-        .map(|p| p.skip_rate_at_50_by_shape.as_slice())
-        .unwrap_or(&[])
-    {
+    for (s, _) in r.policies.first().map(|p| p.skip_rate_at_50_by_shape.as_slice()).unwrap_or(&[]) {
         print!(" {s:>11}");
     }
     println!();

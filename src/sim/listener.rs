@@ -34,10 +34,7 @@ pub struct Reaction {
 impl Reaction {
     /// A skip or a dislike: the listener moved on before the end.
     pub fn is_skip(&self) -> bool {
-        matches!(
-            self.kind,
-            InteractionKind::Skipped | InteractionKind::Disliked
-        )
+        matches!(self.kind, InteractionKind::Skipped | InteractionKind::Disliked)
     }
 }
 

@@ -109,10 +109,7 @@ pub struct PolicyReport {
 
 impl PolicyReport {
     pub fn skip_at(&self, k: usize) -> Option<f64> {
-        self.skip_rate_at
-            .iter()
-            .find(|(i, _)| *i == k)
-            .map(|(_, r)| *r)
+        self.skip_rate_at.iter().find(|(i, _)| *i == k).map(|(_, r)| *r)
     }
 }
 
@@ -220,11 +217,7 @@ fn summarize(policy: &Policy, runs: &[(&Run, TasteShape)]) -> PolicyReport {
                 .collect(),
         ),
         fits,
-        fit_ms_mean: if fits > 0 {
-            fit_secs * 1000.0 / fits as f64
-        } else {
-            0.0
-        },
+        fit_ms_mean: if fits > 0 { fit_secs * 1000.0 / fits as f64 } else { 0.0 },
     }
 }
 
@@ -256,15 +249,11 @@ fn run_one(
             if log.len() >= cfg.interactions {
                 break;
             }
-            let Some(song) = catalog.get(&item.song_id) else {
-                continue;
-            };
+            let Some(song) = catalog.get(&item.song_id) else { continue };
             let reaction = listener.react(song);
             run.skips.push(reaction.is_skip());
             let seq = log.len() as u64 + 1;
-            let Ok(id) = ClientId::parse(&format!("sim-{seq:08}")) else {
-                continue;
-            };
+            let Ok(id) = ClientId::parse(&format!("sim-{seq:08}")) else { continue };
             let entry = LoggedInteraction {
                 seq,
                 interaction: Interaction {
@@ -285,9 +274,7 @@ fn run_one(
             run.fit_secs += t.elapsed().as_secs_f64();
         }
     }
-    held_out_ranking(
-        index, cfg, policy, &listener, &prefs, &model, &log, seed, &mut run,
-    );
+    held_out_ranking(index, cfg, policy, &listener, &prefs, &model, &log, seed, &mut run);
     run
 }
 

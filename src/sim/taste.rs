@@ -77,7 +77,9 @@ impl Taste {
     /// Draws a taste of the given shape that fits the catalog.
     pub fn draw(shape: TasteShape, catalog: &Catalog, rng: &mut impl Rng) -> Taste {
         let genres = catalog.genres();
-        let pick = |rng: &mut dyn rand::RngCore| genres.choose(rng).cloned().unwrap_or_default();
+        let pick = |rng: &mut dyn rand::RngCore| {
+            genres.choose(rng).cloned().unwrap_or_default()
+        };
         match shape {
             TasteShape::GenreLoyal => {
                 let mut g = vec![pick(rng)];
