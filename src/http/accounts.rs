@@ -10,7 +10,6 @@
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use axum::extract::State;
@@ -96,7 +95,12 @@ impl Me {
             username: a.username.to_string(),
             preferences: PreferencesView {
                 genres: a.preferences.genres.clone(),
-                seed_songs: a.preferences.seed_songs.iter().map(|s| s.to_string()).collect(),
+                seed_songs: a
+                    .preferences
+                    .seed_songs
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
                 onboarded: a.preferences.onboarded,
             },
         }
@@ -189,7 +193,11 @@ async fn signup(
     let password = Password::parse_new(body.password)?;
     let addr_key = addr.map(|a| a.to_string());
     if let Some(key) = &addr_key {
-        state.limits.signups_by_address.check(key).map_err(AccountError::RateLimited)?;
+        state
+            .limits
+            .signups_by_address
+            .check(key)
+            .map_err(AccountError::RateLimited)?;
         state.limits.signups_by_address.record(key);
     }
     if state.store.account_by_username(&username).await?.is_some() {
@@ -246,9 +254,15 @@ async fn login(
     let password = Password::parse_offered(body.password)?;
     let limits = &state.limits;
     let addr_key = addr.map(|a| a.to_string());
-    limits.by_username.check(username.as_str()).map_err(AccountError::RateLimited)?;
+    limits
+        .by_username
+        .check(username.as_str())
+        .map_err(AccountError::RateLimited)?;
     if let Some(key) = &addr_key {
-        limits.by_address.check(key).map_err(AccountError::RateLimited)?;
+        limits
+            .by_address
+            .check(key)
+            .map_err(AccountError::RateLimited)?;
     }
     let account = state.store.account_by_username(&username).await?;
     let stored_hash = account.as_ref().map(|a| a.password_hash.clone());
@@ -266,7 +280,11 @@ async fn login(
     };
     tracing::info!(listener = %account.id, "logged in");
     let cookie = start_session(&state, &account.id, &headers).await?;
-    Ok(([(header::SET_COOKIE, cookie)], Json(Me::from_account(&account))).into_response())
+    Ok((
+        [(header::SET_COOKIE, cookie)],
+        Json(Me::from_account(&account)),
+    )
+        .into_response())
 }
 
 /// Stores a new session and returns the `Set-Cookie` value for it.
@@ -283,7 +301,11 @@ async fn start_session(
     };
     let ttl = session::session_ttl(state);
     state.store.put_session(&record, ttl).await?;
-    Ok(session::set_cookie(&token, session::is_secure(headers), ttl))
+    Ok(session::set_cookie(
+        &token,
+        session::is_secure(headers),
+        ttl,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/logout", tag = "accounts",
@@ -291,7 +313,11 @@ async fn start_session(
 #[tracing::instrument(skip_all)]
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     if let Some(token) = session::session_token(&headers) {
-        match state.store.delete_session(&session::hash_token(&token)).await {
+        match state
+            .store
+            .delete_session(&session::hash_token(&token))
+            .await
+        {
             Ok(()) | Err(StoreError::NotFound(_)) => {}
             Err(e) => return Err(e.into()),
         }
@@ -334,13 +360,18 @@ async fn set_preferences(
 
 /// Genres must be the catalog's (matched without regard to case, stored in the catalog's
 /// spelling), songs must exist; duplicates are dropped.
-fn validate_preferences(state: &AppState, input: PreferencesInput) -> Result<Preferences, ApiError> {
+fn validate_preferences(
+    state: &AppState,
+    input: PreferencesInput,
+) -> Result<Preferences, ApiError> {
     let catalog = super::catalog::loaded(state)?;
     if input.genres.is_empty() || input.genres.len() > MAX_GENRES {
         return Err(ApiError::invalid(format!("pick 1-{MAX_GENRES} genres")));
     }
     if input.seed_songs.len() > MAX_SEED_SONGS {
-        return Err(ApiError::invalid(format!("pick at most {MAX_SEED_SONGS} songs")));
+        return Err(ApiError::invalid(format!(
+            "pick at most {MAX_SEED_SONGS} songs"
+        )));
     }
     let known = catalog.genres();
     let mut genres: Vec<String> = Vec::new();
@@ -381,7 +412,10 @@ async fn hash_password(password: Password) -> Result<String, ApiError> {
 }
 
 fn hash_blocking(password: &str) -> Result<String, ApiError> {
-    let salt = SaltString::generate(&mut OsRng);
+    // 16 bytes from the thread's CSPRNG (reseeded from the OS), the recommended salt size.
+    let bytes: [u8; 16] = rand::random();
+    let salt = SaltString::encode_b64(&bytes)
+        .map_err(|e| ApiError::internal(format!("salt encoding failed: {e}")))?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())

@@ -10,8 +10,8 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::edge::ApiQuery;
 use super::catalog::{loaded, SongView};
+use super::edge::ApiQuery;
 use super::session::CurrentListener;
 use super::{ApiError, AppState};
 use crate::catalog::SongId;
@@ -71,10 +71,19 @@ pub struct History {
     responses((status = 200, body = Likes), (status = 401, body = super::openapi::ErrorBody),
               (status = 503, description = "The catalog is still loading", body = super::openapi::ErrorBody)))]
 #[tracing::instrument(skip_all, fields(listener = %me.id))]
-async fn likes(State(state): State<AppState>, me: CurrentListener) -> Result<Json<Likes>, ApiError> {
+async fn likes(
+    State(state): State<AppState>,
+    me: CurrentListener,
+) -> Result<Json<Likes>, ApiError> {
     let catalog = loaded(&state)?;
     let last = state.store.last_seq(&me.id).await?;
-    let entries = read_range(&state.store, &me.id, last.saturating_sub(MAX_LOG_SCAN), last).await?;
+    let entries = read_range(
+        &state.store,
+        &me.id,
+        last.saturating_sub(MAX_LOG_SCAN),
+        last,
+    )
+    .await?;
     let mut latest: HashMap<SongId, (u64, bool, u64)> = HashMap::new();
     for e in &entries {
         let liked = match e.interaction.kind {
@@ -82,14 +91,17 @@ async fn likes(State(state): State<AppState>, me: CurrentListener) -> Result<Jso
             InteractionKind::Disliked => false,
             _ => continue,
         };
-        latest.insert(e.interaction.song_id.clone(), (e.seq, liked, e.interaction.at_ms));
+        latest.insert(
+            e.interaction.song_id.clone(),
+            (e.seq, liked, e.interaction.at_ms),
+        );
     }
     let mut liked: Vec<(u64, SongId, u64)> = latest
         .into_iter()
         .filter(|(_, (_, liked, _))| *liked)
         .map(|(id, (seq, _, at))| (seq, id, at))
         .collect();
-    liked.sort_by(|a, b| b.0.cmp(&a.0));
+    liked.sort_by_key(|l| std::cmp::Reverse(l.0));
     let songs = liked
         .into_iter()
         .filter_map(|(_, id, at)| {
@@ -117,7 +129,13 @@ async fn history(
     }
     let catalog = loaded(&state)?;
     let last = state.store.last_seq(&me.id).await?;
-    let entries = read_range(&state.store, &me.id, last.saturating_sub(limit as u64), last).await?;
+    let entries = read_range(
+        &state.store,
+        &me.id,
+        last.saturating_sub(limit as u64),
+        last,
+    )
+    .await?;
     let items = entries
         .into_iter()
         .rev()

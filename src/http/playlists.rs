@@ -15,8 +15,8 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::edge::ApiJson;
 use super::catalog::{loaded, SongView};
+use super::edge::ApiJson;
 use super::session::CurrentListener;
 use super::{ApiError, AppState};
 use crate::catalog::SongId;
@@ -32,7 +32,10 @@ const MAX_SONGS: usize = 1000;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/playlists", get(list).post(create))
-        .route("/api/playlists/{id}", get(show).patch(rename).delete(remove_playlist))
+        .route(
+            "/api/playlists/{id}",
+            get(show).patch(rename).delete(remove_playlist),
+        )
         .route("/api/playlists/{id}/songs", post(add_song).put(reorder))
         .route("/api/playlists/{id}/songs/{index}", delete(remove_song))
 }
@@ -112,9 +115,12 @@ pub struct Reorder {
 #[utoipa::path(get, path = "/api/playlists", tag = "playlists",
     responses((status = 200, body = PlaylistList), (status = 401, body = super::openapi::ErrorBody)))]
 #[tracing::instrument(skip_all, fields(listener = %me.id))]
-async fn list(State(state): State<AppState>, me: CurrentListener) -> Result<Json<PlaylistList>, ApiError> {
+async fn list(
+    State(state): State<AppState>,
+    me: CurrentListener,
+) -> Result<Json<PlaylistList>, ApiError> {
     let mut playlists = state.store.playlists(&me.id).await?;
-    playlists.sort_by(|a, b| b.updated_ms.cmp(&a.updated_ms));
+    playlists.sort_by_key(|p| std::cmp::Reverse(p.updated_ms));
     let playlists = playlists
         .into_iter()
         .map(|p| PlaylistSummary {
@@ -142,7 +148,9 @@ async fn create(
         return Err(too_many_songs());
     }
     if state.store.playlists(&me.id).await?.len() >= MAX_PLAYLISTS {
-        return Err(ApiError::invalid(format!("a listener keeps at most {MAX_PLAYLISTS} playlists")));
+        return Err(ApiError::invalid(format!(
+            "a listener keeps at most {MAX_PLAYLISTS} playlists"
+        )));
     }
     let id = PlaylistId::parse(&uuid::Uuid::new_v4().simple().to_string())
         .map_err(|e| ApiError::internal(e.to_string()))?;
@@ -244,7 +252,9 @@ async fn remove_song(
         .map_err(|_| ApiError::invalid(format!("position {index:?} is not a number")))?;
     let mut playlist = load(&state, &me.id, &id).await?;
     if index >= playlist.songs.len() {
-        return Err(ApiError::not_found(format!("the playlist has no song at position {index}")));
+        return Err(ApiError::not_found(format!(
+            "the playlist has no song at position {index}"
+        )));
     }
     playlist.songs.remove(index);
     save(&state, playlist).await

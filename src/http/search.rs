@@ -116,7 +116,9 @@ fn score(song: &Song, words: &[String]) -> Option<f32> {
             .iter()
             .zip(FIELD_WEIGHTS)
             .filter_map(|(field, weight)| word_match(field, word).map(|m| m * weight))
-            .fold(None, |acc: Option<f32>, m| Some(acc.map_or(m, |a| a.max(m))))?;
+            .fold(None, |acc: Option<f32>, m| {
+                Some(acc.map_or(m, |a| a.max(m)))
+            })?;
         total += best;
     }
     Some(total)
@@ -175,7 +177,11 @@ mod tests {
         assert_eq!((total, hits[0].id.as_str()), (1, "b"));
         assert_eq!(rank(&songs, "   ", 10).1, 0);
         assert_eq!(rank(&songs, "zzz", 10).1, 0);
-        assert_eq!(rank(&songs, "ight", 10).0[0].id.as_str(), "a", "inside a word");
+        assert_eq!(
+            rank(&songs, "ight", 10).0[0].id.as_str(),
+            "a",
+            "inside a word"
+        );
         assert_eq!(rank(&songs, "blue", 1).0.len(), 1);
     }
 }

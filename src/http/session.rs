@@ -170,12 +170,21 @@ mod tests {
     #[test]
     fn cookie_is_found_among_others_and_has_the_right_attributes() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_static("a=1; spoofify_session=tok; b=2"));
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; spoofify_session=tok; b=2"),
+        );
         assert_eq!(session_token(&h).as_deref(), Some("tok"));
         let c = set_cookie("tok", false, Duration::from_secs(60));
         let c = c.to_str().unwrap();
-        assert!(c.contains("HttpOnly") && c.contains("SameSite=Lax") && !c.contains("Secure"), "{c}");
-        assert!(set_cookie("t", true, Duration::from_secs(1)).to_str().unwrap().contains("Secure"));
+        assert!(
+            c.contains("HttpOnly") && c.contains("SameSite=Lax") && !c.contains("Secure"),
+            "{c}"
+        );
+        assert!(set_cookie("t", true, Duration::from_secs(1))
+            .to_str()
+            .unwrap()
+            .contains("Secure"));
     }
 
     #[test]
@@ -185,7 +194,10 @@ mod tests {
         h.insert("x-forwarded-proto", HeaderValue::from_static("https"));
         assert!(is_secure(&h));
         let mut h = HeaderMap::new();
-        h.insert("forwarded", HeaderValue::from_static("for=1.2.3.4;proto=https"));
+        h.insert(
+            "forwarded",
+            HeaderValue::from_static("for=1.2.3.4;proto=https"),
+        );
         assert!(is_secure(&h));
         h.insert("forwarded", HeaderValue::from_static("proto=http"));
         assert!(!is_secure(&h));

@@ -3,8 +3,8 @@
 
 use std::sync::{Arc, RwLock};
 
-use crate::catalog::Catalog;
 use super::ratelimit::LoginLimiter;
+use crate::catalog::Catalog;
 use crate::config::Settings;
 use crate::media::Media;
 use crate::store::{NodeId, SharedStore};

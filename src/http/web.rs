@@ -30,7 +30,7 @@ struct Asset {
 }
 
 macro_rules! assets {
-    ($($path:literal => $mime:literal),* $(,)?) => {
+    ($($path:literal => $mime:expr),* $(,)?) => {
         &[$(Asset {
             path: $path,
             mime: $mime,
@@ -108,10 +108,19 @@ fn serve(path: &str, headers: &HeaderMap) -> Response {
         h.insert(header::ETAG, v);
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     if asset.path == "index.html" {
-        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        );
     }
     response
 }
@@ -132,13 +141,20 @@ mod tests {
                     stack.push(p);
                     continue;
                 }
-                let rel = p.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/");
+                let rel = p
+                    .strip_prefix(&root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
                 if !ASSETS.iter().any(|a| a.path == rel) {
                     missing.push(rel);
                 }
             }
         }
-        assert!(missing.is_empty(), "add these to ASSETS in web.rs: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "add these to ASSETS in web.rs: {missing:?}"
+        );
     }
 
     #[test]
@@ -149,6 +165,9 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::IF_NONE_MATCH, etag);
         assert_eq!(serve("js/app.js", &h).status(), StatusCode::NOT_MODIFIED);
-        assert_eq!(serve("../Cargo.toml", &HeaderMap::new()).status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            serve("../Cargo.toml", &HeaderMap::new()).status(),
+            StatusCode::NOT_FOUND
+        );
     }
 }

@@ -30,14 +30,24 @@ pub struct TestApp {
     pub data_dir: std::path::PathBuf,
 }
 
-/// The node shared by the tests of this binary, started on first use.
+/// Which catalog the node starts with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestCatalog {
+    /// The real demo catalog, generated at first start (audio that plays).
+    Demo,
+    /// Songs with metadata and features but no audio, stored before the node starts:
+    /// instant, for tests of the JSON API that never stream.
+    Synthetic,
+}
+
+/// The node shared by the tests of this binary (synthetic catalog), started on first use.
 pub fn shared_app() -> &'static TestApp {
     static APP: OnceLock<TestApp> = OnceLock::new();
-    APP.get_or_init(|| start_app(|_| {}))
+    APP.get_or_init(|| start_app(TestCatalog::Synthetic, |_| {}))
 }
 
 /// Starts a node on its own thread and runtime, blocking until `/readyz` is 200.
-pub fn start_app(tweak: impl FnOnce(&mut Settings)) -> TestApp {
+pub fn start_app(catalog: TestCatalog, tweak: impl FnOnce(&mut Settings)) -> TestApp {
     init_logs();
     let dir = tempfile::tempdir().expect("temp dir").keep();
     let overrides = Overrides {
@@ -49,6 +59,7 @@ pub fn start_app(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     settings.catalog.demo_songs = DEMO_SONGS;
     settings.accounts.login_attempts = LOGIN_ATTEMPTS;
     tweak(&mut settings);
+    // Everything async happens on the node's own thread: callers may be inside a runtime.
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -57,37 +68,97 @@ pub fn start_app(tweak: impl FnOnce(&mut Settings)) -> TestApp {
             .build()
             .expect("runtime");
         rt.block_on(async move {
+            if catalog == TestCatalog::Synthetic {
+                seed_synthetic_catalog(&settings).await;
+            }
             let (node, listener) = spoofify::node::start(settings).await.expect("node starts");
-            tx.send(node.addr).expect("report address");
-            spoofify::node::serve(node, listener, std::future::pending())
-                .await
-                .expect("node serves");
+            let base = format!("http://{}", node.addr);
+            let server = tokio::spawn(spoofify::node::serve(
+                node,
+                listener,
+                std::future::pending(),
+            ));
+            wait_ready(&base).await;
+            tx.send(base).expect("report the address");
+            server.await.expect("server task").expect("node serves");
         });
     });
-    let addr = rx.recv_timeout(Duration::from_secs(60)).expect("node bound");
-    let base = format!("http://{addr}");
-    wait_ready_blocking(&base);
-    TestApp { base, data_dir: dir }
+    let base = rx
+        .recv_timeout(READY_DEADLINE + Duration::from_secs(30))
+        .expect("the node started and became ready");
+    TestApp {
+        base,
+        data_dir: dir,
+    }
 }
 
-fn wait_ready_blocking(base: &str) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        let client = reqwest::Client::new();
-        let url = format!("{base}/readyz");
-        wait_for(
-            &format!("{url} to answer 200 (see TEST_LOG=info)"),
-            READY_DEADLINE,
-            || async {
-                let r = client.get(&url).timeout(Duration::from_secs(5)).send().await;
-                r.ok().filter(|r| r.status() == 200).map(|_| ())
-            },
-        )
+/// Genres of the synthetic catalog; songs are spread over them round-robin.
+const SYNTHETIC_GENRES: [&str; 4] = ["ambient", "jazz", "rock", "techno"];
+const WORDS: [&str; 12] = [
+    "Blue", "Night", "River", "Echo", "Golden", "Static", "Paper", "Moon", "Signal", "Velvet",
+    "Harbor", "Ember",
+];
+
+/// Writes `DEMO_SONGS` songs (metadata and features, no audio) into the node's store.
+async fn seed_synthetic_catalog(settings: &Settings) {
+    use spoofify::catalog::{Features, Song, SongId, SongSource};
+    let songs: Vec<Song> = (0..DEMO_SONGS)
+        .map(|i| {
+            let genre = SYNTHETIC_GENRES[i % SYNTHETIC_GENRES.len()];
+            let g = (i % SYNTHETIC_GENRES.len()) as f32;
+            Song {
+                id: SongId::parse(&format!("syn-{i:04}")).expect("id"),
+                title: format!(
+                    "{} {}",
+                    WORDS[i % WORDS.len()],
+                    WORDS[(i * 7 + 3) % WORDS.len()]
+                ),
+                artist: format!("The {} Band", WORDS[(i * 5 + 1) % WORDS.len()]),
+                album: format!("{} Sessions", WORDS[(i * 3 + 2) % WORDS.len()]),
+                genre: genre.to_owned(),
+                duration_ms: 30_000 + 1_000 * i as u64,
+                year: Some(2000 + i as u16),
+                source: SongSource::Imported {
+                    path: format!("/nonexistent/{i}.ogg").into(),
+                    size: 0,
+                    mtime_ms: 0,
+                },
+                features: Features::from_raw([
+                    80.0 + 20.0 * g + i as f32,
+                    -20.0 + 3.0 * g,
+                    1000.0 + 400.0 * g,
+                    3000.0 + 500.0 * g,
+                    0.1 + 0.05 * g,
+                    0.05 + 0.01 * g,
+                    1.0 + 0.5 * g,
+                    8.0 + g,
+                ]),
+                popularity: (i as f32 * 0.37).fract(),
+            }
+        })
+        .collect();
+    let store = spoofify::store::open(settings)
         .await
-    });
+        .expect("open the store");
+    store.put_catalog(&songs).await.expect("store the catalog");
+}
+
+async fn wait_ready(base: &str) {
+    let client = reqwest::Client::new();
+    let url = format!("{base}/readyz");
+    wait_for(
+        &format!("{url} to answer 200 (see TEST_LOG=info)"),
+        READY_DEADLINE,
+        || async {
+            let r = client
+                .get(&url)
+                .timeout(Duration::from_secs(5))
+                .send()
+                .await;
+            r.ok().filter(|r| r.status() == 200).map(|_| ())
+        },
+    )
+    .await
 }
 
 fn init_logs() {
@@ -113,7 +184,10 @@ where
         if let Some(v) = check().await {
             return v;
         }
-        assert!(start.elapsed() < deadline, "timed out after {deadline:?} waiting for {what}");
+        assert!(
+            start.elapsed() < deadline,
+            "timed out after {deadline:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -241,7 +315,10 @@ impl Api {
     /// Signs up (and so in); panics unless 201.
     pub async fn signup(&mut self, username: &str, password: &str) -> Value {
         let r = self
-            .post("/api/signup", json!({"username": username, "password": password}))
+            .post(
+                "/api/signup",
+                json!({"username": username, "password": password}),
+            )
             .await;
         assert_eq!(r.status, 201, "signup {username}: {:?}", r.body);
         r.body
@@ -253,8 +330,13 @@ impl Api {
         let name = unique_name(prefix);
         api.signup(&name, "correct horse battery").await;
         let genres = api.get("/api/genres").await;
-        let genre = genres.body["genres"][0]["name"].as_str().expect("a genre").to_owned();
-        let r = api.put("/api/me/preferences", json!({"genres": [genre]})).await;
+        let genre = genres.body["genres"][0]["name"]
+            .as_str()
+            .expect("a genre")
+            .to_owned();
+        let r = api
+            .put("/api/me/preferences", json!({"genres": [genre]}))
+            .await;
         assert_eq!(r.status, 200, "{:?}", r.body);
         (api, name)
     }

@@ -3,11 +3,11 @@
 //!
 //! Chromium and chromedriver come from Debian (`chromium`, `chromium-driver`; the
 //! setup script installs them); `CHROME_BIN` and `CHROMEDRIVER` override the paths.
-//! Each run uses a fresh profile directory. chromedriver runs in its own process
-//! group, which is killed on drop, so a failed test leaves no browser behind.
+//! Each run uses a fresh profile directory. Tests run their steps through
+//! [`Browser::run`], which closes the session (and so Chromium) whether the steps
+//! pass or panic, then stops chromedriver, so a failed test leaves no browser behind.
 #![allow(dead_code)]
 
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -31,6 +31,8 @@ pub struct Browser {
     driver: Child,
     _profile: tempfile::TempDir,
     shots: usize,
+    /// This test's screenshot folder: `screenshot_dir()/<test name>/`.
+    shot_dir: PathBuf,
 }
 
 fn free_port() -> u16 {
@@ -41,10 +43,12 @@ fn free_port() -> u16 {
 }
 
 impl Browser {
-    /// Starts chromedriver and a headless Chromium session with a `width`×`height` window.
-    pub async fn start(width: u32, height: u32) -> Self {
+    /// Starts chromedriver and a headless Chromium session with a `width`×`height` window;
+    /// screenshots go to `screenshot_dir()/<name>/`, emptied first.
+    pub async fn start(name: &str, width: u32, height: u32) -> Self {
         let chrome = std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into());
-        let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let chromedriver =
+            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         assert!(
             std::path::Path::new(&chrome).exists() && std::path::Path::new(&chromedriver).exists(),
             "the browser tests need {chrome} and {chromedriver}: apt-get install -y chromium chromium-driver \
@@ -55,7 +59,6 @@ impl Browser {
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
-            .process_group(0)
             .spawn()
             .unwrap_or_else(|e| panic!("starting {chromedriver}: {e}"));
         let url = format!("http://127.0.0.1:{port}");
@@ -72,7 +75,10 @@ impl Browser {
             if ok.is_some() {
                 break;
             }
-            assert!(start.elapsed() < DRIVER_DEADLINE, "chromedriver did not start on {url}");
+            assert!(
+                start.elapsed() < DRIVER_DEADLINE,
+                "chromedriver did not start on {url}"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let profile = tempfile::tempdir().expect("profile dir");
@@ -103,29 +109,47 @@ impl Browser {
             .connect(&url)
             .await
             .expect("a WebDriver session with headless Chromium");
-        std::fs::create_dir_all(screenshot_dir()).expect("screenshot dir");
+        let shot_dir = screenshot_dir().join(name);
+        let _ = std::fs::remove_dir_all(&shot_dir);
+        std::fs::create_dir_all(&shot_dir).expect("screenshot dir");
         Self {
             client,
             driver,
             _profile: profile,
             shots: 0,
+            shot_dir,
         }
     }
 
-    /// Ends the session (closing Chromium) and stops chromedriver.
-    pub async fn quit(self) {
+    /// Runs `steps` against this browser, then ends the session (closing Chromium) and
+    /// stops chromedriver, also when a step panics; the panic is then re-raised.
+    pub async fn run<F>(mut self, steps: F)
+    where
+        F: for<'a> FnOnce(&'a mut Browser) -> futures::future::BoxFuture<'a, ()>,
+    {
+        use futures::FutureExt;
+        let outcome = std::panic::AssertUnwindSafe(steps(&mut self))
+            .catch_unwind()
+            .await;
         let _ = self.client.clone().close().await;
+        drop(self);
+        if let Err(panic) = outcome {
+            std::panic::resume_unwind(panic);
+        }
     }
 
     pub async fn goto(&self, url: &str) {
-        self.client.goto(url).await.unwrap_or_else(|e| panic!("goto {url}: {e}"));
+        self.client
+            .goto(url)
+            .await
+            .unwrap_or_else(|e| panic!("goto {url}: {e}"));
     }
 
     /// Saves a numbered screenshot `NN-name.png` and returns its path.
     pub async fn shot(&mut self, name: &str) -> PathBuf {
         self.shots += 1;
         let png = self.client.screenshot().await.expect("screenshot");
-        let path = screenshot_dir().join(format!("{:02}-{name}.png", self.shots));
+        let path = self.shot_dir.join(format!("{:02}-{name}.png", self.shots));
         std::fs::write(&path, png).expect("write screenshot");
         path
     }
@@ -146,7 +170,11 @@ impl Browser {
     pub async fn until_within(&self, what: &str, script: &str, deadline: Duration) -> Value {
         let start = Instant::now();
         loop {
-            let v = self.client.execute(script, vec![]).await.unwrap_or(Value::Null);
+            let v = self
+                .client
+                .execute(script, vec![])
+                .await
+                .unwrap_or(Value::Null);
             let truthy = match &v {
                 Value::Null => false,
                 Value::Bool(b) => *b,
@@ -192,21 +220,23 @@ impl Browser {
 
     pub async fn click(&self, css: &str) {
         let el = self.find(css).await;
-        el.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+        el.click()
+            .await
+            .unwrap_or_else(|e| panic!("click {css}: {e}"));
     }
 
     /// Types into an input, key by key (so `input` events fire as for a person).
     pub async fn type_into(&self, css: &str, text: &str) {
         let el = self.find(css).await;
-        el.send_keys(text).await.unwrap_or_else(|e| panic!("typing into {css}: {e}"));
+        el.send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("typing into {css}: {e}"));
     }
 }
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        // The whole process group: chromedriver and the Chromium it started.
-        let pgid = self.driver.id() as i32;
-        let _ = Command::new("kill").args(["-KILL", &format!("-{pgid}")]).status();
+        let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
 }

@@ -119,7 +119,10 @@ export async function renderPlaylist(view, ctx, id) {
   playBtn.addEventListener('click', () => ctx.player.playList(songs(), 0, { source: `playlist:${p.id}` }));
   renameBtn.addEventListener('click', () => {
     const input = h('input', { value: p.name, maxlength: 100, id: 'rename-input', 'aria-label': 'Playlist name' });
+    let finished = false; // Enter, Escape and blur may all fire; act once
     const done = async (save) => {
+      if (finished) return;
+      finished = true;
       if (save && input.value.trim() && input.value.trim() !== p.name) {
         await edit(() => patch(`/api/playlists/${p.id}`, { name: input.value }));
       }
@@ -130,7 +133,7 @@ export async function renderPlaylist(view, ctx, id) {
       if (ev.key === 'Enter') done(true);
       if (ev.key === 'Escape') done(false);
     });
-    input.addEventListener('blur', () => input.isConnected && done(true), { once: true });
+    input.addEventListener('blur', () => done(true), { once: true });
     title.replaceWith(input);
     input.select();
   });
