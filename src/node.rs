@@ -15,6 +15,7 @@ use tokio::net::TcpListener;
 use crate::catalog::{demo, Catalog};
 use crate::config::Settings;
 use crate::http::{self, AppState, CatalogHandle};
+use crate::media::Media;
 use crate::store::{self, NodeId, SharedStore};
 
 /// A running node's address and handles, for tests and the CLI.
@@ -35,6 +36,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<(Node, TcpListener)> {
         .with_context(|| format!("binding HTTP to {}", settings.http))?;
     let addr = listener.local_addr()?;
     let state = AppState {
+        media: Media::new(&settings.data_dir),
         settings: Arc::new(settings),
         node_id,
         store,
@@ -52,7 +54,10 @@ pub async fn serve(
     let state = node.state.clone();
     tokio::spawn(async move {
         if let Err(e) = load_catalog(&state).await {
-            tracing::error!(error = format!("{e:#}"), "catalog could not be loaded; /readyz stays 503");
+            tracing::error!(
+                error = format!("{e:#}"),
+                "catalog could not be loaded; /readyz stays 503"
+            );
         }
     });
     tracing::info!(addr = %node.addr, node = %node.state.node_id, store = node.state.store.kind(), "serving");
@@ -71,18 +76,29 @@ async fn load_catalog(state: &AppState) -> anyhow::Result<()> {
         songs = generate_demo(&state.settings, &state.store).await?;
     }
     let catalog = Arc::new(Catalog::new(songs));
-    tracing::info!(songs = catalog.len(), genres = catalog.genres().len(), "catalog ready");
+    tracing::info!(
+        songs = catalog.len(),
+        genres = catalog.genres().len(),
+        "catalog ready"
+    );
     state.catalog.set(catalog);
     Ok(())
 }
 
-async fn generate_demo(settings: &Settings, store: &SharedStore) -> anyhow::Result<Vec<crate::catalog::Song>> {
+async fn generate_demo(
+    settings: &Settings,
+    store: &SharedStore,
+) -> anyhow::Result<Vec<crate::catalog::Song>> {
     let (dir, n, seed) = (
         settings.data_dir.clone(),
         settings.catalog.demo_songs,
         settings.catalog.demo_seed,
     );
-    tracing::info!(songs = n, seed, "empty catalog: generating the demo catalog");
+    tracing::info!(
+        songs = n,
+        seed,
+        "empty catalog: generating the demo catalog"
+    );
     let started = std::time::Instant::now();
     let songs = tokio::task::spawn_blocking(move || {
         let progress = |done: usize, total: usize| {
@@ -94,8 +110,15 @@ async fn generate_demo(settings: &Settings, store: &SharedStore) -> anyhow::Resu
     })
     .await
     .context("demo generation task")??;
-    tracing::info!(songs = songs.len(), secs = started.elapsed().as_secs_f32(), "demo catalog generated");
-    store.put_catalog(&songs).await.context("saving the catalog")?;
+    tracing::info!(
+        songs = songs.len(),
+        secs = started.elapsed().as_secs_f32(),
+        "demo catalog generated"
+    );
+    store
+        .put_catalog(&songs)
+        .await
+        .context("saving the catalog")?;
     Ok(songs)
 }
 

@@ -27,3 +27,11 @@ pub fn generate(
     let _ = (data_dir, songs, seed, progress);
     Ok(Vec::new())
 }
+
+/// Deterministic generated cover art for a song (placeholder).
+pub fn cover_svg(song: &Song) -> String {
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 10 10\"><title>{}</title></svg>",
+        song.id
+    )
+}

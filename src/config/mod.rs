@@ -132,7 +132,10 @@ impl Settings {
                 .parse::<std::net::SocketAddr>()
                 .map_err(|e| ConfigError(format!("cluster_addr = {:?}: {e}", self.cluster_addr)))?;
         }
-        if !self.redis.is_empty() && !self.redis.starts_with("redis://") && !self.redis.starts_with("rediss://") {
+        if !self.redis.is_empty()
+            && !self.redis.starts_with("redis://")
+            && !self.redis.starts_with("rediss://")
+        {
             return Err(ConfigError(format!(
                 "redis = {:?}: expected a redis:// or rediss:// URL",
                 self.redis

@@ -6,9 +6,11 @@
 //! a timeout for non-streaming requests). Only this module knows HTTP and JSON: the
 //! handlers parse input into domain types and call library code.
 
+pub mod catalog;
 pub mod error;
 pub mod health;
 pub mod state;
+pub mod stream;
 
 pub use error::ApiError;
 pub use state::{AppState, CatalogHandle};
@@ -22,6 +24,8 @@ pub fn router(state: AppState) -> Router {
     let max_body = state.settings.http_limits.max_body_bytes;
     Router::new()
         .merge(health::routes())
+        .merge(catalog::routes())
+        .merge(stream::routes())
         .layer(DefaultBodyLimit::max(max_body))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {

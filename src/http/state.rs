@@ -5,6 +5,7 @@ use std::sync::{Arc, RwLock};
 
 use crate::catalog::Catalog;
 use crate::config::Settings;
+use crate::media::Media;
 use crate::store::{NodeId, SharedStore};
 
 /// The catalog, once loaded. Empty while the demo catalog is being generated at first
@@ -34,4 +35,5 @@ pub struct AppState {
     pub node_id: NodeId,
     pub store: SharedStore,
     pub catalog: CatalogHandle,
+    pub media: Media,
 }

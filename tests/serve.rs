@@ -1,0 +1,190 @@
+//! The README's run command, end to end: a real `spoofify serve` process on an empty
+//! data directory generates the demo catalog, answers health at once and readiness
+//! when the catalog is loaded, lists ≥ 160 songs in ≥ 8 genres, streams with Range,
+//! and stops cleanly on SIGTERM.
+
+mod support;
+
+use std::time::Duration;
+
+use support::node::{wait_for, wait_ready, NodeProcess};
+
+/// Generation of 160 songs takes ≤ 90 s in release; a debug build is much slower.
+const READY_DEADLINE: Duration = Duration::from_secs(600);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fresh_node_serves_the_demo_catalog_and_streams_ranges() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut node = NodeProcess::start(dir.path(), &[]);
+    let client = reqwest::Client::new();
+    let base = node.base.clone();
+
+    // Health answers long before the catalog is ready.
+    wait_for("healthz 200", Duration::from_secs(30), || async {
+        let r = client.get(format!("{base}/healthz")).send().await.ok()?;
+        (r.status() == 200).then_some(())
+    })
+    .await;
+    wait_ready(&client, &base, READY_DEADLINE).await;
+
+    let songs: serde_json::Value = client
+        .get(format!("{base}/api/songs?limit=500"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let total = songs["total"].as_u64().unwrap();
+    assert!(total >= 160, "only {total} songs");
+    let list = songs["songs"].as_array().unwrap();
+    let mut genres: Vec<&str> = list.iter().map(|s| s["genre"].as_str().unwrap()).collect();
+    genres.sort();
+    genres.dedup();
+    assert!(
+        genres.len() >= 8,
+        "only {} genres: {genres:?}",
+        genres.len()
+    );
+    for s in list {
+        let ms = s["duration_ms"].as_u64().unwrap();
+        assert!(
+            (29_000..=91_000).contains(&ms),
+            "duration {ms} of {}",
+            s["id"]
+        );
+    }
+
+    let id = list[0]["id"].as_str().unwrap();
+    let detail: serde_json::Value = client
+        .get(format!("{base}/api/songs/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(detail["features"]["tempo_bpm"].as_f64().unwrap() > 40.0);
+
+    // Streaming: full, open-ended, suffix, bounded, unsatisfiable, conditional.
+    let url = format!("{base}/stream/{id}?quality=high");
+    let full = client.get(&url).send().await.unwrap();
+    assert_eq!(full.status(), 200);
+    assert_eq!(full.headers()["content-type"], "audio/ogg");
+    assert_eq!(full.headers()["accept-ranges"], "bytes");
+    let etag = full.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(full.headers().contains_key("last-modified"));
+    let body = full.bytes().await.unwrap();
+    let len = body.len() as u64;
+    assert!(len > 10_000 && &body[..4] == b"OggS");
+
+    let r = client
+        .get(&url)
+        .header("range", "bytes=100-")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 206);
+    assert_eq!(
+        r.headers()["content-range"],
+        format!("bytes 100-{}/{len}", len - 1).as_str()
+    );
+    assert_eq!(r.bytes().await.unwrap()[..], body[100..]);
+
+    let r = client
+        .get(&url)
+        .header("range", "bytes=-500")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 206);
+    assert_eq!(r.bytes().await.unwrap()[..], body[body.len() - 500..]);
+
+    let r = client
+        .get(&url)
+        .header("range", "bytes=10-19")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 206);
+    assert_eq!(r.bytes().await.unwrap()[..], body[10..20]);
+
+    let r = client
+        .get(&url)
+        .header("range", format!("bytes={len}-"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 416);
+    assert_eq!(
+        r.headers()["content-range"],
+        format!("bytes */{len}").as_str()
+    );
+
+    let r = client
+        .get(&url)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 304);
+
+    // A client that drops mid-body costs the node nothing: it keeps answering.
+    for _ in 0..20 {
+        let mut r = client
+            .get(&url)
+            .header("range", "bytes=0-")
+            .send()
+            .await
+            .unwrap();
+        let _first = r.chunk().await.unwrap();
+        drop(r);
+    }
+
+    // Renditions made on first request: concurrent requests all get the same file.
+    let low = format!("{base}/stream/{id}?quality=low");
+    let (a, b) = tokio::join!(client.get(&low).send(), client.get(&low).send());
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(
+        (a.status(), b.status()),
+        (reqwest::StatusCode::OK, reqwest::StatusCode::OK)
+    );
+    let (a, b) = (a.bytes().await.unwrap(), b.bytes().await.unwrap());
+    assert_eq!(a, b);
+    assert!(
+        (a.len() as u64) < len,
+        "low ({}) should be smaller than high ({len})",
+        a.len()
+    );
+
+    // Bad input: clear 4xx JSON errors.
+    let r = client
+        .get(format!("{base}/stream/{id}?quality=ultra"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let e: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["code"], "bad_request");
+    let r = client
+        .get(format!("{base}/api/songs/NOT%20AN%20ID"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let r = client
+        .get(format!("{base}/api/songs/demo-9999"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+
+    let art = client.get(format!("{base}/art/{id}")).send().await.unwrap();
+    assert_eq!(art.status(), 200);
+    assert_eq!(art.headers()["content-type"], "image/svg+xml");
+
+    let status = node
+        .terminate(Duration::from_secs(20))
+        .expect("node exits on SIGTERM");
+    assert!(status.success(), "exit status {status:?}");
+}
