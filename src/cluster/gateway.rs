@@ -26,12 +26,21 @@ impl Actor for Gateway {
     type State = Cluster;
     type Arguments = Cluster;
 
-    async fn pre_start(&self, me: ActorRef<GatewayMsg>, cluster: Cluster) -> Result<Cluster, ActorProcessingErr> {
+    async fn pre_start(
+        &self,
+        me: ActorRef<GatewayMsg>,
+        cluster: Cluster,
+    ) -> Result<Cluster, ActorProcessingErr> {
         ractor::pg::join(group_name(cluster.node_id()), vec![me.get_cell()]);
         Ok(cluster)
     }
 
-    async fn handle(&self, _me: ActorRef<GatewayMsg>, msg: GatewayMsg, cluster: &mut Cluster) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        _me: ActorRef<GatewayMsg>,
+        msg: GatewayMsg,
+        cluster: &mut Cluster,
+    ) -> Result<(), ActorProcessingErr> {
         match msg {
             GatewayMsg::Feed(Wire(req), reply) => {
                 let cluster = cluster.clone();
@@ -64,7 +73,11 @@ async fn serve_feed(cluster: &Cluster, listener: &str, limit: usize) -> FeedRepl
     if !cluster.owns(&id) {
         return FeedReply::NotOwner;
     }
-    match cluster.listeners().feed(&id, limit, cluster.route_deadline()).await {
+    match cluster
+        .listeners()
+        .feed(&id, limit, cluster.route_deadline())
+        .await
+    {
         Ok(answer) => FeedReply::Served {
             items: answer
                 .items

@@ -28,10 +28,15 @@ const DIAL_TIMEOUT: Duration = Duration::from_secs(2);
 /// Starts the ractor_cluster node server on `cluster_addr` and this node's gateway.
 pub(super) async fn start_node_server(cluster: &Cluster) -> Result<(), ClusterError> {
     let addr = cluster.0.cluster_addr.clone().unwrap_or_default();
-    let bad = |reason: String| ClusterError::NodeServer { addr: addr.clone(), reason };
+    let bad = |reason: String| ClusterError::NodeServer {
+        addr: addr.clone(),
+        reason,
+    };
     let sock: std::net::SocketAddr = addr.parse().map_err(|e| bad(format!("{e}")))?;
     if sock.port() == 0 {
-        return Err(bad("an explicit port is needed: peers find it in the registry".into()));
+        return Err(bad(
+            "an explicit port is needed: peers find it in the registry".into(),
+        ));
     }
     let server = NodeServer::new(
         sock.port(),
@@ -41,7 +46,9 @@ pub(super) async fn start_node_server(cluster: &Cluster) -> Result<(), ClusterEr
         None,
         Some(NodeConnectionMode::Isolated),
     );
-    let (server_ref, _) = Actor::spawn(None, server, ()).await.map_err(|e| bad(e.to_string()))?;
+    let (server_ref, _) = Actor::spawn(None, server, ())
+        .await
+        .map_err(|e| bad(e.to_string()))?;
     *lock(&cluster.0.node_server) = Some(server_ref);
     Actor::spawn(None, Gateway, cluster.clone())
         .await
@@ -63,7 +70,9 @@ pub(super) async fn beat_once(cluster: &Cluster) {
             nodes.sort_by(|a, b| a.info.id.cmp(&b.info.id));
             let placement = nodes
                 .iter()
-                .filter(|n| n.info.state == "up" && n.heartbeat_age_ms < cluster.0.settings.heartbeat_ttl_ms)
+                .filter(|n| {
+                    n.info.state == "up" && n.heartbeat_age_ms < cluster.0.settings.heartbeat_ttl_ms
+                })
                 .map(|n| n.info.id.clone())
                 .collect();
             let mut view = match cluster.0.view.write() {
@@ -84,7 +93,9 @@ pub(super) async fn beat_once(cluster: &Cluster) {
 #[tracing::instrument(name = "membership", skip_all, fields(node = %cluster.0.node_id))]
 pub(super) async fn run(cluster: Cluster) {
     let mut stop = cluster.0.stop.subscribe();
-    let mut tick = tokio::time::interval(Duration::from_millis(cluster.0.settings.heartbeat_interval_ms));
+    let mut tick = tokio::time::interval(Duration::from_millis(
+        cluster.0.settings.heartbeat_interval_ms,
+    ));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_placement = cluster.view().placement;
     let mut dialed: std::collections::HashMap<String, Instant> = Default::default();
@@ -97,13 +108,19 @@ pub(super) async fn run(cluster: Cluster) {
             return;
         }
         let before = cluster.view();
-        if before.last_ok_beat.is_some() && !cluster.lease_held(&before) && cluster.0.listeners.active_count() > 0 {
+        if before.last_ok_beat.is_some()
+            && !cluster.lease_held(&before)
+            && cluster.0.listeners.active_count() > 0
+        {
             let n = cluster
                 .0
                 .listeners
                 .retire_where(RetireReason::LostLease, |_| true, cluster.route_deadline())
                 .await;
-            tracing::warn!(dropped = n, "heartbeat lease lapsed: dropped every local listener without writing");
+            tracing::warn!(
+                dropped = n,
+                "heartbeat lease lapsed: dropped every local listener without writing"
+            );
         }
         beat_once(&cluster).await;
         let view = cluster.view();
@@ -112,13 +129,19 @@ pub(super) async fn run(cluster: Cluster) {
             last_placement = view.placement.clone();
             let c = cluster.clone();
             tokio::spawn(async move {
-                let n = c
-                    .0
-                    .listeners
-                    .retire_where(RetireReason::HandedOff, |id| !c.owns(id), c.route_deadline())
-                    .await;
+                let n =
+                    c.0.listeners
+                        .retire_where(
+                            RetireReason::HandedOff,
+                            |id| !c.owns(id),
+                            c.route_deadline(),
+                        )
+                        .await;
                 if n > 0 {
-                    tracing::info!(handed_off = n, "handed off listeners this node no longer owns");
+                    tracing::info!(
+                        handed_off = n,
+                        "handed off listeners this node no longer owns"
+                    );
                 }
             });
         }
@@ -127,7 +150,11 @@ pub(super) async fn run(cluster: Cluster) {
 }
 
 /// Dials every live peer with a higher id that has no gateway visible yet.
-fn dial_peers(cluster: &Cluster, view: &View, dialed: &mut std::collections::HashMap<String, Instant>) {
+fn dial_peers(
+    cluster: &Cluster,
+    view: &View,
+    dialed: &mut std::collections::HashMap<String, Instant>,
+) {
     let Some(server) = lock(&cluster.0.node_server).clone() else {
         return;
     };
@@ -139,14 +166,22 @@ fn dial_peers(cluster: &Cluster, view: &View, dialed: &mut std::collections::Has
         let Some(addr) = node.info.cluster_addr.clone() else {
             continue;
         };
-        if dialed.get(&addr).is_some_and(|t| t.elapsed() < REDIAL_AFTER) {
+        if dialed
+            .get(&addr)
+            .is_some_and(|t| t.elapsed() < REDIAL_AFTER)
+        {
             continue;
         }
         dialed.insert(addr.clone(), Instant::now());
         let server = server.clone();
         let peer = id.clone();
         tokio::spawn(async move {
-            match tokio::time::timeout(DIAL_TIMEOUT, ractor_cluster::client_connect(&server, addr.as_str())).await {
+            match tokio::time::timeout(
+                DIAL_TIMEOUT,
+                ractor_cluster::client_connect(&server, addr.as_str()),
+            )
+            .await
+            {
                 Ok(Ok(())) => tracing::info!(%peer, %addr, "dialed peer"),
                 Ok(Err(e)) => tracing::debug!(%peer, %addr, error = %e, "could not dial peer"),
                 Err(_) => tracing::debug!(%peer, %addr, "dialing peer timed out"),

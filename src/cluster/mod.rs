@@ -86,7 +86,13 @@ struct View {
 impl Cluster {
     /// Starts the listener supervisor, the heartbeat and, when `cluster_addr` is set,
     /// the ractor_cluster node server and the gateway.
-    pub async fn start(settings: &Settings, node_id: NodeId, http_addr: String, store: SharedStore, catalog: CatalogHandle) -> Result<Self, ClusterError> {
+    pub async fn start(
+        settings: &Settings,
+        node_id: NodeId,
+        http_addr: String,
+        store: SharedStore,
+        catalog: CatalogHandle,
+    ) -> Result<Self, ClusterError> {
         let env = ListenerEnv {
             store: store.clone(),
             catalog: catalog.clone(),
@@ -96,7 +102,8 @@ impl Cluster {
         let (listeners, _join) = Listeners::start(env)
             .await
             .map_err(|e| ClusterError::Supervisor(e.to_string()))?;
-        let cluster_addr = (!settings.cluster_addr.is_empty()).then(|| settings.cluster_addr.clone());
+        let cluster_addr =
+            (!settings.cluster_addr.is_empty()).then(|| settings.cluster_addr.clone());
         let (stop, _) = watch::channel(false);
         let cluster = Cluster(Arc::new(Inner {
             node_id,

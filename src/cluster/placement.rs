@@ -26,13 +26,11 @@ fn score(node: &str, listener: &str) -> u64 {
 /// The owner of `listener` among `nodes`, or `None` when there are none. Ties (only
 /// possible for equal ids) go to the smaller id, so the answer never depends on order.
 pub fn owner<'a>(listener: &ListenerId, nodes: &'a [NodeId]) -> Option<&'a NodeId> {
-    nodes
-        .iter()
-        .max_by(|a, b| {
-            score(a.as_str(), listener.as_str())
-                .cmp(&score(b.as_str(), listener.as_str()))
-                .then_with(|| b.cmp(a))
-        })
+    nodes.iter().max_by(|a, b| {
+        score(a.as_str(), listener.as_str())
+            .cmp(&score(b.as_str(), listener.as_str()))
+            .then_with(|| b.cmp(a))
+    })
 }
 
 #[cfg(test)]
@@ -40,11 +38,15 @@ mod tests {
     use super::*;
 
     fn nodes(n: usize) -> Vec<NodeId> {
-        (1..=n).map(|i| NodeId::parse(&format!("node-{i}")).unwrap()).collect()
+        (1..=n)
+            .map(|i| NodeId::parse(&format!("node-{i}")).unwrap())
+            .collect()
     }
 
     fn listeners(n: usize) -> Vec<ListenerId> {
-        (0..n).map(|i| ListenerId::parse(&format!("listener-{i}")).unwrap()).collect()
+        (0..n)
+            .map(|i| ListenerId::parse(&format!("listener-{i}")).unwrap())
+            .collect()
     }
 
     #[test]
@@ -72,13 +74,23 @@ mod tests {
         for l in &ls {
             let before = owner(l, &three).unwrap();
             if before != &three[2] {
-                assert_eq!(owner(l, two).unwrap(), before, "a survivor's listener moved");
+                assert_eq!(
+                    owner(l, two).unwrap(),
+                    before,
+                    "a survivor's listener moved"
+                );
             }
         }
-        let moved = ls.iter().filter(|l| owner(l, &three) != owner(l, &four)).count();
+        let moved = ls
+            .iter()
+            .filter(|l| owner(l, &three) != owner(l, &four))
+            .count();
         for l in &ls {
             let after = owner(l, &four).unwrap();
-            assert!(after == owner(l, &three).unwrap() || after == &four[3], "moved between old nodes");
+            assert!(
+                after == owner(l, &three).unwrap() || after == &four[3],
+                "moved between old nodes"
+            );
         }
         assert!((800..=1200).contains(&moved), "joiner took {moved} of 4000");
     }

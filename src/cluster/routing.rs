@@ -65,7 +65,12 @@ impl Cluster {
     }
 
     async fn local_feed(&self, id: &ListenerId, limit: usize) -> Result<RoutedFeed, String> {
-        match self.0.listeners.feed(id, limit, self.route_deadline()).await {
+        match self
+            .0
+            .listeners
+            .feed(id, limit, self.route_deadline())
+            .await
+        {
             Ok(a) => Ok(RoutedFeed {
                 items: a.items,
                 degraded: None,
@@ -96,8 +101,15 @@ impl Cluster {
             .clone()
     }
 
-    async fn remote_feed(&self, owner: &NodeId, id: &ListenerId, limit: usize) -> Result<RoutedFeed, String> {
-        let gateway = self.gateway_of(owner).ok_or_else(|| format!("no connection to the owner {owner}"))?;
+    async fn remote_feed(
+        &self,
+        owner: &NodeId,
+        id: &ListenerId,
+        limit: usize,
+    ) -> Result<RoutedFeed, String> {
+        let gateway = self
+            .gateway_of(owner)
+            .ok_or_else(|| format!("no connection to the owner {owner}"))?;
         let bound = self.peer_bound(owner);
         let _permit = bound
             .try_acquire()
@@ -107,13 +119,20 @@ impl Cluster {
             limit: limit as u32,
         };
         let call = gateway
-            .call(|r| GatewayMsg::Feed(Wire::ok(req), r), Some(self.route_deadline()))
+            .call(
+                |r| GatewayMsg::Feed(Wire::ok(req), r),
+                Some(self.route_deadline()),
+            )
             .await;
         let reply = match call {
             Ok(CallResult::Success(Wire(Ok(reply)))) => reply,
             Ok(CallResult::Success(Wire(Err(e)))) => return Err(e),
-            Ok(CallResult::Timeout) => return Err(format!("the owner {owner} did not answer in time")),
-            Ok(CallResult::SenderError) | Err(_) => return Err(format!("the owner {owner} is unreachable")),
+            Ok(CallResult::Timeout) => {
+                return Err(format!("the owner {owner} did not answer in time"))
+            }
+            Ok(CallResult::SenderError) | Err(_) => {
+                return Err(format!("the owner {owner} is unreachable"))
+            }
         };
         match reply {
             FeedReply::Served {
@@ -143,11 +162,18 @@ impl Cluster {
                 ranked_by: Some(owner.clone()),
             }),
             FeedReply::Unserved(why) => Err(format!("the owner {owner} could not serve it: {why}")),
-            FeedReply::NotOwner => Err(format!("{owner} does not own it yet (membership is changing)")),
+            FeedReply::NotOwner => Err(format!(
+                "{owner} does not own it yet (membership is changing)"
+            )),
         }
     }
 
-    async fn degraded(&self, id: &ListenerId, limit: usize, why: String) -> Result<RoutedFeed, FeedError> {
+    async fn degraded(
+        &self,
+        id: &ListenerId,
+        limit: usize,
+        why: String,
+    ) -> Result<RoutedFeed, FeedError> {
         let catalog = self.0.catalog.get().ok_or(FeedError::NotReady)?;
         // Without preferences the degraded feed is plain popularity; still an answer.
         let prefs = match self.0.store.account(id).await {

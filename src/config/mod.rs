@@ -144,7 +144,8 @@ impl Settings {
         let m = &self.membership;
         if m.heartbeat_interval_ms == 0 || m.heartbeat_ttl_ms < 2 * m.heartbeat_interval_ms {
             return Err(ConfigError(
-                "membership.heartbeat_ttl_ms must be at least twice heartbeat_interval_ms (> 0)".into(),
+                "membership.heartbeat_ttl_ms must be at least twice heartbeat_interval_ms (> 0)"
+                    .into(),
             ));
         }
         if self.listeners.restart_budget == 0 || self.listeners.snapshot_every == 0 {

@@ -7,8 +7,12 @@
 //! handlers parse input into domain types and call library code.
 
 pub mod catalog;
+pub mod cluster;
 pub mod error;
+pub mod feed;
 pub mod health;
+pub mod interactions;
+pub mod session;
 pub mod state;
 pub mod stream;
 
@@ -26,6 +30,9 @@ pub fn router(state: AppState) -> Router {
         .merge(health::routes())
         .merge(catalog::routes())
         .merge(stream::routes())
+        .merge(feed::routes())
+        .merge(interactions::routes())
+        .merge(cluster::routes())
         .layer(DefaultBodyLimit::max(max_body))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {

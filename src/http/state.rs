@@ -4,6 +4,7 @@
 use std::sync::{Arc, RwLock};
 
 use crate::catalog::Catalog;
+use crate::cluster::Cluster;
 use crate::config::Settings;
 use crate::media::Media;
 use crate::store::{NodeId, SharedStore};
@@ -36,4 +37,6 @@ pub struct AppState {
     pub store: SharedStore,
     pub catalog: CatalogHandle,
     pub media: Media,
+    /// Membership, placement, routing and this node's listener actors.
+    pub cluster: Cluster,
 }

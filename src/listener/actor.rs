@@ -65,7 +65,7 @@ pub struct ListenerStatus {
     pub fitted_rows: usize,
 }
 
-#[derive(ractor::RactorMessage)]
+#[derive(ractor_cluster::RactorMessage)]
 pub enum ListenerMsg {
     /// The log may have grown: catch up from the store.
     Notify,
@@ -110,7 +110,11 @@ impl Actor for ListenerActor {
     type State = ListenerState;
     type Arguments = ListenerArgs;
 
-    async fn pre_start(&self, _me: ActorRef<ListenerMsg>, args: ListenerArgs) -> Result<ListenerState, ActorProcessingErr> {
+    async fn pre_start(
+        &self,
+        _me: ActorRef<ListenerMsg>,
+        args: ListenerArgs,
+    ) -> Result<ListenerState, ActorProcessingErr> {
         Ok(ListenerState {
             id: args.id,
             env: args.env,
@@ -126,7 +130,11 @@ impl Actor for ListenerActor {
     }
 
     #[tracing::instrument(name = "activate", skip_all, fields(listener = %st.id))]
-    async fn post_start(&self, me: ActorRef<ListenerMsg>, st: &mut ListenerState) -> Result<(), ActorProcessingErr> {
+    async fn post_start(
+        &self,
+        me: ActorRef<ListenerMsg>,
+        st: &mut ListenerState,
+    ) -> Result<(), ActorProcessingErr> {
         let store = &st.env.store;
         st.epoch = store.acquire_epoch(&st.id, &st.env.node_id).await?;
         if let Some(account) = store.account(&st.id).await? {
@@ -139,22 +147,34 @@ impl Actor for ListenerActor {
                     st.applied_seq = snap.covers_seq;
                     st.snapshot_seq = snap.covers_seq;
                 }
-                Err(e) => tracing::warn!(error = %e, "snapshot unusable; rebuilding from the whole log"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "snapshot unusable; rebuilding from the whole log")
+                }
             }
         }
         catch_up(st).await?;
         if let Some(catalog) = st.env.catalog.get() {
             let rows = st.model.fit_input();
-            let fitted = tokio::task::spawn_blocking(move || ModelPort::fit(&rows, &catalog)).await?;
+            let fitted =
+                tokio::task::spawn_blocking(move || ModelPort::fit(&rows, &catalog)).await?;
             st.model.install(fitted);
         }
         let idle = Duration::from_secs(st.env.settings.idle_passivation_secs.max(1));
         me.send_interval(TICK_MAX.min(idle / 2), || ListenerMsg::Tick);
-        tracing::debug!(epoch = st.epoch, applied = st.applied_seq, "listener active");
+        tracing::debug!(
+            epoch = st.epoch,
+            applied = st.applied_seq,
+            "listener active"
+        );
         Ok(())
     }
 
-    async fn handle(&self, me: ActorRef<ListenerMsg>, msg: ListenerMsg, st: &mut ListenerState) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        me: ActorRef<ListenerMsg>,
+        msg: ListenerMsg,
+        st: &mut ListenerState,
+    ) -> Result<(), ActorProcessingErr> {
         match msg {
             ListenerMsg::Notify => {
                 if catch_up(st).await? > 0 {
@@ -220,7 +240,11 @@ fn status(st: &ListenerState) -> ListenerStatus {
 async fn catch_up(st: &mut ListenerState) -> Result<usize, StoreError> {
     let mut applied = 0;
     loop {
-        let page = st.env.store.read_interactions(&st.id, st.applied_seq, LOG_PAGE).await?;
+        let page = st
+            .env
+            .store
+            .read_interactions(&st.id, st.applied_seq, LOG_PAGE)
+            .await?;
         for entry in &page {
             // The store returns entries after `applied_seq` in order; check anyway, it is input.
             if entry.seq > st.applied_seq {
@@ -238,7 +262,10 @@ async fn catch_up(st: &mut ListenerState) -> Result<usize, StoreError> {
 fn schedule_fit(me: &ActorRef<ListenerMsg>, st: &mut ListenerState) {
     if !st.fit_scheduled {
         st.fit_scheduled = true;
-        me.send_after(Duration::from_millis(st.env.settings.fit_debounce_ms), || ListenerMsg::FitNow);
+        me.send_after(
+            Duration::from_millis(st.env.settings.fit_debounce_ms),
+            || ListenerMsg::FitNow,
+        );
     }
 }
 

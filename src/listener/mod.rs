@@ -79,7 +79,9 @@ pub struct Listeners {
 
 impl Listeners {
     /// Starts the node's listener supervisor.
-    pub async fn start(env: ListenerEnv) -> Result<(Self, tokio::task::JoinHandle<()>), ractor::SpawnErr> {
+    pub async fn start(
+        env: ListenerEnv,
+    ) -> Result<(Self, tokio::task::JoinHandle<()>), ractor::SpawnErr> {
         let registry = Registry::default();
         let (supervisor, handle) = Actor::spawn(
             None,
@@ -93,7 +95,13 @@ impl Listeners {
         let join = tokio::spawn(async move {
             let _ = handle.await;
         });
-        Ok((Self { registry, supervisor }, join))
+        Ok((
+            Self {
+                registry,
+                supervisor,
+            },
+            join,
+        ))
     }
 
     fn active(&self, id: &ListenerId) -> Option<ActorRef<ListenerMsg>> {
@@ -120,13 +128,20 @@ impl Listeners {
     }
 
     /// The listener's actor, activating it if needed.
-    async fn actor(&self, id: &ListenerId, deadline: Duration) -> Result<ActorRef<ListenerMsg>, Unserved> {
+    async fn actor(
+        &self,
+        id: &ListenerId,
+        deadline: Duration,
+    ) -> Result<ActorRef<ListenerMsg>, Unserved> {
         if let Some(a) = self.active(id) {
             return Ok(a);
         }
         let call = self
             .supervisor
-            .call(|reply| SupervisorMsg::Activate(id.clone(), reply), Some(deadline))
+            .call(
+                |reply| SupervisorMsg::Activate(id.clone(), reply),
+                Some(deadline),
+            )
             .await;
         match call {
             Ok(CallResult::Success(Activation::Active(a))) => Ok(a),
@@ -137,9 +152,17 @@ impl Listeners {
     }
 
     /// Ranks a feed with the listener's own model, activating its actor if needed.
-    pub async fn feed(&self, id: &ListenerId, limit: usize, deadline: Duration) -> Result<FeedAnswer, Unserved> {
+    pub async fn feed(
+        &self,
+        id: &ListenerId,
+        limit: usize,
+        deadline: Duration,
+    ) -> Result<FeedAnswer, Unserved> {
         let actor = self.actor(id, deadline).await?;
-        match actor.call(|reply| ListenerMsg::Feed(limit, reply), Some(deadline)).await {
+        match actor
+            .call(|reply| ListenerMsg::Feed(limit, reply), Some(deadline))
+            .await
+        {
             Ok(CallResult::Success(Some(answer))) => Ok(answer),
             Ok(CallResult::Success(None)) => Err(Unserved::NotReady),
             Ok(CallResult::Timeout) => Err(Unserved::Timeout),
@@ -156,7 +179,11 @@ impl Listeners {
     }
 
     /// The actor's view of its training input, activating it if needed.
-    pub async fn status(&self, id: &ListenerId, deadline: Duration) -> Result<ListenerStatus, Unserved> {
+    pub async fn status(
+        &self,
+        id: &ListenerId,
+        deadline: Duration,
+    ) -> Result<ListenerStatus, Unserved> {
         let actor = self.actor(id, deadline).await?;
         match actor.call(ListenerMsg::Status, Some(deadline)).await {
             Ok(CallResult::Success(s)) => Ok(s),
@@ -175,12 +202,23 @@ impl Listeners {
         deadline: Duration,
     ) -> usize {
         let targets: Vec<(ListenerId, ActorRef<ListenerMsg>)> = match self.registry.read() {
-            Ok(g) => g.iter().filter(|(k, _)| pred(k)).map(|(k, v)| (k.clone(), v.clone())).collect(),
-            Err(p) => p.into_inner().iter().filter(|(k, _)| pred(k)).map(|(k, v)| (k.clone(), v.clone())).collect(),
+            Ok(g) => g
+                .iter()
+                .filter(|(k, _)| pred(k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            Err(p) => p
+                .into_inner()
+                .iter()
+                .filter(|(k, _)| pred(k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
         };
         let n = targets.len();
         let calls = targets.into_iter().map(|(_, a)| async move {
-            let _ = a.call(|r| ListenerMsg::Retire(reason, Some(r)), Some(deadline)).await;
+            let _ = a
+                .call(|r| ListenerMsg::Retire(reason, Some(r)), Some(deadline))
+                .await;
         });
         futures::future::join_all(calls).await;
         n

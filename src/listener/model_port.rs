@@ -109,14 +109,29 @@ impl ModelPort {
 
     /// Ranks up to `limit` songs with the current model.
     pub fn feed(&self, catalog: &Catalog, prefs: &Preferences, limit: usize) -> Vec<RankedItem> {
-        let recent: Vec<&SongId> = self.rows.iter().rev().take(RECENT_PLAYS).map(|r| &r.song_id).collect();
+        let recent: Vec<&SongId> = self
+            .rows
+            .iter()
+            .rev()
+            .take(RECENT_PLAYS)
+            .map(|r| &r.song_id)
+            .collect();
         let mut scored: Vec<RankedItem> = catalog
             .songs()
             .iter()
             .filter(|s| !recent.contains(&&s.id))
             .map(|s| {
-                let learned = self.fitted.genre_weight.get(&s.genre).copied().unwrap_or(0.0);
-                let chosen = if prefs.genres.contains(&s.genre) { 1.0 } else { 0.0 };
+                let learned = self
+                    .fitted
+                    .genre_weight
+                    .get(&s.genre)
+                    .copied()
+                    .unwrap_or(0.0);
+                let chosen = if prefs.genres.contains(&s.genre) {
+                    1.0
+                } else {
+                    0.0
+                };
                 let score = learned.tanh() + chosen + s.popularity;
                 let reason = if learned > 0.0 {
                     "you finish songs like this"
@@ -132,7 +147,11 @@ impl ModelPort {
                 }
             })
             .collect();
-        scored.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.song_id.cmp(&b.song_id)));
+        scored.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.song_id.cmp(&b.song_id))
+        });
         scored.truncate(limit);
         scored
     }

@@ -19,7 +19,7 @@ use crate::store::ListenerId;
 /// The largest restart backoff, however many failures came before.
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
-#[derive(ractor::RactorMessage)]
+#[derive(ractor_cluster::RactorMessage)]
 pub enum SupervisorMsg {
     /// The listener's actor, spawning it if needed.
     Activate(ListenerId, RpcReplyPort<Activation>),
@@ -60,7 +60,11 @@ impl Actor for ListenerSupervisor {
     type State = SupervisorState;
     type Arguments = SupervisorArgs;
 
-    async fn pre_start(&self, _me: ActorRef<SupervisorMsg>, args: SupervisorArgs) -> Result<SupervisorState, ActorProcessingErr> {
+    async fn pre_start(
+        &self,
+        _me: ActorRef<SupervisorMsg>,
+        args: SupervisorArgs,
+    ) -> Result<SupervisorState, ActorProcessingErr> {
         Ok(SupervisorState {
             env: args.env,
             registry: args.registry,
@@ -69,7 +73,12 @@ impl Actor for ListenerSupervisor {
         })
     }
 
-    async fn handle(&self, me: ActorRef<SupervisorMsg>, msg: SupervisorMsg, st: &mut SupervisorState) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        me: ActorRef<SupervisorMsg>,
+        msg: SupervisorMsg,
+        st: &mut SupervisorState,
+    ) -> Result<(), ActorProcessingErr> {
         match msg {
             SupervisorMsg::Activate(id, reply) => {
                 let answer = activate(&me, st, id).await;
@@ -84,7 +93,12 @@ impl Actor for ListenerSupervisor {
         Ok(())
     }
 
-    async fn handle_supervisor_evt(&self, me: ActorRef<SupervisorMsg>, evt: SupervisionEvent, st: &mut SupervisorState) -> Result<(), ActorProcessingErr> {
+    async fn handle_supervisor_evt(
+        &self,
+        me: ActorRef<SupervisorMsg>,
+        evt: SupervisionEvent,
+        st: &mut SupervisorState,
+    ) -> Result<(), ActorProcessingErr> {
         match evt {
             SupervisionEvent::ActorTerminated(cell, _, reason) => {
                 if let Some(id) = forget(st, cell.get_id()) {
@@ -102,13 +116,19 @@ impl Actor for ListenerSupervisor {
     }
 }
 
-async fn activate(me: &ActorRef<SupervisorMsg>, st: &mut SupervisorState, id: ListenerId) -> Activation {
+async fn activate(
+    me: &ActorRef<SupervisorMsg>,
+    st: &mut SupervisorState,
+    id: ListenerId,
+) -> Activation {
     if let Some(a) = lookup(&st.registry, &id) {
         return Activation::Active(a);
     }
     if let Some(f) = st.failures.get_mut(&id) {
         match &f.degraded_until {
-            Some((until, why)) if Instant::now() < *until => return Activation::Degraded(why.clone()),
+            Some((until, why)) if Instant::now() < *until => {
+                return Activation::Degraded(why.clone())
+            }
             Some(_) => {
                 f.degraded_until = None;
                 f.at.clear();
@@ -153,12 +173,19 @@ fn on_failure(me: &ActorRef<SupervisorMsg>, st: &mut SupervisorState, id: Listen
     let f = st.failures.entry(id.clone()).or_default();
     let now = Instant::now();
     f.at.push_back(now);
-    while f.at.front().is_some_and(|t| now.duration_since(*t) > window) {
+    while f
+        .at
+        .front()
+        .is_some_and(|t| now.duration_since(*t) > window)
+    {
         f.at.pop_front();
     }
     let n = f.at.len() as u32;
     if n > s.restart_budget {
-        let why = format!("failed {n} times within {}s (last: {err})", s.restart_window_secs);
+        let why = format!(
+            "failed {n} times within {}s (last: {err})",
+            s.restart_window_secs
+        );
         tracing::error!(listener = %id, failures = n, error = %err, cooldown_secs = s.degraded_cooldown_secs,
             "listener out of restart budget; serving its degraded feed until the cooldown ends");
         f.degraded_until = Some((now + Duration::from_secs(s.degraded_cooldown_secs), why));
@@ -178,7 +205,10 @@ fn lookup(registry: &Registry, id: &ListenerId) -> Option<ActorRef<ListenerMsg>>
     }
 }
 
-fn write_registry(registry: &Registry, f: impl FnOnce(&mut HashMap<ListenerId, ActorRef<ListenerMsg>>)) {
+fn write_registry(
+    registry: &Registry,
+    f: impl FnOnce(&mut HashMap<ListenerId, ActorRef<ListenerMsg>>),
+) {
     match registry.write() {
         Ok(mut g) => f(&mut g),
         Err(p) => f(&mut p.into_inner()),

@@ -70,18 +70,38 @@ impl Store for MemStore {
         Ok(self.with(|i| {
             let log = i.logs.entry(l.clone()).or_default();
             if let Some(e) = log.iter().find(|e| e.interaction.id == it.id) {
-                return Appended { seq: e.seq, duplicate: true };
+                return Appended {
+                    seq: e.seq,
+                    duplicate: true,
+                };
             }
             let seq = log.len() as u64 + 1;
-            log.push(LoggedInteraction { seq, interaction: it.clone() });
-            Appended { seq, duplicate: false }
+            log.push(LoggedInteraction {
+                seq,
+                interaction: it.clone(),
+            });
+            Appended {
+                seq,
+                duplicate: false,
+            }
         }))
     }
-    async fn read_interactions(&self, l: &ListenerId, after: u64, limit: usize) -> StoreResult<Vec<LoggedInteraction>> {
+    async fn read_interactions(
+        &self,
+        l: &ListenerId,
+        after: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<LoggedInteraction>> {
         Ok(self.with(|i| {
             i.logs
                 .get(l)
-                .map(|log| log.iter().filter(|e| e.seq > after).take(limit).cloned().collect())
+                .map(|log| {
+                    log.iter()
+                        .filter(|e| e.seq > after)
+                        .take(limit)
+                        .cloned()
+                        .collect()
+                })
                 .unwrap_or_default()
         }))
     }
@@ -102,7 +122,10 @@ impl Store for MemStore {
         self.with(|i| {
             let current = i.epochs.get(l).copied().unwrap_or(0);
             if s.epoch != current {
-                return Err(StoreError::Fenced { held: s.epoch, current });
+                return Err(StoreError::Fenced {
+                    held: s.epoch,
+                    current,
+                });
             }
             i.snapshots.insert(l.clone(), s.clone());
             i.snapshot_writes += 1;

@@ -33,7 +33,11 @@ fn catalog() -> CatalogHandle {
             genre: ["rock", "jazz", "ambient"][i % 3].into(),
             duration_ms: 180_000,
             year: None,
-            source: SongSource::Imported { path: "x".into(), size: 0, mtime_ms: 0 },
+            source: SongSource::Imported {
+                path: "x".into(),
+                size: 0,
+                mtime_ms: 0,
+            },
             features: Features::from_raw([i as f32; 8]),
             popularity: (i as f32) / 30.0,
         })
@@ -57,7 +61,11 @@ fn interaction(n: usize) -> Interaction {
     Interaction {
         id: ClientId::parse(&format!("client-id-{n:04}")).unwrap(),
         song_id: SongId::parse(&format!("demo-{:04}", n % 30)).unwrap(),
-        kind: if n % 2 == 0 { InteractionKind::Finished } else { InteractionKind::Skipped },
+        kind: if n % 2 == 0 {
+            InteractionKind::Finished
+        } else {
+            InteractionKind::Skipped
+        },
         position_ms: 1000,
         at_ms: now_ms(),
     }
@@ -71,13 +79,19 @@ async fn append(store: &MemStore, l: &Listeners, id: &ListenerId, range: std::op
 }
 
 /// Polls `f` until it returns Some or the deadline passes.
-async fn eventually<T, F: std::future::Future<Output = Option<T>>>(what: &str, mut f: impl FnMut() -> F) -> T {
+async fn eventually<T, F: std::future::Future<Output = Option<T>>>(
+    what: &str,
+    mut f: impl FnMut() -> F,
+) -> T {
     let end = tokio::time::Instant::now() + DEADLINE;
     loop {
         if let Some(v) = f().await {
             return v;
         }
-        assert!(tokio::time::Instant::now() < end, "timed out waiting for {what}");
+        assert!(
+            tokio::time::Instant::now() < end,
+            "timed out waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
@@ -117,7 +131,12 @@ async fn a_failed_listener_is_restarted_from_the_store_with_nothing_lost() {
     let after = eventually("the restarted listener", || {
         let l = l.clone();
         let id = id.clone();
-        async move { l.status(&id, DEADLINE).await.ok().filter(|s| s.epoch > before.epoch) }
+        async move {
+            l.status(&id, DEADLINE)
+                .await
+                .ok()
+                .filter(|s| s.epoch > before.epoch)
+        }
     })
     .await;
     assert_eq!(after.training_seqs, (1..=10).collect::<Vec<_>>());
@@ -135,7 +154,12 @@ async fn past_the_restart_budget_the_listener_is_degraded() {
         let st = eventually("an active listener", || {
             let l = l.clone();
             let id = id.clone();
-            async move { l.status(&id, DEADLINE).await.ok().filter(|s| s.epoch > last_epoch) }
+            async move {
+                l.status(&id, DEADLINE)
+                    .await
+                    .ok()
+                    .filter(|s| s.epoch > last_epoch)
+            }
         })
         .await;
         last_epoch = st.epoch;
@@ -158,7 +182,14 @@ async fn past_the_restart_budget_the_listener_is_degraded() {
 #[tokio::test]
 async fn an_idle_listener_passivates_with_a_snapshot_and_comes_back_from_it() {
     let store = Arc::new(MemStore::default());
-    let l = start(store.clone(), ListenerSettings { idle_passivation_secs: 1, ..settings() }).await;
+    let l = start(
+        store.clone(),
+        ListenerSettings {
+            idle_passivation_secs: 1,
+            ..settings()
+        },
+    )
+    .await;
     let id = ListenerId::parse("dave").unwrap();
     append(&store, &l, &id, 0..4).await;
     l.feed(&id, 5, DEADLINE).await.unwrap();
@@ -167,7 +198,11 @@ async fn an_idle_listener_passivates_with_a_snapshot_and_comes_back_from_it() {
         async move { (n == 0).then_some(()) }
     })
     .await;
-    let snap = store.snapshot(&id).await.unwrap().expect("a snapshot on passivation");
+    let snap = store
+        .snapshot(&id)
+        .await
+        .unwrap()
+        .expect("a snapshot on passivation");
     assert_eq!(snap.covers_seq, 4);
     append(&store, &l, &id, 4..6).await;
     let st = l.status(&id, DEADLINE).await.unwrap();
@@ -177,12 +212,22 @@ async fn an_idle_listener_passivates_with_a_snapshot_and_comes_back_from_it() {
 #[tokio::test]
 async fn a_fenced_listener_stops_and_writes_nothing() {
     let store = Arc::new(MemStore::default());
-    let l = start(store.clone(), ListenerSettings { idle_passivation_secs: 1, ..settings() }).await;
+    let l = start(
+        store.clone(),
+        ListenerSettings {
+            idle_passivation_secs: 1,
+            ..settings()
+        },
+    )
+    .await;
     let id = ListenerId::parse("erin").unwrap();
     append(&store, &l, &id, 0..3).await;
     l.feed(&id, 5, DEADLINE).await.unwrap();
     // Another node activates the listener: a newer epoch.
-    store.acquire_epoch(&id, &NodeId::parse("n2").unwrap()).await.unwrap();
+    store
+        .acquire_epoch(&id, &NodeId::parse("n2").unwrap())
+        .await
+        .unwrap();
     append(&store, &l, &id, 3..20).await;
     let writes = store.snapshot_writes();
     eventually("the fenced actor to stop", || {
@@ -190,6 +235,10 @@ async fn a_fenced_listener_stops_and_writes_nothing() {
         async move { (n == 0).then_some(()) }
     })
     .await;
-    assert_eq!(store.snapshot_writes(), writes, "a fenced actor wrote a snapshot");
+    assert_eq!(
+        store.snapshot_writes(),
+        writes,
+        "a fenced actor wrote a snapshot"
+    );
     assert!(store.snapshot(&id).await.unwrap().is_none());
 }
