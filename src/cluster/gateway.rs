@@ -71,7 +71,12 @@ async fn serve_feed(cluster: &Cluster, listener: &str, limit: usize) -> FeedRepl
         return FeedReply::Unserved("malformed listener id".into());
     };
     if !cluster.owns(&id) {
-        return FeedReply::NotOwner;
+        // The sender's view says we own it and ours does not: ours may be one beat
+        // behind. Re-read the live set once before refusing.
+        super::membership::refresh_view(cluster, None).await;
+        if !cluster.owns(&id) {
+            return FeedReply::NotOwner;
+        }
     }
     match cluster
         .listeners()

@@ -65,28 +65,35 @@ pub(super) async fn beat_once(cluster: &Cluster) {
         tracing::warn!(error = %e, "heartbeat failed");
         return;
     }
-    match cluster.0.store.live_nodes().await {
-        Ok(mut nodes) => {
-            nodes.sort_by(|a, b| a.info.id.cmp(&b.info.id));
-            let placement = nodes
-                .iter()
-                .filter(|n| {
-                    n.info.state == "up" && n.heartbeat_age_ms < cluster.0.settings.heartbeat_ttl_ms
-                })
-                .map(|n| n.info.id.clone())
-                .collect();
-            let mut view = match cluster.0.view.write() {
-                Ok(v) => v,
-                Err(p) => p.into_inner(),
-            };
-            *view = View {
-                nodes,
-                placement,
-                last_ok_beat: Some(beat_started),
-            };
+    refresh_view(cluster, Some(beat_started)).await;
+}
+
+/// Reads the live set into the view; `beat` is when a successful heartbeat started.
+pub(super) async fn refresh_view(cluster: &Cluster, beat: Option<Instant>) {
+    let mut nodes = match cluster.0.store.live_nodes().await {
+        Ok(nodes) => nodes,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the live set");
+            return;
         }
-        Err(e) => tracing::warn!(error = %e, "could not read the live set"),
-    }
+    };
+    nodes.sort_by(|a, b| a.info.id.cmp(&b.info.id));
+    let ttl_ms = cluster.0.settings.heartbeat_ttl_ms;
+    let placement = nodes
+        .iter()
+        .filter(|n| n.info.state == "up" && n.heartbeat_age_ms < ttl_ms)
+        .map(|n| n.info.id.clone())
+        .collect();
+    let mut view = match cluster.0.view.write() {
+        Ok(v) => v,
+        Err(p) => p.into_inner(),
+    };
+    let last_ok_beat = beat.or(view.last_ok_beat);
+    *view = View {
+        nodes,
+        placement,
+        last_ok_beat,
+    };
 }
 
 /// The membership loop; ends when the cluster is stopped.
