@@ -164,7 +164,10 @@ async fn a_joiner_takes_its_share_and_a_drained_node_fails_no_request() {
                 let l = &ls[i % ls.len()];
                 let base = &others[i % others.len()].1;
                 match feed(&http, base, l).await {
-                    Some(f) if f["degraded"] == true => degraded += 1,
+                    Some(f) if f["degraded"] == true => {
+                        eprintln!("degraded during the drain: {}", f["degraded_reason"]);
+                        degraded += 1
+                    }
                     Some(_) => ok += 1,
                     None => failed += 1,
                 }

@@ -43,12 +43,19 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "benchmark: run with scripts/bench-failover"]
 async fn failover_benchmark() {
-    let n: usize = std::env::var("LISTENERS").ok().and_then(|v| v.parse().ok()).unwrap_or(1200);
+    let n: usize = std::env::var("LISTENERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1200);
     let mut c = TestCluster::start(3).await;
     let ls = c.listeners("bench", n).await;
     let songs = Arc::new(c.song_ids().await);
     let bases = Arc::new(c.bases());
-    let rss_before: HashMap<String, u64> = c.nodes.values().map(|p| (p.id.clone(), rss_kb(p.child.id()))).collect();
+    let rss_before: HashMap<String, u64> = c
+        .nodes
+        .values()
+        .map(|p| (p.id.clone(), rss_kb(p.child.id())))
+        .collect();
 
     // Three interactions each, then a feed each (activates every actor).
     let http = c.http.clone();
@@ -60,7 +67,15 @@ async fn failover_benchmark() {
                 for j in 0..3 {
                     let base = &bases[(i + j) % bases.len()].1;
                     let cid = format!("bench-{i}-{j}-abcdefgh");
-                    interact(&http, base, &l, &cid, &songs[(i * 7 + j) % songs.len()], "finished").await;
+                    interact(
+                        &http,
+                        base,
+                        &l,
+                        &cid,
+                        &songs[(i * 7 + j) % songs.len()],
+                        "finished",
+                    )
+                    .await;
                 }
                 let f = feed(&http, &bases[i % bases.len()].1, &l).await;
                 let owner = f.and_then(|f| f["ranked_by"].as_str().map(str::to_owned));
@@ -73,17 +88,33 @@ async fn failover_benchmark() {
     let warm_secs = started.elapsed().as_secs_f64();
     let mut per_node: HashMap<String, usize> = HashMap::new();
     for (_, o) in &owners {
-        *per_node.entry(o.clone().unwrap_or_else(|| "degraded".into())).or_default() += 1;
+        *per_node
+            .entry(o.clone().unwrap_or_else(|| "degraded".into()))
+            .or_default() += 1;
     }
     println!("warm-up: {n} listeners x (3 interactions + 1 feed) in {warm_secs:.1}s; owners {per_node:?}");
     for p in c.nodes.values() {
         let grown = rss_kb(p.child.id()).saturating_sub(rss_before[&p.id]);
         let active = per_node.get(&p.id).copied().unwrap_or(0).max(1);
-        println!("memory {}: +{} KB RSS for {active} active listeners = {:.1} KB per listener", p.id, grown, grown as f64 / active as f64);
+        println!(
+            "memory {}: +{} KB RSS for {active} active listeners = {:.1} KB per listener",
+            p.id,
+            grown,
+            grown as f64 / active as f64
+        );
     }
 
-    let victim = per_node.iter().filter(|(k, _)| k.starts_with('n')).max_by_key(|(_, v)| **v).map(|(k, _)| k.clone()).expect("an owner");
-    let affected: Vec<TestListener> = owners.iter().filter(|(_, o)| o.as_deref() == Some(victim.as_str())).map(|(l, _)| l.clone()).collect();
+    let victim = per_node
+        .iter()
+        .filter(|(k, _)| k.starts_with('n'))
+        .max_by_key(|(_, v)| **v)
+        .map(|(k, _)| k.clone())
+        .expect("an owner");
+    let affected: Vec<TestListener> = owners
+        .iter()
+        .filter(|(_, o)| o.as_deref() == Some(victim.as_str()))
+        .map(|(l, _)| l.clone())
+        .collect();
     c.nodes[&victim].signal("-KILL");
     let t0 = Instant::now();
     drop(c.nodes.remove(&victim));

@@ -39,6 +39,13 @@ pub struct RoutedFeed {
     pub ranked_by: Option<NodeId>,
 }
 
+/// Why a node did not rank a feed.
+enum Refused {
+    /// The asked node does not own the listener in its own view.
+    NotOwner(String),
+    Other(String),
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum FeedError {
     #[error("the catalog is not loaded yet")]
@@ -49,18 +56,45 @@ impl Cluster {
     /// The listener's feed from its owner, or a degraded one.
     #[tracing::instrument(skip(self), fields(node = %self.0.node_id))]
     pub async fn feed(&self, id: &ListenerId, limit: usize) -> Result<RoutedFeed, FeedError> {
-        let owner = self.owner(id);
-        let outcome = match &owner {
-            None => Err("no live node owns this listener right now".to_string()),
-            Some(o) if o == &self.0.node_id => self.local_feed(id, limit).await,
-            Some(o) => self.remote_feed(o, id, limit).await,
-        };
+        let mut owner = self.owner(id);
+        let mut outcome = self.feed_from(owner.as_ref(), id, limit).await;
+        if matches!(outcome, Err(Refused::NotOwner(_))) {
+            // Our view and the owner's disagree: membership is changing. Re-read the
+            // live set once and follow it; if it still points at a refusing node, the
+            // answer is degraded.
+            super::membership::refresh_view(self, None).await;
+            let again = self.owner(id);
+            if again != owner {
+                owner = again;
+                outcome = self.feed_from(owner.as_ref(), id, limit).await;
+            }
+        }
+        let outcome = outcome.map_err(|r| match r {
+            Refused::NotOwner(why) | Refused::Other(why) => why,
+        });
         match outcome {
             Ok(feed) => Ok(feed),
             Err(why) => {
                 tracing::info!(listener = %id, owner = ?owner.as_ref().map(|o| o.as_str()), reason = %why, "serving a degraded feed");
                 self.degraded(id, limit, why).await
             }
+        }
+    }
+
+    async fn feed_from(
+        &self,
+        owner: Option<&NodeId>,
+        id: &ListenerId,
+        limit: usize,
+    ) -> Result<RoutedFeed, Refused> {
+        match owner {
+            None => Err(Refused::Other(
+                "no live node owns this listener right now".into(),
+            )),
+            Some(o) if o == &self.0.node_id => {
+                self.local_feed(id, limit).await.map_err(Refused::Other)
+            }
+            Some(o) => self.remote_feed(o, id, limit).await,
         }
     }
 
@@ -106,14 +140,15 @@ impl Cluster {
         owner: &NodeId,
         id: &ListenerId,
         limit: usize,
-    ) -> Result<RoutedFeed, String> {
+    ) -> Result<RoutedFeed, Refused> {
+        let other = |why: String| Refused::Other(why);
         let gateway = self
             .gateway_of(owner)
-            .ok_or_else(|| format!("no connection to the owner {owner}"))?;
+            .ok_or_else(|| other(format!("no connection to the owner {owner}")))?;
         let bound = self.peer_bound(owner);
         let _permit = bound
             .try_acquire()
-            .map_err(|_| format!("too many requests in flight to {owner}"))?;
+            .map_err(|_| other(format!("too many requests in flight to {owner}")))?;
         let req = FeedRequest {
             listener: id.to_string(),
             limit: limit as u32,
@@ -126,12 +161,12 @@ impl Cluster {
             .await;
         let reply = match call {
             Ok(CallResult::Success(Wire(Ok(reply)))) => reply,
-            Ok(CallResult::Success(Wire(Err(e)))) => return Err(e),
+            Ok(CallResult::Success(Wire(Err(e)))) => return Err(other(e)),
             Ok(CallResult::Timeout) => {
-                return Err(format!("the owner {owner} did not answer in time"))
+                return Err(other(format!("the owner {owner} did not answer in time")))
             }
             Ok(CallResult::SenderError) | Err(_) => {
-                return Err(format!("the owner {owner} is unreachable"))
+                return Err(other(format!("the owner {owner} is unreachable")))
             }
         };
         match reply {
@@ -161,10 +196,12 @@ impl Cluster {
                 }),
                 ranked_by: Some(owner.clone()),
             }),
-            FeedReply::Unserved(why) => Err(format!("the owner {owner} could not serve it: {why}")),
-            FeedReply::NotOwner => Err(format!(
-                "{owner} does not own it yet (membership is changing)"
-            )),
+            FeedReply::Unserved(why) => Err(other(format!(
+                "the owner {owner} could not serve it: {why}"
+            ))),
+            FeedReply::NotOwner => Err(Refused::NotOwner(format!(
+                "{owner} does not own it (membership is changing)"
+            ))),
         }
     }
 

@@ -93,12 +93,15 @@ impl TestCluster {
                 .build()
                 .expect("client"),
         };
-        // The first node generates the catalog into Redis; the others load it.
-        c.add_node("n1").await;
-        for i in 2..=n {
+        // A small synthetic catalog in Redis (no audio needed here): every node loads it.
+        c.store
+            .put_catalog(&synthetic_songs(40))
+            .await
+            .expect("catalog");
+        for i in 1..=n {
             c.spawn_node(&format!("n{i}"));
         }
-        for i in 2..=n {
+        for i in 1..=n {
             c.wait_ready(&format!("n{i}")).await;
         }
         c.wait_live(n).await;
@@ -239,6 +242,38 @@ impl TestCluster {
             .map(|s| s.id.to_string())
             .collect()
     }
+}
+
+/// Songs with metadata and features but no audio, in four genres.
+pub fn synthetic_songs(n: usize) -> Vec<spoofify::catalog::Song> {
+    use spoofify::catalog::{Features, Song, SongId, SongSource};
+    (0..n)
+        .map(|i| Song {
+            id: SongId::parse(&format!("demo-{i:04}")).expect("song id"),
+            title: format!("Song {i}"),
+            artist: format!("Artist {}", i % 7),
+            album: format!("Album {}", i % 5),
+            genre: ["rock", "jazz", "ambient", "techno"][i % 4].into(),
+            duration_ms: 180_000,
+            year: None,
+            source: SongSource::Imported {
+                path: format!("synthetic/{i}.ogg").into(),
+                size: 0,
+                mtime_ms: 0,
+            },
+            features: Features::from_raw([
+                i as f32,
+                (i % 4) as f32,
+                1.0,
+                2.0,
+                0.5,
+                0.1,
+                3.0,
+                (i % 3) as f32,
+            ]),
+            popularity: (i % 10) as f32 / 10.0,
+        })
+        .collect()
 }
 
 /// Posts one interaction; `Some(seq)` when acknowledged (2xx).
