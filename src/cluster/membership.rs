@@ -79,9 +79,11 @@ pub(super) async fn refresh_view(cluster: &Cluster, beat: Option<Instant>) {
     };
     nodes.sort_by(|a, b| a.info.id.cmp(&b.info.id));
     let ttl_ms = cluster.0.settings.heartbeat_ttl_ms;
+    let suspects = update_hints(cluster, &nodes);
     let placement = nodes
         .iter()
         .filter(|n| n.info.state == "up" && n.heartbeat_age_ms < ttl_ms)
+        .filter(|n| !suspects.contains(&n.info.id))
         .map(|n| n.info.id.clone())
         .collect();
     let mut view = match cluster.0.view.write() {
@@ -94,6 +96,28 @@ pub(super) async fn refresh_view(cluster: &Cluster, beat: Option<Instant>) {
         placement,
         last_ok_beat,
     };
+}
+
+/// Updates the disconnect hints from which peers' gateways are visible now; returns
+/// the peers to leave out of placement.
+fn update_hints(cluster: &Cluster, nodes: &[crate::store::LiveNode]) -> Vec<crate::store::NodeId> {
+    if cluster.0.cluster_addr.is_none() {
+        return Vec::new();
+    }
+    let ttl = Duration::from_millis(cluster.0.settings.heartbeat_ttl_ms);
+    let mut hints = lock(&cluster.0.hints);
+    for n in nodes.iter().filter(|n| n.info.id != cluster.0.node_id) {
+        let id = &n.info.id;
+        if !ractor::pg::get_members(&group_name(id)).is_empty() {
+            hints.connected.insert(id.clone());
+            hints.suspect.remove(id);
+        } else if hints.connected.remove(id) {
+            tracing::info!(peer = %id, "cluster session to peer closed: leaving it out of placement until it is back");
+            hints.suspect.insert(id.clone(), Instant::now());
+        }
+    }
+    hints.suspect.retain(|_, since| since.elapsed() < ttl);
+    hints.suspect.keys().cloned().collect()
 }
 
 /// The membership loop; ends when the cluster is stopped.

@@ -13,7 +13,10 @@
 //! Membership is decided in the store, not by ractor_cluster: each node refreshes a
 //! heartbeat with a TTL ([`membership`]), and the live set is the nodes whose beat
 //! holds (a paused or partitioned node keeps its TCP session but loses its beat).
-//! Nodes in state "draining" stay reachable but own nothing. When the live set
+//! Nodes in state "draining" stay reachable but own nothing. The one fast hint: a
+//! peer whose ractor_cluster session closes after having been up (a killed process)
+//! is left out of placement at once, until its gateway is back or a TTL has passed;
+//! a wrong hint costs only an extra hand-off, since fencing keeps one writer. When the live set
 //! changes, each node retires the local actors it no longer owns (snapshot, stop), and
 //! the new owners activate them on the next request from snapshot plus log; fencing
 //! epochs make sure a stale actor's writes are refused. A node that could not beat
@@ -71,7 +74,18 @@ struct Inner {
     /// Bounds on requests in flight per peer (see `max_inflight_per_peer`).
     peers: Mutex<HashMap<NodeId, Arc<Semaphore>>>,
     node_server: Mutex<Option<ActorRef<ractor_cluster::NodeServerMessage>>>,
+    /// The fast hint: peers whose cluster session closed after having been up, and
+    /// since when. Left out of placement until their gateway is back or the TTL has
+    /// passed (by then the heartbeat decides).
+    hints: Mutex<Hints>,
     stop: watch::Sender<bool>,
+}
+
+/// Peers seen connected, and peers suspected since their session closed.
+#[derive(Debug, Default)]
+struct Hints {
+    connected: std::collections::HashSet<NodeId>,
+    suspect: HashMap<NodeId, Instant>,
 }
 
 /// The live set as this node last read it.
@@ -119,6 +133,7 @@ impl Cluster {
             draining: AtomicBool::new(false),
             peers: Mutex::new(HashMap::new()),
             node_server: Mutex::new(None),
+            hints: Mutex::new(Hints::default()),
             stop,
         }));
         if cluster.0.cluster_addr.is_some() {

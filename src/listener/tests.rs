@@ -61,7 +61,7 @@ fn interaction(n: usize) -> Interaction {
     Interaction {
         id: ClientId::parse(&format!("client-id-{n:04}")).unwrap(),
         song_id: SongId::parse(&format!("demo-{:04}", n % 30)).unwrap(),
-        kind: if n % 2 == 0 {
+        kind: if n.is_multiple_of(2) {
             InteractionKind::Finished
         } else {
             InteractionKind::Skipped

@@ -60,7 +60,9 @@ impl NodeProc {
 
 pub struct TestCluster {
     pub redis: RedisProcess,
-    pub dir: tempfile::TempDir,
+    /// Node data dirs and logs; kept after the test when `KEEP_CLUSTER_DIR` is set.
+    pub root: PathBuf,
+    _dir: Option<tempfile::TempDir>,
     pub store: SharedStore,
     pub nodes: HashMap<String, NodeProc>,
     pub http: reqwest::Client,
@@ -83,9 +85,18 @@ impl TestCluster {
         };
         let settings = Settings::load(None, &overrides).expect("settings");
         let store = spoofify::store::open(&settings).await.expect("store");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (root, _dir) = if std::env::var_os("KEEP_CLUSTER_DIR").is_some() {
+            let root = dir.keep();
+            eprintln!("cluster dir kept: {}", root.display());
+            (root, None)
+        } else {
+            (dir.path().to_owned(), Some(dir))
+        };
         let mut c = TestCluster {
             redis,
-            dir: tempfile::tempdir().expect("tempdir"),
+            root,
+            _dir,
             store,
             nodes: HashMap::new(),
             http: reqwest::Client::builder()
@@ -111,7 +122,7 @@ impl TestCluster {
     pub fn spawn_node(&mut self, id: &str) {
         let http = free_port();
         let cport = free_port();
-        let dir = self.dir.path().join(id);
+        let dir = self.root.join(id);
         std::fs::create_dir_all(&dir).expect("node dir");
         let log = dir.join("node.log");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_spoofify"));
