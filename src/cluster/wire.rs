@@ -87,3 +87,21 @@ pub enum GatewayMsg {
     Feed(Wire<FeedRequest>, RpcReplyPort<Wire<FeedReply>>),
     Interact(Wire<LogGrew>),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_never_panics_on_a_peers_garbage() {
+        let req = FeedRequest {
+            listener: "alice".into(),
+            limit: 7,
+        };
+        let back = Wire::<FeedRequest>::from_bytes(Wire::ok(req).into_bytes());
+        assert_eq!(back.0.unwrap().limit, 7);
+        for garbage in [vec![], vec![0xff; 3], vec![1, 200, 200, 200, 200, 200]] {
+            assert!(Wire::<FeedReply>::from_bytes(garbage).0.is_err());
+        }
+    }
+}
