@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 use crate::catalog::{demo, Catalog};
 use crate::cluster::Cluster;
 use crate::config::Settings;
+use crate::http::ratelimit::LoginLimiter;
 use crate::http::{self, AppState, CatalogHandle};
 use crate::media::Media;
 use crate::store::{self, NodeId, SharedStore};
@@ -50,6 +51,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<(Node, TcpListener)> {
     .context("starting listener actors and cluster membership")?;
     let state = AppState {
         cluster,
+        limits: Arc::new(LoginLimiter::new(&settings.accounts)),
         media: Media::new(&settings.data_dir),
         settings: Arc::new(settings),
         node_id,
@@ -82,7 +84,9 @@ pub async fn serve(
         shutdown.await;
         drain.drain().await;
     };
-    let served = axum::serve(listener, http::router(node.state))
+    // Connection info gives handlers the client's address (login throttling per address).
+    let app = http::router(node.state).into_make_service_with_connect_info::<SocketAddr>();
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
         .context("HTTP server");

@@ -6,15 +6,23 @@
 //! a timeout for non-streaming requests). Only this module knows HTTP and JSON: the
 //! handlers parse input into domain types and call library code.
 
+pub mod accounts;
 pub mod catalog;
 pub mod cluster;
+pub mod edge;
 pub mod error;
 pub mod feed;
 pub mod health;
 pub mod interactions;
+pub mod library;
+pub mod openapi;
+pub mod playlists;
+pub mod ratelimit;
+pub mod search;
 pub mod session;
 pub mod state;
 pub mod stream;
+pub mod web;
 
 pub use error::ApiError;
 pub use state::{AppState, CatalogHandle};
@@ -33,7 +41,15 @@ pub fn router(state: AppState) -> Router {
         .merge(feed::routes())
         .merge(interactions::routes())
         .merge(cluster::routes())
+        .merge(accounts::routes())
+        .merge(search::routes())
+        .merge(playlists::routes())
+        .merge(library::routes())
+        .merge(openapi::routes())
+        .merge(web::routes())
+        .fallback(edge::not_found)
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn(edge::json_errors))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
                 tracing::info_span!("http", method = %req.method(), path = %req.uri().path())

@@ -4,6 +4,7 @@
 use std::sync::{Arc, RwLock};
 
 use crate::catalog::Catalog;
+use super::ratelimit::LoginLimiter;
 use crate::cluster::Cluster;
 use crate::config::Settings;
 use crate::media::Media;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub node_id: NodeId,
     pub store: SharedStore,
     pub catalog: CatalogHandle,
+    /// Failed-login and sign-up counters (see `http::ratelimit`).
+    pub limits: Arc<LoginLimiter>,
     pub media: Media,
     /// Membership, placement, routing and this node's listener actors.
     pub cluster: Cluster,

@@ -1,3 +1,21 @@
-//! Simulated listeners with hidden tastes, reused by eval, the load generator and chaos.
+//! Simulated listeners with hidden tastes, and the catalogs they can listen to.
+//!
+//! - [`synthetic`]: a seeded catalog whose genres form clusters in audio-feature
+//!   space, like real audio features do (for tests, and when no demo catalog exists).
+//! - [`taste`]: hidden tastes — genre-loyal, tempo-driven, mood/energy-driven, mixed,
+//!   drifting — as a probability of finishing a song.
+//! - [`listener`]: [`Listener`], which given a feed plays, skips or likes each song
+//!   (with positions). The quality eval, the load generator and the chaos harness all
+//!   drive listeners through it.
+//! - [`quality`]: the quality benchmark's core over any `&Catalog`; [`eval`] is its
+//!   command (`spoofify eval`).
 
 pub mod eval;
+pub mod listener;
+pub mod quality;
+pub mod synthetic;
+pub mod taste;
+
+pub use listener::{Listener, Reaction};
+pub use synthetic::synthetic_catalog;
+pub use taste::{Taste, TasteShape};

@@ -16,8 +16,10 @@
 //! - `put_snapshot` writes only if the caller's epoch is the listener's current one
 //!   (checked atomically with the write); otherwise it fails with [`StoreError::Fenced`].
 
+mod codec;
 pub mod embedded;
 pub mod redis;
+pub mod redis_process;
 pub mod types;
 
 pub use types::*;
@@ -126,9 +128,17 @@ pub trait Store: Send + Sync + 'static {
     async fn catalog(&self) -> StoreResult<Vec<Song>>;
 }
 
+/// The embedded store's file name inside the data directory.
+pub const EMBEDDED_FILE: &str = "store.redb";
+
 /// Opens the store the settings name: Redis when `settings.redis` is set, otherwise
-/// the embedded store file `store.redb` in the data directory.
+/// the embedded store file `store.redb` in the data directory (created if missing).
+/// An unreachable Redis is [`StoreError::Unavailable`] naming the URL (password hidden).
 pub async fn open(settings: &crate::config::Settings) -> StoreResult<SharedStore> {
-    let _ = settings;
-    Err(StoreError::Unavailable("store not implemented yet".into()))
+    if settings.redis.is_empty() {
+        let path = settings.data_dir.join(EMBEDDED_FILE);
+        Ok(Arc::new(embedded::EmbeddedStore::open(&path).await?))
+    } else {
+        Ok(Arc::new(redis::RedisStore::connect(&settings.redis).await?))
+    }
 }

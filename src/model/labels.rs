@@ -1,0 +1,135 @@
+//! A listener's interactions reduced to one weighted label per song.
+//!
+//! Rules: finished and liked are positive; a skip before [`EARLY_SKIP_FRACTION`] of
+//! the song (or before [`EARLY_SKIP_MS`] when the length is unknown) and a dislike are
+//! negative; a later skip is a weak negative. A song heard again takes its latest
+//! signal. Older signals weigh less (half-life [`RECENCY_HALF_LIFE`] interactions), so
+//! a drifting taste is followed.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use crate::catalog::{Catalog, SongId};
+use crate::store::types::{Interaction, InteractionKind};
+
+/// A skip before this share of the song means "not for me".
+pub const EARLY_SKIP_FRACTION: f64 = 0.5;
+/// Without a known length, a skip before 30 s is early.
+pub const EARLY_SKIP_MS: u64 = 30_000;
+/// Weights by signal: explicit feedback counts more than listening behaviour.
+pub const WEIGHT_FINISHED: f32 = 1.0;
+pub const WEIGHT_LIKED: f32 = 1.5;
+pub const WEIGHT_DISLIKED: f32 = 1.5;
+pub const WEIGHT_EARLY_SKIP: f32 = 1.0;
+/// A late skip is weak evidence: the listener got far into the song.
+pub const WEIGHT_LATE_SKIP: f32 = 0.3;
+/// Interactions after which a signal's weight halves.
+pub const RECENCY_HALF_LIFE: f64 = 100.0;
+/// Old signals never weigh less than this share: they still say something.
+pub const MIN_RECENCY: f64 = 0.2;
+/// Songs remembered, at most (the oldest are forgotten): bounds memory, fit time and
+/// snapshot size for a listener with a very long history.
+pub const MAX_TRACKED_SONGS: usize = 5_000;
+
+/// The latest signal for one song.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Signal {
+    pub kind: InteractionKind,
+    pub position_ms: u64,
+    /// Position of the interaction among all this listener's applied interactions.
+    pub order: u64,
+}
+
+/// What a model is fitted on: one row per song.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainingRow {
+    pub song_id: SongId,
+    pub positive: bool,
+    pub weight: f32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrainingSet {
+    latest: BTreeMap<SongId, Signal>,
+    /// Interactions recorded so far (the next one's order).
+    recorded: u64,
+}
+
+impl TrainingSet {
+    pub fn record(&mut self, i: &Interaction) {
+        let signal = Signal {
+            kind: i.kind,
+            position_ms: i.position_ms,
+            order: self.recorded,
+        };
+        self.recorded += 1;
+        self.latest.insert(i.song_id.clone(), signal);
+        // Evict in batches so the sort is amortized over many records.
+        if self.latest.len() > MAX_TRACKED_SONGS + MAX_TRACKED_SONGS / 10 {
+            let mut orders: Vec<u64> = self.latest.values().map(|s| s.order).collect();
+            orders.sort_unstable();
+            let cutoff = orders[orders.len() - MAX_TRACKED_SONGS];
+            self.latest.retain(|_, s| s.order >= cutoff);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.latest.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.latest.is_empty()
+    }
+
+    pub fn signal(&self, song: &SongId) -> Option<&Signal> {
+        self.latest.get(song)
+    }
+
+    /// Songs with their latest signal, oldest first.
+    pub fn by_recency(&self) -> Vec<(&SongId, &Signal)> {
+        let mut v: Vec<_> = self.latest.iter().collect();
+        v.sort_by_key(|(_, s)| s.order);
+        v
+    }
+
+    /// The rows a model is fitted on, oldest first. Songs the catalog does not know
+    /// are left out (they have no features).
+    pub fn rows(&self, catalog: &Catalog) -> Vec<TrainingRow> {
+        self.by_recency()
+            .into_iter()
+            .filter_map(|(id, s)| {
+                let duration = catalog.get(id)?.duration_ms;
+                let (positive, base) = label(s, duration);
+                let age = (self.recorded - 1 - s.order) as f64;
+                let recency = 0.5f64.powf(age / RECENCY_HALF_LIFE).max(MIN_RECENCY);
+                Some(TrainingRow {
+                    song_id: id.clone(),
+                    positive,
+                    weight: (base as f64 * recency) as f32,
+                })
+            })
+            .collect()
+    }
+}
+
+/// True when a skip came early enough to mean "not for me".
+pub fn is_early_skip(position_ms: u64, duration_ms: u64) -> bool {
+    if duration_ms == 0 {
+        position_ms < EARLY_SKIP_MS
+    } else {
+        (position_ms as f64) < EARLY_SKIP_FRACTION * duration_ms as f64
+    }
+}
+
+/// The label and base weight of a signal.
+pub fn label(s: &Signal, duration_ms: u64) -> (bool, f32) {
+    match s.kind {
+        InteractionKind::Finished => (true, WEIGHT_FINISHED),
+        InteractionKind::Liked => (true, WEIGHT_LIKED),
+        InteractionKind::Disliked => (false, WEIGHT_DISLIKED),
+        InteractionKind::Skipped if is_early_skip(s.position_ms, duration_ms) => {
+            (false, WEIGHT_EARLY_SKIP)
+        }
+        InteractionKind::Skipped => (false, WEIGHT_LATE_SKIP),
+    }
+}

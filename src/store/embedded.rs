@@ -1,1 +1,0 @@
-//! The embedded single-file store (redb). (To be written.)

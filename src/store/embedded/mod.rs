@@ -1,0 +1,361 @@
+//! The embedded store: everything in one redb file (`store.redb` in the data
+//! directory), so a single node runs with no server to set up.
+//!
+//! It keeps the same semantics as the Redis store for everything in the [`Store`]
+//! trait. How:
+//! - **Durability.** Every write is one redb write transaction committed with
+//!   `Durability::Immediate` (redb fsyncs before `commit` returns), so a call that
+//!   returned `Ok` survives a crash of the process or the machine.
+//! - **Atomicity.** redb serializes write transactions, so each check-then-write
+//!   (username taken?, client id seen?, epoch current?) happens inside the one
+//!   transaction that writes; a failed check drops the transaction, writing nothing.
+//! - **TTLs.** Sessions and heartbeats store their expiry time (ms since the Unix
+//!   epoch); readers treat anything past it as absent. Expired sessions are purged a
+//!   bounded batch at a time by later `put_session` calls (via an expiry index), and
+//!   expired heartbeats by later `heartbeat` calls.
+//! - **Async.** redb is blocking; each call runs on tokio's blocking pool
+//!   (`spawn_blocking`), keeping the caller's tracing span.
+//!
+//! Tables (keys → values; JSON unless noted):
+//! `accounts` listener → Account · `usernames` username → listener ·
+//! `sessions` token hash → {session, expires_ms} · `session_expiry` (expires_ms, token
+//! hash) → () · `log` (listener, seq) → Interaction · `log_ids` (listener, client id) →
+//! seq · `epochs` listener → u64 · `owners` listener → node · `snapshots` listener →
+//! Snapshot (bincode) · `nodes` node → {info, beat_ms, ttl_ms} · `playlists` (owner,
+//! playlist) → Playlist · `catalog` "songs" → Vec<Song> (bincode).
+
+mod accounts;
+mod log;
+mod shared;
+
+use async_trait::async_trait;
+use redb::{Database, Durability, ReadTransaction, TableDefinition, WriteTransaction};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::*;
+use crate::catalog::Song;
+use accounts::StoredSession;
+use shared::StoredBeat;
+
+const ACCOUNTS: TableDefinition<&str, &[u8]> = TableDefinition::new("accounts");
+const USERNAMES: TableDefinition<&str, &str> = TableDefinition::new("usernames");
+const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("sessions");
+const SESSION_EXPIRY: TableDefinition<(u64, &str), ()> = TableDefinition::new("session_expiry");
+const LOG: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("log");
+const LOG_IDS: TableDefinition<(&str, &str), u64> = TableDefinition::new("log_ids");
+const EPOCHS: TableDefinition<&str, u64> = TableDefinition::new("epochs");
+const OWNERS: TableDefinition<&str, &str> = TableDefinition::new("owners");
+const SNAPSHOTS: TableDefinition<&str, &[u8]> = TableDefinition::new("snapshots");
+const NODES: TableDefinition<&str, &[u8]> = TableDefinition::new("nodes");
+const PLAYLISTS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("playlists");
+const CATALOG: TableDefinition<&str, &[u8]> = TableDefinition::new("catalog");
+const CATALOG_KEY: &str = "songs";
+
+/// How many expired sessions one `put_session` removes at most. Purging rides on
+/// logins, so it must stay cheap per call; at one login per expiry this still keeps
+/// up, and a backlog (after a long downtime) drains over the next logins.
+const SESSION_PURGE_BATCH: usize = 64;
+
+/// The shortest TTL stored. Redis rejects `PX 0`; both stores clamp to this so a
+/// zero TTL means "expires at once" in both.
+pub(crate) const MIN_TTL_MS: u64 = 1;
+
+/// The single-file store. Cloning shares the open database.
+#[derive(Clone)]
+pub struct EmbeddedStore {
+    db: Arc<Database>,
+    path: PathBuf,
+}
+
+fn backend(path: &Path, e: impl Into<redb::Error>) -> StoreError {
+    match e.into() {
+        redb::Error::Corrupted(msg) => {
+            StoreError::Corrupt(format!("embedded store {}: {msg}", path.display()))
+        }
+        redb::Error::DatabaseAlreadyOpen => StoreError::Unavailable(format!(
+            "embedded store {}: already open (another spoofify process uses this data dir?)",
+            path.display()
+        )),
+        other => StoreError::Unavailable(format!("embedded store {}: {other}", path.display())),
+    }
+}
+
+/// `.at(path)`: a redb error, turned into a [`StoreError`] naming the file.
+trait At<T> {
+    fn at(self, path: &Path) -> StoreResult<T>;
+}
+
+impl<T, E: Into<redb::Error>> At<T> for Result<T, E> {
+    fn at(self, path: &Path) -> StoreResult<T> {
+        self.map_err(|e| backend(path, e))
+    }
+}
+
+fn ttl_ms(ttl: Duration) -> u64 {
+    (ttl.as_millis() as u64).max(MIN_TTL_MS)
+}
+
+impl EmbeddedStore {
+    /// Opens (creating if needed) the store file at `path`, and its parent directory.
+    pub async fn open(path: &Path) -> StoreResult<Self> {
+        let path = path.to_path_buf();
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || span.in_scope(|| Self::open_blocking(path)))
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("embedded store open task: {e}")))?
+    }
+
+    fn open_blocking(path: PathBuf) -> StoreResult<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Unavailable(format!("creating data dir {}: {e}", dir.display()))
+            })?;
+        }
+        let db = Database::create(&path).at(&path)?;
+        // Create every table once, so read transactions never meet a missing table.
+        let mut txn = db.begin_write().at(&path)?;
+        txn.set_durability(Durability::Immediate);
+        {
+            let p = &path;
+            txn.open_table(ACCOUNTS).at(p)?;
+            txn.open_table(USERNAMES).at(p)?;
+            txn.open_table(SESSIONS).at(p)?;
+            txn.open_table(SESSION_EXPIRY).at(p)?;
+            txn.open_table(LOG).at(p)?;
+            txn.open_table(LOG_IDS).at(p)?;
+            txn.open_table(EPOCHS).at(p)?;
+            txn.open_table(OWNERS).at(p)?;
+            txn.open_table(SNAPSHOTS).at(p)?;
+            txn.open_table(NODES).at(p)?;
+            txn.open_table(PLAYLISTS).at(p)?;
+            txn.open_table(CATALOG).at(p)?;
+        }
+        txn.commit().at(&path)?;
+        tracing::info!(path = %path.display(), "embedded store open");
+        Ok(Self {
+            db: Arc::new(db),
+            path,
+        })
+    }
+
+    /// The file this store lives in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `f` in a read transaction on the blocking pool.
+    async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&ReadTransaction, &Path) -> StoreResult<T> + Send + 'static,
+    {
+        let this = self.clone();
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            span.in_scope(|| {
+                let txn = this.db.begin_read().at(&this.path)?;
+                f(&txn, &this.path)
+            })
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("embedded store task: {e}")))?
+    }
+
+    /// Runs `f` in a write transaction on the blocking pool and commits it durably
+    /// when `f` succeeds; when `f` fails nothing is written.
+    async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&WriteTransaction, &Path) -> StoreResult<T> + Send + 'static,
+    {
+        let this = self.clone();
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            span.in_scope(|| {
+                let mut txn = this.db.begin_write().at(&this.path)?;
+                txn.set_durability(Durability::Immediate);
+                match f(&txn, &this.path) {
+                    Ok(out) => {
+                        txn.commit().at(&this.path)?;
+                        Ok(out)
+                    }
+                    Err(e) => {
+                        // Nothing of a failed check is kept; an abort error changes nothing.
+                        let _ = txn.abort();
+                        Err(e)
+                    }
+                }
+            })
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("embedded store task: {e}")))?
+    }
+}
+
+#[async_trait]
+impl Store for EmbeddedStore {
+    fn kind(&self) -> &'static str {
+        "embedded"
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.read(|txn, p| txn.open_table(CATALOG).at(p).map(|_| ()))
+            .await
+    }
+
+    async fn create_account(&self, account: &Account) -> StoreResult<()> {
+        let account = account.clone();
+        self.write(move |txn, p| accounts::create(txn, p, &account))
+            .await
+    }
+
+    async fn account(&self, id: &ListenerId) -> StoreResult<Option<Account>> {
+        let id = id.clone();
+        self.read(move |txn, p| accounts::by_id(txn, p, &id)).await
+    }
+
+    async fn account_by_username(&self, username: &Username) -> StoreResult<Option<Account>> {
+        let username = username.clone();
+        self.read(move |txn, p| accounts::by_username(txn, p, &username))
+            .await
+    }
+
+    async fn set_preferences(&self, id: &ListenerId, prefs: &Preferences) -> StoreResult<()> {
+        let (id, prefs) = (id.clone(), prefs.clone());
+        self.write(move |txn, p| accounts::set_preferences(txn, p, &id, prefs))
+            .await
+    }
+
+    async fn put_session(&self, session: &Session, ttl: Duration) -> StoreResult<()> {
+        let now = now_ms();
+        let stored = StoredSession {
+            session: session.clone(),
+            expires_ms: now + ttl_ms(ttl),
+        };
+        self.write(move |txn, p| accounts::put_session(txn, p, &stored, now))
+            .await
+    }
+
+    async fn session(&self, token_hash: &str) -> StoreResult<Option<Session>> {
+        let token = token_hash.to_owned();
+        self.read(move |txn, p| accounts::session(txn, p, &token, now_ms()))
+            .await
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        let token = token_hash.to_owned();
+        self.write(move |txn, p| accounts::delete_session(txn, p, &token))
+            .await
+    }
+
+    async fn append_interaction(
+        &self,
+        listener: &ListenerId,
+        interaction: &Interaction,
+    ) -> StoreResult<Appended> {
+        let (listener, interaction) = (listener.clone(), interaction.clone());
+        self.write(move |txn, p| log::append(txn, p, &listener, &interaction))
+            .await
+    }
+
+    async fn read_interactions(
+        &self,
+        listener: &ListenerId,
+        after: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<LoggedInteraction>> {
+        if limit == 0 || after == u64::MAX {
+            return Ok(Vec::new());
+        }
+        let listener = listener.clone();
+        self.read(move |txn, p| log::read(txn, p, &listener, after, limit))
+            .await
+    }
+
+    async fn last_seq(&self, listener: &ListenerId) -> StoreResult<u64> {
+        let listener = listener.clone();
+        self.read(move |txn, p| log::last_seq(txn, p, &listener))
+            .await
+    }
+
+    async fn acquire_epoch(&self, listener: &ListenerId, node: &NodeId) -> StoreResult<u64> {
+        let (listener, node) = (listener.clone(), node.clone());
+        self.write(move |txn, p| log::acquire_epoch(txn, p, &listener, &node))
+            .await
+    }
+
+    async fn current_epoch(&self, listener: &ListenerId) -> StoreResult<u64> {
+        let listener = listener.clone();
+        self.read(move |txn, p| log::current_epoch(txn, p, &listener))
+            .await
+    }
+
+    async fn put_snapshot(&self, listener: &ListenerId, snapshot: &Snapshot) -> StoreResult<()> {
+        let (listener, snapshot) = (listener.clone(), snapshot.clone());
+        self.write(move |txn, p| log::put_snapshot(txn, p, &listener, &snapshot))
+            .await
+    }
+
+    async fn snapshot(&self, listener: &ListenerId) -> StoreResult<Option<Snapshot>> {
+        let listener = listener.clone();
+        self.read(move |txn, p| log::snapshot(txn, p, &listener))
+            .await
+    }
+
+    async fn heartbeat(&self, node: &NodeInfo, ttl: Duration) -> StoreResult<()> {
+        let beat = StoredBeat {
+            info: node.clone(),
+            beat_ms: now_ms(),
+            ttl_ms: ttl_ms(ttl),
+        };
+        self.write(move |txn, p| shared::heartbeat(txn, p, &beat))
+            .await
+    }
+
+    async fn live_nodes(&self) -> StoreResult<Vec<LiveNode>> {
+        self.read(|txn, p| shared::live_nodes(txn, p, now_ms()))
+            .await
+    }
+
+    async fn deregister(&self, node: &NodeId) -> StoreResult<()> {
+        let node = node.clone();
+        self.write(move |txn, p| shared::deregister(txn, p, &node))
+            .await
+    }
+
+    async fn put_playlist(&self, playlist: &Playlist) -> StoreResult<()> {
+        let playlist = playlist.clone();
+        self.write(move |txn, p| shared::put_playlist(txn, p, &playlist))
+            .await
+    }
+
+    async fn playlist(&self, owner: &ListenerId, id: &PlaylistId) -> StoreResult<Option<Playlist>> {
+        let (owner, id) = (owner.clone(), id.clone());
+        self.read(move |txn, p| shared::playlist(txn, p, &owner, &id))
+            .await
+    }
+
+    async fn playlists(&self, owner: &ListenerId) -> StoreResult<Vec<Playlist>> {
+        let owner = owner.clone();
+        self.read(move |txn, p| shared::playlists(txn, p, &owner))
+            .await
+    }
+
+    async fn delete_playlist(&self, owner: &ListenerId, id: &PlaylistId) -> StoreResult<()> {
+        let (owner, id) = (owner.clone(), id.clone());
+        self.write(move |txn, p| shared::delete_playlist(txn, p, &owner, &id))
+            .await
+    }
+
+    async fn put_catalog(&self, songs: &[Song]) -> StoreResult<()> {
+        let songs = songs.to_vec();
+        self.write(move |txn, p| shared::put_catalog(txn, p, &songs))
+            .await
+    }
+
+    async fn catalog(&self) -> StoreResult<Vec<Song>> {
+        self.read(shared::catalog).await
+    }
+}

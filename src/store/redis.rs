@@ -1,1 +1,0 @@
-//! The Redis store. (To be written.)

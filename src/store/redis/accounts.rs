@@ -1,0 +1,193 @@
+//! Accounts, usernames and sessions in Redis.
+
+use ::redis::AsyncCommands;
+use serde::{Deserialize, Serialize};
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use super::{keys, ttl_ms, RedisStore};
+use crate::store::codec::{from_json, to_json};
+use crate::store::*;
+use ::redis::Script;
+
+static CREATE_ACCOUNT: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("../lua/create_account.lua")));
+static SET_PREFERENCES: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("../lua/set_preferences.lua")));
+static RELEASE_USERNAME: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("../lua/release_username.lua")));
+
+/// The account fields other than preferences (kept apart so that setting
+/// preferences is one `HSET` on an existing hash).
+#[derive(Serialize, Deserialize)]
+struct AccountCore {
+    id: ListenerId,
+    username: Username,
+    password_hash: String,
+    created_ms: u64,
+}
+
+pub(super) async fn create_account(s: &RedisStore, account: &Account) -> StoreResult<()> {
+    let core = AccountCore {
+        id: account.id.clone(),
+        username: account.username.clone(),
+        password_hash: account.password_hash.clone(),
+        created_ms: account.created_ms,
+    };
+    let (core, prefs) = (
+        to_json(&core, "account")?,
+        to_json(&account.preferences, "preferences")?,
+    );
+    let name_key = keys::username(account.username.as_str());
+    let claimed: bool = ::redis::cmd("SET")
+        .arg(&name_key)
+        .arg(account.id.as_str())
+        .arg("NX")
+        .query_async::<Option<String>>(&mut s.conn())
+        .await
+        .map_err(s.err("claim username"))?
+        .is_some();
+    if !claimed {
+        return Err(StoreError::Conflict(format!(
+            "username {} is taken",
+            account.username
+        )));
+    }
+    let written: Result<i64, StoreError> = CREATE_ACCOUNT
+        .key(keys::listener(&account.id, "account"))
+        .arg(core)
+        .arg(prefs)
+        .invoke_async(&mut s.conn())
+        .await
+        .map_err(s.err("create account"));
+    if !matches!(written, Ok(1)) {
+        // Best effort: if this fails too, the name stays claimed by an id with no
+        // account, which lookups treat as "no such account".
+        let released: Result<i64, _> = RELEASE_USERNAME
+            .key(&name_key)
+            .arg(account.id.as_str())
+            .invoke_async(&mut s.conn())
+            .await;
+        if let Err(e) = released {
+            tracing::warn!(error = %e, username = %account.username, "could not release username claim");
+        }
+    }
+    match written? {
+        1 => Ok(()),
+        _ => Err(StoreError::Conflict(format!(
+            "account {} exists",
+            account.id
+        ))),
+    }
+}
+
+pub(super) async fn account(s: &RedisStore, id: &ListenerId) -> StoreResult<Option<Account>> {
+    let (core, prefs): (Option<Vec<u8>>, Option<Vec<u8>>) = ::redis::cmd("HMGET")
+        .arg(keys::listener(id, "account"))
+        .arg("core")
+        .arg("prefs")
+        .query_async(&mut s.conn())
+        .await
+        .map_err(s.err("read account"))?;
+    let Some(core) = core else {
+        return Ok(None);
+    };
+    let core: AccountCore = from_json(&core, "account")?;
+    if &core.id != id {
+        return Err(StoreError::Corrupt(format!(
+            "account stored under {id} names {}",
+            core.id
+        )));
+    }
+    let preferences = match prefs {
+        Some(p) => from_json(&p, "preferences")?,
+        None => {
+            return Err(StoreError::Corrupt(format!(
+                "account {id} has no preferences"
+            )))
+        }
+    };
+    Ok(Some(Account {
+        id: core.id,
+        username: core.username,
+        password_hash: core.password_hash,
+        created_ms: core.created_ms,
+        preferences,
+    }))
+}
+
+pub(super) async fn account_by_username(
+    s: &RedisStore,
+    username: &Username,
+) -> StoreResult<Option<Account>> {
+    let id: Option<String> = s
+        .conn()
+        .get(keys::username(username.as_str()))
+        .await
+        .map_err(s.err("read username"))?;
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    let id = ListenerId::parse(&id)
+        .map_err(|e| StoreError::Corrupt(format!("username {username}: {e}")))?;
+    // A claim whose account write never happened reads as no account.
+    let account = account(s, &id).await?;
+    match account {
+        Some(a) if &a.username != username => Err(StoreError::Corrupt(format!(
+            "username {username} points at {id}, whose name is {}",
+            a.username
+        ))),
+        other => Ok(other),
+    }
+}
+
+pub(super) async fn set_preferences(
+    s: &RedisStore,
+    id: &ListenerId,
+    prefs: &Preferences,
+) -> StoreResult<()> {
+    let written: i64 = SET_PREFERENCES
+        .key(keys::listener(id, "account"))
+        .arg(to_json(prefs, "preferences")?)
+        .invoke_async(&mut s.conn())
+        .await
+        .map_err(s.err("set preferences"))?;
+    match written {
+        1 => Ok(()),
+        _ => Err(StoreError::NotFound(format!("account {id}"))),
+    }
+}
+
+pub(super) async fn put_session(
+    s: &RedisStore,
+    session: &Session,
+    ttl: Duration,
+) -> StoreResult<()> {
+    let _: () = ::redis::cmd("SET")
+        .arg(keys::session(&session.token_hash))
+        .arg(to_json(session, "session")?)
+        .arg("PX")
+        .arg(ttl_ms(ttl))
+        .query_async(&mut s.conn())
+        .await
+        .map_err(s.err("put session"))?;
+    Ok(())
+}
+
+pub(super) async fn session(s: &RedisStore, token_hash: &str) -> StoreResult<Option<Session>> {
+    let bytes: Option<Vec<u8>> = s
+        .conn()
+        .get(keys::session(token_hash))
+        .await
+        .map_err(s.err("read session"))?;
+    bytes.map(|b| from_json(&b, "session")).transpose()
+}
+
+pub(super) async fn delete_session(s: &RedisStore, token_hash: &str) -> StoreResult<()> {
+    let _: i64 = s
+        .conn()
+        .del(keys::session(token_hash))
+        .await
+        .map_err(s.err("delete session"))?;
+    Ok(())
+}

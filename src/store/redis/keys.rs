@@ -1,0 +1,31 @@
+//! Key names; the layout and its reasons are in the parent module's docs.
+use crate::store::ListenerId;
+
+pub const NODE_REGISTRY: &str = "spoofify:{nodes}:registry";
+pub const NODE_PREFIX: &str = "spoofify:{nodes}:node:";
+pub const CATALOG: &str = "spoofify:catalog";
+
+pub fn listener(l: &ListenerId, what: &str) -> String {
+    format!("spoofify:{{{l}}}:{what}")
+}
+pub fn username(name: &str) -> String {
+    format!("spoofify:username:{name}")
+}
+pub fn session(token_hash: &str) -> String {
+    format!("spoofify:session:{token_hash}")
+}
+pub fn node(id: &str) -> String {
+    format!("{NODE_PREFIX}{id}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_hash_tagged_per_listener() {
+        let l = ListenerId::parse("abc").unwrap();
+        assert_eq!(listener(&l, "log"), "spoofify:{abc}:log");
+        assert!(node("n1").starts_with("spoofify:{nodes}:"));
+    }
+}

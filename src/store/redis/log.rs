@@ -1,0 +1,215 @@
+//! Interaction logs (one stream per listener), fencing epochs and snapshots in Redis.
+
+use ::redis::{AsyncCommands, Script, Value};
+use std::sync::LazyLock;
+
+use super::{keys, RedisStore};
+use crate::store::codec::{from_json, to_json};
+use crate::store::*;
+
+static APPEND: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("../lua/append.lua")));
+static PUT_SNAPSHOT: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("../lua/put_snapshot.lua")));
+
+fn parse_u64(bytes: &[u8], what: &str) -> StoreResult<u64> {
+    std::str::from_utf8(bytes)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| StoreError::Corrupt(format!("{what}: not a number")))
+}
+
+/// Parses an `XRANGE` reply: `[[id, [field, value, ...]], ...]`.
+fn parse_log_entries(reply: Value) -> StoreResult<Vec<LoggedInteraction>> {
+    let bad = |why: &str| StoreError::Corrupt(format!("interaction log: {why}"));
+    let Value::Array(entries) = reply else {
+        return Err(bad("reply is not a list"));
+    };
+    let mut out = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let Value::Array(parts) = entry else {
+            return Err(bad("entry is not a list"));
+        };
+        let [Value::BulkString(id), Value::Array(fields)] = parts.as_slice() else {
+            return Err(bad("entry is not [id, fields]"));
+        };
+        let seq = std::str::from_utf8(id)
+            .ok()
+            .and_then(|s| s.strip_suffix("-0"))
+            .and_then(|s| s.parse::<u64>().ok())
+            .ok_or_else(|| bad("entry id is not <seq>-0"))?;
+        let body = match fields.as_slice() {
+            [Value::BulkString(name), Value::BulkString(body)] if name == b"i" => body,
+            _ => return Err(bad("entry fields are not [i, json]")),
+        };
+        out.push(LoggedInteraction {
+            seq,
+            interaction: from_json(body, "interaction")?,
+        });
+    }
+    Ok(out)
+}
+
+pub(super) async fn append_interaction(
+    s: &RedisStore,
+    listener: &ListenerId,
+    interaction: &Interaction,
+) -> StoreResult<Appended> {
+    let (seq, duplicate): (u64, i64) = APPEND
+        .key(keys::listener(listener, "log"))
+        .key(keys::listener(listener, "log-ids"))
+        .arg(interaction.id.as_str())
+        .arg(to_json(interaction, "interaction")?)
+        .invoke_async(&mut s.conn())
+        .await
+        .map_err(s.err("append interaction"))?;
+    Ok(Appended {
+        seq,
+        duplicate: duplicate == 1,
+    })
+}
+
+pub(super) async fn read_interactions(
+    s: &RedisStore,
+    listener: &ListenerId,
+    after: u64,
+    limit: usize,
+) -> StoreResult<Vec<LoggedInteraction>> {
+    if limit == 0 || after == u64::MAX {
+        return Ok(Vec::new());
+    }
+    let reply: Value = ::redis::cmd("XRANGE")
+        .arg(keys::listener(listener, "log"))
+        .arg(format!("{}-0", after + 1))
+        .arg("+")
+        .arg("COUNT")
+        .arg(limit)
+        .query_async(&mut s.conn())
+        .await
+        .map_err(s.err("read log"))?;
+    parse_log_entries(reply)
+}
+
+pub(super) async fn last_seq(s: &RedisStore, listener: &ListenerId) -> StoreResult<u64> {
+    let reply: Value = ::redis::cmd("XREVRANGE")
+        .arg(keys::listener(listener, "log"))
+        .arg("+")
+        .arg("-")
+        .arg("COUNT")
+        .arg(1)
+        .query_async(&mut s.conn())
+        .await
+        .map_err(s.err("read last seq"))?;
+    Ok(parse_log_entries(reply)?
+        .first()
+        .map(|e| e.seq)
+        .unwrap_or(0))
+}
+
+pub(super) async fn acquire_epoch(
+    s: &RedisStore,
+    listener: &ListenerId,
+    node: &NodeId,
+) -> StoreResult<u64> {
+    let (epoch,): (u64,) = ::redis::pipe()
+        .atomic()
+        .incr(keys::listener(listener, "epoch"), 1)
+        .set(keys::listener(listener, "owner"), node.as_str())
+        .ignore()
+        .query_async(&mut s.conn())
+        .await
+        .map_err(s.err("acquire epoch"))?;
+    Ok(epoch)
+}
+
+pub(super) async fn current_epoch(s: &RedisStore, listener: &ListenerId) -> StoreResult<u64> {
+    let bytes: Option<Vec<u8>> = s
+        .conn()
+        .get(keys::listener(listener, "epoch"))
+        .await
+        .map_err(s.err("read epoch"))?;
+    bytes
+        .map(|b| parse_u64(&b, "epoch"))
+        .transpose()
+        .map(|e| e.unwrap_or(0))
+}
+
+pub(super) async fn put_snapshot(
+    s: &RedisStore,
+    listener: &ListenerId,
+    snapshot: &Snapshot,
+) -> StoreResult<()> {
+    let (written, current): (i64, u64) = PUT_SNAPSHOT
+        .key(keys::listener(listener, "epoch"))
+        .key(keys::listener(listener, "snapshot"))
+        .arg(snapshot.epoch)
+        .arg(snapshot.covers_seq)
+        .arg(snapshot.bytes.as_slice())
+        .invoke_async(&mut s.conn())
+        .await
+        .map_err(s.err("put snapshot"))?;
+    match written {
+        1 => Ok(()),
+        _ => Err(StoreError::Fenced {
+            held: snapshot.epoch,
+            current,
+        }),
+    }
+}
+
+pub(super) async fn snapshot(
+    s: &RedisStore,
+    listener: &ListenerId,
+) -> StoreResult<Option<Snapshot>> {
+    let fields: (Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>) = ::redis::cmd("HMGET")
+        .arg(keys::listener(listener, "snapshot"))
+        .arg("epoch")
+        .arg("covers_seq")
+        .arg("bytes")
+        .query_async(&mut s.conn())
+        .await
+        .map_err(s.err("read snapshot"))?;
+    match fields {
+        (None, None, None) => Ok(None),
+        (Some(epoch), Some(covers), Some(bytes)) => Ok(Some(Snapshot {
+            epoch: parse_u64(&epoch, "snapshot epoch")?,
+            covers_seq: parse_u64(&covers, "snapshot covers_seq")?,
+            bytes,
+        })),
+        _ => Err(StoreError::Corrupt(format!(
+            "snapshot of {listener}: missing fields"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_log_replies_are_corrupt() {
+        let entry = |id: &[u8], body: &[u8]| {
+            Value::Array(vec![
+                Value::BulkString(id.to_vec()),
+                Value::Array(vec![
+                    Value::BulkString(b"i".to_vec()),
+                    Value::BulkString(body.to_vec()),
+                ]),
+            ])
+        };
+        let bad_id = Value::Array(vec![entry(b"12-1", b"{}")]);
+        assert!(matches!(
+            parse_log_entries(bad_id),
+            Err(StoreError::Corrupt(_))
+        ));
+        let bad_body = Value::Array(vec![entry(b"1-0", b"not json")]);
+        assert!(matches!(
+            parse_log_entries(bad_body),
+            Err(StoreError::Corrupt(_))
+        ));
+        assert!(matches!(
+            parse_log_entries(Value::Int(3)),
+            Err(StoreError::Corrupt(_))
+        ));
+        assert!(parse_log_entries(Value::Array(vec![])).unwrap().is_empty());
+    }
+}

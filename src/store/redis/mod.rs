@@ -1,0 +1,294 @@
+//! The Redis store: what a cluster of nodes shares.
+//!
+//! One multiplexed connection (`redis::aio::ConnectionManager`, which reconnects by
+//! itself) carries every call. Steps that must be atomic are Lua scripts
+//! (`src/store/lua/*.lua`, loaded by SHA and re-sent when a restarted server has
+//! forgotten them).
+//!
+//! ## Key layout
+//! Everything lives under `spoofify:`. Per-listener keys carry the listener id as a
+//! hash tag, so a listener's keys share one Redis Cluster slot and a script may touch
+//! several of them:
+//!
+//! | key | type | holds |
+//! |---|---|---|
+//! | `spoofify:{L}:account` | hash | `core` (id, username, argon2id hash, created), `prefs` (JSON) |
+//! | `spoofify:username:<name>` | string | the listener id that owns the name (claimed with `SET NX`) |
+//! | `spoofify:session:<token hash>` | string, `PX` TTL | the session (JSON) |
+//! | `spoofify:{L}:log` | stream | interactions; entry id `<seq>-0`, field `i` = JSON |
+//! | `spoofify:{L}:log-ids` | hash | client id → seq (the idempotency record) |
+//! | `spoofify:{L}:epoch` | string | the fencing epoch (`INCR`) |
+//! | `spoofify:{L}:owner` | string | the node that took the current epoch |
+//! | `spoofify:{L}:snapshot` | hash | `epoch`, `covers_seq`, `bytes` |
+//! | `spoofify:{L}:playlists` | hash | playlist id → playlist (JSON) |
+//! | `spoofify:{nodes}:registry` | set | node ids that have beaten |
+//! | `spoofify:{nodes}:node:<id>` | string, `PX` TTL | `{info, ttl_ms}` (JSON) |
+//! | `spoofify:catalog` | string | the catalog, `Vec<Song>` in bincode |
+//!
+//! A stream per listener keeps sequence numbers equal to entry ids, so "read after
+//! seq N" is one `XRANGE`, and nothing ever trims it (no `MAXLEN`). Node keys share
+//! the `{nodes}` tag so `live_nodes` is one script over one slot.
+//!
+//! ## Scripts
+//! - `append.lua`: if the client id is in `log-ids`, return its seq with
+//!   duplicate=true; else take the next seq, `XADD` the entry and record the id.
+//! - `put_snapshot.lua`: write the snapshot only if the epoch counter equals the
+//!   writer's epoch; else report the current epoch (→ [`StoreError::Fenced`]).
+//! - `live_nodes.lua`: list registry members whose heartbeat key holds, with its
+//!   remaining TTL (age = TTL − remaining, by Redis's own clock), and drop expired ones.
+//! - `create_account.lua`, `set_preferences.lua`, `release_username.lua`: write an
+//!   account hash only if absent / only if present; undo a username claim only if it
+//!   is still ours. (The username key and the account live in different slots, so
+//!   account creation is claim-then-write, with the claim released if the write fails.)
+//!
+//! ## What "durable" means here
+//! A reply means the write reached Redis's AOF *buffer* as one unit (scripts are
+//! atomic in the AOF too). Whether it is on disk depends on the server's policy:
+//! - `appendfsync always`: Redis fsyncs the AOF before it sends the reply, so an
+//!   acknowledged append survives a crash of Redis or of the machine. This is the
+//!   policy under which "an acknowledged interaction is never lost" holds.
+//! - `appendfsync everysec` (Redis's default): the reply can precede the fsync by up
+//!   to ~1 s (2 s if the disk stalls); a Redis *process* crash loses nothing (the
+//!   kernel has the data), but a machine crash or power loss can lose the last second
+//!   of acknowledged writes.
+//! - `appendfsync no` / AOF off: no durability claim at all.
+//!
+//! Redis 7.0 (Debian 12) has no `WAITAOF`, so the client cannot ask for the fsync
+//! per write; the operator's config decides, and the chaos harness states which policy
+//! it ran under. Replication (`WAIT`) is not used: a replica is not a second disk.
+//!
+//! Everything read back is parsed again: a value that does not decode, a key of the
+//! wrong type or a malformed reply becomes [`StoreError::Corrupt`], never a panic.
+
+mod accounts;
+mod keys;
+mod log;
+mod shared;
+
+use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use ::redis::{ErrorKind, RedisError};
+use async_trait::async_trait;
+use std::time::Duration;
+
+use super::embedded::MIN_TTL_MS;
+use super::*;
+use crate::catalog::Song;
+
+/// How long one connection attempt may take. Loopback or LAN Redis answers in
+/// milliseconds; longer means it is not there.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long one command may wait for its reply. A paused or partitioned Redis would
+/// otherwise hang callers forever; past this the call fails `Unavailable` (and, for
+/// writes, may or may not have happened — callers do not acknowledge it).
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Reconnection attempts after a dropped connection, with exponential backoff from
+/// `RECONNECT_MIN_DELAY` up to `RECONNECT_MAX_DELAY`; callers see `Unavailable` while
+/// it retries, and the next call starts a new round.
+const RECONNECT_RETRIES: usize = 3;
+const RECONNECT_MIN_DELAY: Duration = Duration::from_millis(50);
+const RECONNECT_MAX_DELAY: Duration = Duration::from_secs(1);
+
+/// The Redis-backed store. Cloning shares the connection.
+#[derive(Clone)]
+pub struct RedisStore {
+    conn: ConnectionManager,
+    /// The server URL with any password hidden, for errors and logs.
+    url: String,
+}
+
+/// The URL with the userinfo part (`user:password@`) replaced, fit for errors.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl RedisStore {
+    /// Connects to the Redis at `url` (`redis://host:port/db`) and checks it answers.
+    #[tracing::instrument(skip_all, fields(url = %redact_url(url)))]
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let shown = redact_url(url);
+        let unavailable =
+            |e: RedisError| StoreError::Unavailable(format!("cannot reach Redis at {shown}: {e}"));
+        let client = ::redis::Client::open(url).map_err(unavailable)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+            .set_number_of_retries(RECONNECT_RETRIES)
+            .set_min_delay(RECONNECT_MIN_DELAY)
+            .set_max_delay(RECONNECT_MAX_DELAY);
+        let conn = ConnectionManager::new_with_config(client, config)
+            .await
+            .map_err(unavailable)?;
+        let store = Self { conn, url: shown };
+        store.ping().await?;
+        tracing::info!("redis store connected");
+        Ok(store)
+    }
+
+    fn conn(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+
+    /// Maps a Redis error: wrong key types and unexpected reply shapes are corrupt
+    /// data; everything else means Redis could not do it.
+    fn err(&self, op: &str) -> impl Fn(RedisError) -> StoreError + '_ {
+        let op = op.to_owned();
+        move |e: RedisError| {
+            let corrupt = matches!(e.kind(), ErrorKind::UnexpectedReturnType | ErrorKind::Parse)
+                || matches!(e.code(), Some("WRONGTYPE") | Some("CORRUPT"));
+            if corrupt {
+                StoreError::Corrupt(format!("redis {op}: {e}"))
+            } else {
+                StoreError::Unavailable(format!("redis at {} ({op}): {e}", self.url))
+            }
+        }
+    }
+}
+
+fn ttl_ms(ttl: Duration) -> u64 {
+    (ttl.as_millis() as u64).max(MIN_TTL_MS)
+}
+
+#[async_trait]
+impl Store for RedisStore {
+    fn kind(&self) -> &'static str {
+        "redis"
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        let pong: String = ::redis::cmd("PING")
+            .query_async(&mut self.conn())
+            .await
+            .map_err(self.err("PING"))?;
+        if pong == "PONG" {
+            Ok(())
+        } else {
+            Err(StoreError::Unavailable(format!(
+                "redis at {}: PING answered {pong:?}",
+                self.url
+            )))
+        }
+    }
+
+    async fn create_account(&self, account: &Account) -> StoreResult<()> {
+        accounts::create_account(self, account).await
+    }
+
+    async fn account(&self, id: &ListenerId) -> StoreResult<Option<Account>> {
+        accounts::account(self, id).await
+    }
+
+    async fn account_by_username(&self, username: &Username) -> StoreResult<Option<Account>> {
+        accounts::account_by_username(self, username).await
+    }
+
+    async fn set_preferences(&self, id: &ListenerId, prefs: &Preferences) -> StoreResult<()> {
+        accounts::set_preferences(self, id, prefs).await
+    }
+
+    async fn put_session(&self, session: &Session, ttl: Duration) -> StoreResult<()> {
+        accounts::put_session(self, session, ttl).await
+    }
+
+    async fn session(&self, token_hash: &str) -> StoreResult<Option<Session>> {
+        accounts::session(self, token_hash).await
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        accounts::delete_session(self, token_hash).await
+    }
+
+    async fn append_interaction(
+        &self,
+        listener: &ListenerId,
+        interaction: &Interaction,
+    ) -> StoreResult<Appended> {
+        log::append_interaction(self, listener, interaction).await
+    }
+
+    async fn read_interactions(
+        &self,
+        listener: &ListenerId,
+        after: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<LoggedInteraction>> {
+        log::read_interactions(self, listener, after, limit).await
+    }
+
+    async fn last_seq(&self, listener: &ListenerId) -> StoreResult<u64> {
+        log::last_seq(self, listener).await
+    }
+
+    async fn acquire_epoch(&self, listener: &ListenerId, node: &NodeId) -> StoreResult<u64> {
+        log::acquire_epoch(self, listener, node).await
+    }
+
+    async fn current_epoch(&self, listener: &ListenerId) -> StoreResult<u64> {
+        log::current_epoch(self, listener).await
+    }
+
+    async fn put_snapshot(&self, listener: &ListenerId, snapshot: &Snapshot) -> StoreResult<()> {
+        log::put_snapshot(self, listener, snapshot).await
+    }
+
+    async fn snapshot(&self, listener: &ListenerId) -> StoreResult<Option<Snapshot>> {
+        log::snapshot(self, listener).await
+    }
+
+    async fn heartbeat(&self, node: &NodeInfo, ttl: Duration) -> StoreResult<()> {
+        shared::heartbeat(self, node, ttl).await
+    }
+
+    async fn live_nodes(&self) -> StoreResult<Vec<LiveNode>> {
+        shared::live_nodes(self).await
+    }
+
+    async fn deregister(&self, node: &NodeId) -> StoreResult<()> {
+        shared::deregister(self, node).await
+    }
+
+    async fn put_playlist(&self, playlist: &Playlist) -> StoreResult<()> {
+        shared::put_playlist(self, playlist).await
+    }
+
+    async fn playlist(&self, owner: &ListenerId, id: &PlaylistId) -> StoreResult<Option<Playlist>> {
+        shared::playlist(self, owner, id).await
+    }
+
+    async fn playlists(&self, owner: &ListenerId) -> StoreResult<Vec<Playlist>> {
+        shared::playlists(self, owner).await
+    }
+
+    async fn delete_playlist(&self, owner: &ListenerId, id: &PlaylistId) -> StoreResult<()> {
+        shared::delete_playlist(self, owner, id).await
+    }
+
+    async fn put_catalog(&self, songs: &[Song]) -> StoreResult<()> {
+        shared::put_catalog(self, songs).await
+    }
+
+    async fn catalog(&self) -> StoreResult<Vec<Song>> {
+        shared::catalog(self).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_lose_their_passwords() {
+        assert_eq!(
+            redact_url("redis://:s3cret@host:6379/0"),
+            "redis://***@host:6379/0"
+        );
+        assert_eq!(
+            redact_url("redis://127.0.0.1:6379"),
+            "redis://127.0.0.1:6379"
+        );
+    }
+}

@@ -1,0 +1,739 @@
+//! The `Store` contract, written once and run against both implementations: the
+//! embedded redb file (in a temp dir) and Redis (a private redis-server with AOF,
+//! `appendfsync always`). Each case is a function over a [`Harness`]; the
+//! `contract!` macro instantiates every case once per backend.
+
+mod support;
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+use spoofify::catalog::song::DemoTruth;
+use spoofify::catalog::{Features, Song, SongSource};
+use spoofify::store::*;
+use support::*;
+
+/// Deadline for conditions that depend on a TTL passing: generous, because five
+/// builds share this machine's two cores.
+const EXPIRY_DEADLINE: Duration = Duration::from_secs(15);
+
+macro_rules! contract {
+    ($($case:ident),* $(,)?) => {
+        mod embedded {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let mut h = crate::support::Harness::embedded().await;
+                    crate::$case(&mut h).await;
+                }
+            )*
+        }
+        mod redis {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let mut h = crate::support::Harness::redis().await;
+                    crate::$case(&mut h).await;
+                }
+            )*
+        }
+    };
+}
+
+contract!(
+    accounts_create_conflict_and_lookup,
+    preferences_replace_and_need_an_account,
+    sessions_expire_after_their_ttl,
+    append_is_idempotent_by_client_id,
+    sequence_numbers_increase_and_reads_page,
+    concurrent_appends_leave_no_gaps_or_duplicates,
+    logs_are_separate_per_listener,
+    epochs_strictly_increase,
+    stale_epoch_snapshot_is_fenced_and_writes_nothing,
+    heartbeats_expire_and_age,
+    deregister_removes_a_node_at_once,
+    playlists_crud_and_owner_isolation,
+    catalog_round_trips_and_replaces,
+    data_survives_a_restart,
+);
+
+async fn accounts_create_conflict_and_lookup(h: &mut Harness) {
+    let s = h.store();
+    let alice = account("L-alice", "alice");
+    assert_eq!(s.account(&alice.id).await.unwrap(), None);
+    s.create_account(&alice).await.unwrap();
+    assert_eq!(s.account(&alice.id).await.unwrap(), Some(alice.clone()));
+    assert_eq!(
+        s.account_by_username(&alice.username).await.unwrap(),
+        Some(alice.clone())
+    );
+
+    // Same username, another id: conflict, and the first account is untouched.
+    let thief = account("L-other", "alice");
+    assert!(matches!(
+        s.create_account(&thief).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(s.account(&thief.id).await.unwrap(), None);
+    assert_eq!(
+        s.account_by_username(&alice.username).await.unwrap(),
+        Some(alice.clone())
+    );
+
+    // Same id, another username: conflict, and the new name stays free.
+    let twin = account("L-alice", "alice2");
+    assert!(matches!(
+        s.create_account(&twin).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(s.account_by_username(&twin.username).await.unwrap(), None);
+    s.create_account(&account("L-bob", "alice2")).await.unwrap();
+
+    let nobody = Username::parse("nobody").unwrap();
+    assert_eq!(s.account_by_username(&nobody).await.unwrap(), None);
+}
+
+async fn preferences_replace_and_need_an_account(h: &mut Harness) {
+    let s = h.store();
+    let a = account("L-pref", "prefs");
+    s.create_account(&a).await.unwrap();
+    let prefs = Preferences {
+        genres: vec!["jazz".into(), "techno".into()],
+        seed_songs: vec![song("demo-0001"), song("demo-0042")],
+        onboarded: true,
+    };
+    s.set_preferences(&a.id, &prefs).await.unwrap();
+    let got = s.account(&a.id).await.unwrap().unwrap();
+    assert_eq!(got.preferences, prefs);
+    assert_eq!(got.password_hash, a.password_hash, "other fields kept");
+    let by_name = s.account_by_username(&a.username).await.unwrap().unwrap();
+    assert_eq!(by_name.preferences, prefs);
+
+    let fewer = Preferences {
+        genres: vec!["folk".into()],
+        ..Default::default()
+    };
+    s.set_preferences(&a.id, &fewer).await.unwrap();
+    assert_eq!(s.account(&a.id).await.unwrap().unwrap().preferences, fewer);
+
+    let ghost = lid("L-ghost");
+    assert!(matches!(
+        s.set_preferences(&ghost, &prefs).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(
+        s.account(&ghost).await.unwrap(),
+        None,
+        "no half account made"
+    );
+}
+
+async fn sessions_expire_after_their_ttl(h: &mut Harness) {
+    let s = h.store();
+    let short = Session {
+        token_hash: "aa11".into(),
+        listener: lid("L-s"),
+        created_ms: now_ms(),
+    };
+    let long = Session {
+        token_hash: "bb22".into(),
+        listener: lid("L-s"),
+        created_ms: now_ms(),
+    };
+    let ttl = Duration::from_millis(1500);
+    let put_at = Instant::now();
+    s.put_session(&short, ttl).await.unwrap();
+    s.put_session(&long, Duration::from_secs(600))
+        .await
+        .unwrap();
+    let seen = s.session("aa11").await.unwrap();
+    if put_at.elapsed() < ttl {
+        assert_eq!(seen, Some(short.clone()));
+    }
+    wait_until("the short session to expire", EXPIRY_DEADLINE, || async {
+        s.session("aa11").await.unwrap().is_none()
+    })
+    .await;
+    assert!(
+        put_at.elapsed() >= ttl - Duration::from_millis(50),
+        "expired early"
+    );
+    assert_eq!(s.session("bb22").await.unwrap(), Some(long.clone()));
+
+    // Putting again refreshes; deleting removes (and deleting twice is fine).
+    s.put_session(&short, Duration::from_secs(600))
+        .await
+        .unwrap();
+    assert_eq!(s.session("aa11").await.unwrap(), Some(short));
+    s.delete_session("bb22").await.unwrap();
+    s.delete_session("bb22").await.unwrap();
+    assert_eq!(s.session("bb22").await.unwrap(), None);
+    assert_eq!(s.session("never").await.unwrap(), None);
+}
+
+async fn append_is_idempotent_by_client_id(h: &mut Harness) {
+    let s = h.store();
+    let l = lid("L-idem");
+    let first = interaction("client-0001", "demo-0001", InteractionKind::Finished);
+    let a = s.append_interaction(&l, &first).await.unwrap();
+    assert_eq!(
+        a,
+        Appended {
+            seq: 1,
+            duplicate: false
+        }
+    );
+
+    // The same id again, even with different content: the first entry wins.
+    let mut again = first.clone();
+    again.kind = InteractionKind::Skipped;
+    let b = s.append_interaction(&l, &again).await.unwrap();
+    assert_eq!(
+        b,
+        Appended {
+            seq: 1,
+            duplicate: true
+        }
+    );
+
+    let c = s
+        .append_interaction(
+            &l,
+            &interaction("client-0002", "demo-0002", InteractionKind::Liked),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        c,
+        Appended {
+            seq: 2,
+            duplicate: false
+        }
+    );
+    assert_eq!(
+        s.append_interaction(&l, &first).await.unwrap(),
+        Appended {
+            seq: 1,
+            duplicate: true
+        }
+    );
+
+    let log = s.read_interactions(&l, 0, 100).await.unwrap();
+    assert_eq!(log.len(), 2, "duplicates wrote nothing");
+    assert_eq!(
+        log[0],
+        LoggedInteraction {
+            seq: 1,
+            interaction: first
+        }
+    );
+    assert_eq!(s.last_seq(&l).await.unwrap(), 2);
+}
+
+async fn sequence_numbers_increase_and_reads_page(h: &mut Harness) {
+    let s = h.store();
+    let l = lid("L-seq");
+    assert_eq!(s.last_seq(&l).await.unwrap(), 0);
+    assert!(s.read_interactions(&l, 0, 10).await.unwrap().is_empty());
+    let mut sent = Vec::new();
+    for i in 1..=25u64 {
+        let it = interaction(
+            &format!("seq-client-{i:04}"),
+            "demo-0003",
+            InteractionKind::Skipped,
+        );
+        assert_eq!(
+            s.append_interaction(&l, &it).await.unwrap(),
+            Appended {
+                seq: i,
+                duplicate: false
+            }
+        );
+        sent.push(it);
+    }
+    assert_eq!(s.last_seq(&l).await.unwrap(), 25);
+
+    let all = s.read_interactions(&l, 0, 1000).await.unwrap();
+    assert_eq!(
+        all.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        (1..=25).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        all.iter()
+            .map(|e| e.interaction.clone())
+            .collect::<Vec<_>>(),
+        sent
+    );
+
+    let page = s.read_interactions(&l, 10, 5).await.unwrap();
+    assert_eq!(
+        page.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![11, 12, 13, 14, 15]
+    );
+    // Paging from the last seq seen walks the whole log exactly once.
+    let (mut after, mut walked) = (0, Vec::new());
+    loop {
+        let batch = s.read_interactions(&l, after, 7).await.unwrap();
+        let Some(last) = batch.last() else { break };
+        after = last.seq;
+        walked.extend(batch.iter().map(|e| e.seq));
+    }
+    assert_eq!(walked, (1..=25).collect::<Vec<_>>());
+    assert!(s.read_interactions(&l, 25, 10).await.unwrap().is_empty());
+    assert!(s.read_interactions(&l, 3, 0).await.unwrap().is_empty());
+    assert!(s
+        .read_interactions(&l, u64::MAX, 10)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn concurrent_appends_leave_no_gaps_or_duplicates(h: &mut Harness) {
+    const TASKS: usize = 8;
+    const PER_TASK: usize = 20;
+    let l = lid("L-conc");
+    let mut handles = Vec::new();
+    // Every id is sent by two tasks at once, as a retrying client would.
+    for t in 0..TASKS {
+        let s = h.store().clone();
+        let l = l.clone();
+        handles.push(tokio::spawn(async move {
+            let owner = t / 2;
+            let mut got = Vec::new();
+            for i in 0..PER_TASK {
+                let it = interaction(
+                    &format!("conc-{owner}-{i:04}"),
+                    "demo-0004",
+                    InteractionKind::Finished,
+                );
+                got.push((it.id.clone(), s.append_interaction(&l, &it).await.unwrap()));
+            }
+            got
+        }));
+    }
+    let mut by_id: HashMap<ClientId, Vec<Appended>> = HashMap::new();
+    for handle in handles {
+        for (id, appended) in handle.await.unwrap() {
+            by_id.entry(id).or_default().push(appended);
+        }
+    }
+    let unique = TASKS / 2 * PER_TASK;
+    assert_eq!(by_id.len(), unique);
+    for (id, results) in &by_id {
+        assert_eq!(results.len(), 2);
+        assert_eq!(
+            results[0].seq, results[1].seq,
+            "{id}: both senders got the same seq"
+        );
+        let fresh = results.iter().filter(|a| !a.duplicate).count();
+        assert_eq!(fresh, 1, "{id}: exactly one sender appended");
+    }
+    let seqs: BTreeSet<u64> = by_id.values().map(|r| r[0].seq).collect();
+    assert_eq!(
+        seqs,
+        (1..=unique as u64).collect(),
+        "no gaps, no duplicates"
+    );
+    let log = h.store().read_interactions(&l, 0, 10_000).await.unwrap();
+    assert_eq!(log.len(), unique);
+    for entry in &log {
+        assert_eq!(by_id[&entry.interaction.id][0].seq, entry.seq);
+    }
+}
+
+async fn logs_are_separate_per_listener(h: &mut Harness) {
+    let s = h.store();
+    let (a, b) = (lid("L-a"), lid("L-b"));
+    let it = interaction("shared-id-01", "demo-0005", InteractionKind::Liked);
+    assert_eq!(
+        s.append_interaction(&a, &it).await.unwrap(),
+        Appended {
+            seq: 1,
+            duplicate: false
+        }
+    );
+    // The same client id under another listener is a different entry.
+    assert_eq!(
+        s.append_interaction(&b, &it).await.unwrap(),
+        Appended {
+            seq: 1,
+            duplicate: false
+        }
+    );
+    let other = interaction("b-only-0001", "demo-0006", InteractionKind::Disliked);
+    assert_eq!(s.append_interaction(&b, &other).await.unwrap().seq, 2);
+    assert_eq!(s.last_seq(&a).await.unwrap(), 1);
+    assert_eq!(s.read_interactions(&a, 0, 10).await.unwrap().len(), 1);
+    assert_eq!(s.read_interactions(&b, 0, 10).await.unwrap().len(), 2);
+}
+
+async fn epochs_strictly_increase(h: &mut Harness) {
+    let s = h.store();
+    let (l, n1, n2) = (
+        lid("L-ep"),
+        NodeId::parse("n1").unwrap(),
+        NodeId::parse("n2").unwrap(),
+    );
+    assert_eq!(s.current_epoch(&l).await.unwrap(), 0);
+    assert_eq!(s.acquire_epoch(&l, &n1).await.unwrap(), 1);
+    assert_eq!(s.acquire_epoch(&l, &n2).await.unwrap(), 2);
+    assert_eq!(s.current_epoch(&l).await.unwrap(), 2);
+    assert_eq!(
+        s.current_epoch(&lid("L-ep-other")).await.unwrap(),
+        0,
+        "per listener"
+    );
+
+    let mut handles = Vec::new();
+    for i in 0..10 {
+        let (s, l) = (s.clone(), l.clone());
+        let node = NodeId::parse(&format!("n{i}")).unwrap();
+        handles.push(tokio::spawn(async move {
+            s.acquire_epoch(&l, &node).await.unwrap()
+        }));
+    }
+    let mut got = BTreeSet::new();
+    for handle in handles {
+        assert!(
+            got.insert(handle.await.unwrap()),
+            "two activations got one epoch"
+        );
+    }
+    assert_eq!(got, (3..=12).collect());
+    assert_eq!(s.current_epoch(&l).await.unwrap(), 12);
+}
+
+async fn stale_epoch_snapshot_is_fenced_and_writes_nothing(h: &mut Harness) {
+    let s = h.store();
+    let l = lid("L-fence");
+    let (n1, n2) = (NodeId::parse("n1").unwrap(), NodeId::parse("n2").unwrap());
+    assert_eq!(s.snapshot(&l).await.unwrap(), None);
+    let old = s.acquire_epoch(&l, &n1).await.unwrap();
+    let first = Snapshot {
+        epoch: old,
+        covers_seq: 4,
+        bytes: vec![1, 2, 3],
+    };
+    s.put_snapshot(&l, &first).await.unwrap();
+    assert_eq!(s.snapshot(&l).await.unwrap(), Some(first.clone()));
+
+    let new = s.acquire_epoch(&l, &n2).await.unwrap();
+    assert!(new > old);
+    // The paused old owner wakes up and tries to write: fenced, nothing written.
+    let stale = Snapshot {
+        epoch: old,
+        covers_seq: 9,
+        bytes: vec![9; 1000],
+    };
+    match s.put_snapshot(&l, &stale).await {
+        Err(StoreError::Fenced { held, current }) => assert_eq!((held, current), (old, new)),
+        other => panic!("expected Fenced, got {other:?}"),
+    }
+    assert_eq!(s.snapshot(&l).await.unwrap(), Some(first));
+    // An epoch from the future is no better.
+    let ahead = Snapshot {
+        epoch: new + 5,
+        covers_seq: 1,
+        bytes: vec![],
+    };
+    assert!(matches!(
+        s.put_snapshot(&l, &ahead).await,
+        Err(StoreError::Fenced { .. })
+    ));
+
+    let current = Snapshot {
+        epoch: new,
+        covers_seq: 12,
+        bytes: (0..=255).collect(),
+    };
+    s.put_snapshot(&l, &current).await.unwrap();
+    assert_eq!(s.snapshot(&l).await.unwrap(), Some(current));
+}
+
+async fn heartbeats_expire_and_age(h: &mut Harness) {
+    let s = h.store();
+    let (short, long) = (node("n-short"), node("n-long"));
+    let ttl = Duration::from_millis(1500);
+    s.heartbeat(&short, ttl).await.unwrap();
+    let beat_at = Instant::now();
+    s.heartbeat(&long, Duration::from_secs(600)).await.unwrap();
+    let live = s.live_nodes().await.unwrap();
+    if beat_at.elapsed() < ttl {
+        let ids: BTreeSet<_> = live.iter().map(|n| n.info.id.as_str().to_owned()).collect();
+        assert_eq!(ids, ["n-long", "n-short"].map(String::from).into());
+    }
+    let found = live
+        .iter()
+        .find(|n| n.info.id.as_str() == "n-long")
+        .expect("long node live");
+    assert_eq!(found.info, long);
+    assert!(found.heartbeat_age_ms < 5_000);
+
+    // The age grows while nobody beats, and a beat resets it.
+    wait_until(
+        "n-long's heartbeat age to pass 200 ms",
+        EXPIRY_DEADLINE,
+        || async {
+            let live = s.live_nodes().await.unwrap();
+            live.iter()
+                .any(|n| n.info.id.as_str() == "n-long" && n.heartbeat_age_ms >= 200)
+        },
+    )
+    .await;
+    s.heartbeat(&long, Duration::from_secs(600)).await.unwrap();
+    let age = s
+        .live_nodes()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|n| n.info.id.as_str() == "n-long");
+    assert!(age.expect("long node live").heartbeat_age_ms < 200 + 100);
+
+    wait_until(
+        "n-short to drop out of live_nodes",
+        EXPIRY_DEADLINE,
+        || async {
+            let live = s.live_nodes().await.unwrap();
+            !live.iter().any(|n| n.info.id.as_str() == "n-short")
+        },
+    )
+    .await;
+    assert!(
+        beat_at.elapsed() >= ttl - Duration::from_millis(50),
+        "expired early"
+    );
+    let live = s.live_nodes().await.unwrap();
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0].info.id.as_str(), "n-long");
+
+    // A node that beats again after expiring is live again.
+    s.heartbeat(&short, Duration::from_secs(600)).await.unwrap();
+    assert_eq!(s.live_nodes().await.unwrap().len(), 2);
+}
+
+async fn deregister_removes_a_node_at_once(h: &mut Harness) {
+    let s = h.store();
+    let mut draining = node("n-drain");
+    s.heartbeat(&draining, Duration::from_secs(600))
+        .await
+        .unwrap();
+    s.heartbeat(&node("n-stay"), Duration::from_secs(600))
+        .await
+        .unwrap();
+    draining.state = "draining".into();
+    draining.listeners = 0;
+    s.heartbeat(&draining, Duration::from_secs(600))
+        .await
+        .unwrap();
+    let live = s.live_nodes().await.unwrap();
+    assert_eq!(live.len(), 2, "a re-beat replaces, not adds");
+    assert!(
+        live.iter().any(|n| n.info == draining),
+        "the latest info is served"
+    );
+
+    s.deregister(&draining.id).await.unwrap();
+    let live = s.live_nodes().await.unwrap();
+    assert_eq!(
+        live.iter().map(|n| n.info.id.as_str()).collect::<Vec<_>>(),
+        vec!["n-stay"]
+    );
+    s.deregister(&draining.id).await.unwrap();
+    s.deregister(&NodeId::parse("never-seen").unwrap())
+        .await
+        .unwrap();
+}
+
+async fn playlists_crud_and_owner_isolation(h: &mut Harness) {
+    let s = h.store();
+    let (alice, bob) = (lid("L-pa"), lid("L-pb"));
+    let mk = |id: &str, owner: &ListenerId, name: &str, songs: &[&str]| Playlist {
+        id: PlaylistId::parse(id).unwrap(),
+        owner: owner.clone(),
+        name: name.into(),
+        songs: songs.iter().map(|x| song(x)).collect(),
+        updated_ms: now_ms(),
+    };
+    let p1 = mk(
+        "p1",
+        &alice,
+        "Morning",
+        &["demo-0001", "demo-0002", "demo-0001"],
+    );
+    let p2 = mk("p2", &alice, "Evening ☾", &[]);
+    let bobs = mk("p1", &bob, "Bob's", &["demo-0009"]);
+    assert!(s.playlists(&alice).await.unwrap().is_empty());
+    s.put_playlist(&p2).await.unwrap();
+    s.put_playlist(&p1).await.unwrap();
+    s.put_playlist(&bobs).await.unwrap();
+
+    assert_eq!(s.playlist(&alice, &p1.id).await.unwrap(), Some(p1.clone()));
+    assert_eq!(
+        s.playlists(&alice).await.unwrap(),
+        vec![p1.clone(), p2.clone()],
+        "ordered by id"
+    );
+    // Bob's "p1" is his own; Alice's p2 is invisible to him.
+    assert_eq!(s.playlist(&bob, &p1.id).await.unwrap(), Some(bobs.clone()));
+    assert_eq!(s.playlist(&bob, &p2.id).await.unwrap(), None);
+    assert_eq!(s.playlists(&bob).await.unwrap(), vec![bobs.clone()]);
+
+    // Update replaces.
+    let renamed = Playlist {
+        name: "Mornings".into(),
+        songs: vec![song("demo-0003")],
+        ..p1.clone()
+    };
+    s.put_playlist(&renamed).await.unwrap();
+    assert_eq!(s.playlist(&alice, &p1.id).await.unwrap(), Some(renamed));
+
+    // Delete: only the owner's copy goes; deleting again is NotFound.
+    s.delete_playlist(&alice, &p1.id).await.unwrap();
+    assert_eq!(s.playlist(&alice, &p1.id).await.unwrap(), None);
+    assert!(matches!(
+        s.delete_playlist(&alice, &p1.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        s.delete_playlist(&bob, &p2.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(s.playlists(&alice).await.unwrap(), vec![p2]);
+    assert_eq!(s.playlists(&bob).await.unwrap(), vec![bobs]);
+}
+
+fn demo_song(i: usize) -> Song {
+    let raw = [
+        100.0 + i as f32,
+        -14.5,
+        2100.25,
+        5000.0,
+        0.125,
+        0.0625,
+        3.5,
+        9.75,
+    ];
+    Song {
+        id: song(&format!("demo-{i:04}")),
+        title: format!("Song {i} — ünïcode"),
+        artist: "The Testers".into(),
+        album: "Contract".into(),
+        genre: ["jazz", "techno", "folk"][i % 3].into(),
+        duration_ms: 30_000 + i as u64,
+        year: (i % 2 == 0).then_some(2026),
+        source: if i % 2 == 0 {
+            SongSource::Demo {
+                master: format!("media/demo-{i:04}.ogg").into(),
+                truth: DemoTruth {
+                    seed: i as u64,
+                    tempo_bpm: 120.5,
+                    gain_db: -3.0,
+                    key: "C".into(),
+                    mode: "minor".into(),
+                },
+            }
+        } else {
+            SongSource::Imported {
+                path: format!("/music/{i}.flac").into(),
+                size: 1234,
+                mtime_ms: 99,
+            }
+        },
+        features: Features {
+            raw,
+            scaled: raw.map(|x| x / 100.0),
+        },
+        popularity: 0.5,
+    }
+}
+
+async fn catalog_round_trips_and_replaces(h: &mut Harness) {
+    let s = h.store();
+    assert!(s.catalog().await.unwrap().is_empty());
+    let songs: Vec<Song> = (1..=300).map(demo_song).collect();
+    s.put_catalog(&songs).await.unwrap();
+    assert_eq!(s.catalog().await.unwrap(), songs);
+    let fewer: Vec<Song> = songs[..3].to_vec();
+    s.put_catalog(&fewer).await.unwrap();
+    assert_eq!(s.catalog().await.unwrap(), fewer, "put replaces");
+}
+
+async fn data_survives_a_restart(h: &mut Harness) {
+    let l = lid("L-durable");
+    let alice = account("L-durable", "durable");
+    let node1 = NodeId::parse("n1").unwrap();
+    let songs: Vec<Song> = (1..=5).map(demo_song).collect();
+    let playlist = Playlist {
+        id: PlaylistId::parse("keep").unwrap(),
+        owner: l.clone(),
+        name: "Keep".into(),
+        songs: vec![song("demo-0001")],
+        updated_ms: 1,
+    };
+    let snapshot;
+    {
+        let s = h.store();
+        s.create_account(&alice).await.unwrap();
+        for i in 1..=30u64 {
+            let it = interaction(
+                &format!("dur-client-{i:04}"),
+                "demo-0007",
+                InteractionKind::Finished,
+            );
+            assert_eq!(s.append_interaction(&l, &it).await.unwrap().seq, i);
+        }
+        let epoch = s.acquire_epoch(&l, &node1).await.unwrap();
+        snapshot = Snapshot {
+            epoch,
+            covers_seq: 30,
+            bytes: vec![7; 4096],
+        };
+        s.put_snapshot(&l, &snapshot).await.unwrap();
+        s.put_playlist(&playlist).await.unwrap();
+        s.put_catalog(&songs).await.unwrap();
+        s.put_session(
+            &Session {
+                token_hash: "dd44".into(),
+                listener: l.clone(),
+                created_ms: 1,
+            },
+            Duration::from_secs(600),
+        )
+        .await
+        .unwrap();
+    }
+
+    h.restart().await;
+
+    let s = h.store();
+    assert_eq!(
+        s.account_by_username(&alice.username).await.unwrap(),
+        Some(alice)
+    );
+    assert_eq!(s.last_seq(&l).await.unwrap(), 30);
+    assert_eq!(s.read_interactions(&l, 0, 100).await.unwrap().len(), 30);
+    assert_eq!(s.current_epoch(&l).await.unwrap(), snapshot.epoch);
+    assert_eq!(s.snapshot(&l).await.unwrap(), Some(snapshot.clone()));
+    assert_eq!(s.playlists(&l).await.unwrap(), vec![playlist]);
+    assert_eq!(s.catalog().await.unwrap(), songs);
+    assert!(s.session("dd44").await.unwrap().is_some());
+    // Idempotency survives too: a client retrying after the restart gets its seq back.
+    let retry = interaction("dur-client-0017", "demo-0007", InteractionKind::Finished);
+    assert_eq!(
+        s.append_interaction(&l, &retry).await.unwrap(),
+        Appended {
+            seq: 17,
+            duplicate: true
+        }
+    );
+    let next = interaction("dur-client-0031", "demo-0007", InteractionKind::Skipped);
+    assert_eq!(
+        s.append_interaction(&l, &next).await.unwrap(),
+        Appended {
+            seq: 31,
+            duplicate: false
+        }
+    );
+    // Fencing survives: the epoch counter did not go back.
+    assert!(s.acquire_epoch(&l, &node1).await.unwrap() > snapshot.epoch);
+}

@@ -1,0 +1,269 @@
+//! A real node started in-process for the web and API tests, and a small JSON client
+//! that keeps one listener's session cookie.
+//!
+//! The node runs `spoofify::node::start` + `serve` on 127.0.0.1:0 with a temporary data
+//! directory and a small demo catalog, on its own thread and runtime, so one node can
+//! serve every test of a binary (each `#[tokio::test]` has its own runtime, which would
+//! otherwise end the server with the first test). Tests wait for `/readyz` with a
+//! deadline. Logs stay quiet unless `TEST_LOG` is set.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{HeaderMap, HeaderValue, COOKIE, SET_COOKIE};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use spoofify::config::{Overrides, Settings};
+
+/// Songs in the test catalog: enough for several genres and a feed that can change,
+/// few enough that generating them stays quick.
+pub const DEMO_SONGS: usize = 24;
+/// Generating the demo catalog in a debug build is slow; readiness may take this long.
+pub const READY_DEADLINE: Duration = Duration::from_secs(600);
+/// Failed logins allowed per window in the test node (small, so the limit is reachable).
+pub const LOGIN_ATTEMPTS: u32 = 5;
+
+/// A running node: its base URL; its data directory lives as long as the process.
+pub struct TestApp {
+    pub base: String,
+    pub data_dir: std::path::PathBuf,
+}
+
+/// The node shared by the tests of this binary, started on first use.
+pub fn shared_app() -> &'static TestApp {
+    static APP: OnceLock<TestApp> = OnceLock::new();
+    APP.get_or_init(|| start_app(|_| {}))
+}
+
+/// Starts a node on its own thread and runtime, blocking until `/readyz` is 200.
+pub fn start_app(tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    init_logs();
+    let dir = tempfile::tempdir().expect("temp dir").keep();
+    let overrides = Overrides {
+        http: Some("127.0.0.1:0".into()),
+        data_dir: Some(dir.clone()),
+        ..Default::default()
+    };
+    let mut settings = Settings::load(None, &overrides).expect("settings");
+    settings.catalog.demo_songs = DEMO_SONGS;
+    settings.accounts.login_attempts = LOGIN_ATTEMPTS;
+    tweak(&mut settings);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let (node, listener) = spoofify::node::start(settings).await.expect("node starts");
+            tx.send(node.addr).expect("report address");
+            spoofify::node::serve(node, listener, std::future::pending())
+                .await
+                .expect("node serves");
+        });
+    });
+    let addr = rx.recv_timeout(Duration::from_secs(60)).expect("node bound");
+    let base = format!("http://{addr}");
+    wait_ready_blocking(&base);
+    TestApp { base, data_dir: dir }
+}
+
+fn wait_ready_blocking(base: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let client = reqwest::Client::new();
+        let url = format!("{base}/readyz");
+        wait_for(
+            &format!("{url} to answer 200 (see TEST_LOG=info)"),
+            READY_DEADLINE,
+            || async {
+                let r = client.get(&url).timeout(Duration::from_secs(5)).send().await;
+                r.ok().filter(|r| r.status() == 200).map(|_| ())
+            },
+        )
+        .await
+    });
+}
+
+fn init_logs() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        if let Ok(filter) = std::env::var("TEST_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_test_writer()
+                .try_init();
+        }
+    });
+}
+
+/// Polls `check` every 100 ms until it returns `Some`, or panics with `what` after `deadline`.
+pub async fn wait_for<T, F, Fut>(what: &str, deadline: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let start = Instant::now();
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(start.elapsed() < deadline, "timed out after {deadline:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A unique username for a test (usernames are global in the shared node).
+pub fn unique_name(prefix: &str) -> String {
+    let n: u32 = rand::random();
+    format!("{prefix}-{n:08x}")
+}
+
+/// One browser's worth of API access: a client, its session cookie, and the address it
+/// claims through `X-Forwarded-For` (trusted from loopback), so tests that count
+/// attempts per address do not disturb each other.
+pub struct Api {
+    pub base: String,
+    client: reqwest::Client,
+    cookie: Option<String>,
+    pub forwarded_for: String,
+}
+
+/// A response: status, headers and the JSON body (Null when there is none).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    /// The error code of a JSON error body.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+impl Api {
+    pub fn new(base: &str) -> Self {
+        let [a, b, c]: [u8; 3] = rand::random();
+        Self {
+            base: base.to_owned(),
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("client"),
+            cookie: None,
+            forwarded_for: format!("10.{a}.{b}.{}", c.max(1)),
+        }
+    }
+
+    pub fn cookie(&self) -> Option<&str> {
+        self.cookie.as_deref()
+    }
+
+    pub fn set_cookie(&mut self, value: Option<String>) {
+        self.cookie = value;
+    }
+
+    pub async fn get(&mut self, path: &str) -> Reply {
+        self.send(Method::GET, path, None).await
+    }
+
+    pub async fn post(&mut self, path: &str, body: Value) -> Reply {
+        self.send(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn put(&mut self, path: &str, body: Value) -> Reply {
+        self.send(Method::PUT, path, Some(body)).await
+    }
+
+    pub async fn patch(&mut self, path: &str, body: Value) -> Reply {
+        self.send(Method::PATCH, path, Some(body)).await
+    }
+
+    pub async fn delete(&mut self, path: &str) -> Reply {
+        self.send(Method::DELETE, path, None).await
+    }
+
+    pub async fn send(&mut self, method: Method, path: &str, body: Option<Value>) -> Reply {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header("x-forwarded-for", &self.forwarded_for);
+        if let Some(c) = &self.cookie {
+            req = req.header(COOKIE, format!("spoofify_session={c}"));
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        self.finish(req).await
+    }
+
+    /// Sends a raw request (for malformed bodies and odd headers).
+    pub async fn raw(&mut self, req: reqwest::RequestBuilder) -> Reply {
+        let mut req = req.header("x-forwarded-for", &self.forwarded_for);
+        if let Some(c) = &self.cookie {
+            req = req.header(COOKIE, format!("spoofify_session={c}"));
+        }
+        self.finish(req).await
+    }
+
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    async fn finish(&mut self, req: reqwest::RequestBuilder) -> Reply {
+        let res = req.send().await.expect("request sent");
+        let status = res.status();
+        let headers = res.headers().clone();
+        for v in headers.get_all(SET_COOKIE) {
+            let v = v.to_str().unwrap_or_default();
+            if let Some(rest) = v.strip_prefix("spoofify_session=") {
+                let value = rest.split(';').next().unwrap_or_default();
+                self.cookie = (!value.is_empty()).then(|| value.to_owned());
+            }
+        }
+        let bytes = res.bytes().await.expect("body");
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// Signs up (and so in); panics unless 201.
+    pub async fn signup(&mut self, username: &str, password: &str) -> Value {
+        let r = self
+            .post("/api/signup", json!({"username": username, "password": password}))
+            .await;
+        assert_eq!(r.status, 201, "signup {username}: {:?}", r.body);
+        r.body
+    }
+
+    /// Signs up a fresh listener and completes onboarding with the catalog's first genre.
+    pub async fn onboarded(base: &str, prefix: &str) -> (Api, String) {
+        let mut api = Api::new(base);
+        let name = unique_name(prefix);
+        api.signup(&name, "correct horse battery").await;
+        let genres = api.get("/api/genres").await;
+        let genre = genres.body["genres"][0]["name"].as_str().expect("a genre").to_owned();
+        let r = api.put("/api/me/preferences", json!({"genres": [genre]})).await;
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        (api, name)
+    }
+}
+
+/// The header value as text, or "".
+pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
+    headers
+        .get(name)
+        .and_then(|v: &HeaderValue| v.to_str().ok())
+        .unwrap_or("")
+}
