@@ -95,7 +95,7 @@ async fn serve_feed(cluster: &Cluster, listener: &str, limit: usize) -> FeedRepl
                 .collect(),
             epoch: answer.status.epoch,
             applied_seq: answer.status.applied_seq,
-            training_rows: answer.status.training_seqs.len() as u64,
+            training_rows: answer.status.training_rows as u64,
             fitted_rows: answer.status.fitted_rows as u64,
         },
         Err(e) => FeedReply::Unserved(e.to_string()),

@@ -42,6 +42,7 @@ pub use routing::{ModelInfo, RoutedFeed};
 
 use crate::config::{MembershipSettings, Settings};
 use crate::http::CatalogHandle;
+use crate::listener::model_port::IndexCache;
 use crate::listener::{ListenerEnv, Listeners, RetireReason};
 use crate::store::{now_ms, ListenerId, LiveNode, NodeId, NodeInfo, SharedStore};
 
@@ -66,7 +67,7 @@ struct Inner {
     cookie: String,
     started_ms: u64,
     store: SharedStore,
-    catalog: CatalogHandle,
+    index: IndexCache,
     listeners: Listeners,
     settings: MembershipSettings,
     view: RwLock<View>,
@@ -112,7 +113,9 @@ impl Cluster {
             catalog: catalog.clone(),
             node_id: node_id.clone(),
             settings: settings.listeners.clone(),
+            index: IndexCache::new(catalog.clone()),
         };
+        let index = env.index.clone();
         let (listeners, _join) = Listeners::start(env)
             .await
             .map_err(|e| ClusterError::Supervisor(e.to_string()))?;
@@ -126,7 +129,7 @@ impl Cluster {
             cookie: settings.cluster_cookie.clone(),
             started_ms: now_ms(),
             store,
-            catalog,
+            index,
             listeners,
             settings: settings.membership.clone(),
             view: RwLock::new(View::default()),

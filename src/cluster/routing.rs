@@ -111,7 +111,7 @@ impl Cluster {
                 model: Some(ModelInfo {
                     epoch: a.status.epoch,
                     applied_seq: a.status.applied_seq,
-                    training_rows: a.status.training_seqs.len() as u64,
+                    training_rows: a.status.training_rows as u64,
                     fitted_rows: a.status.fitted_rows as u64,
                 }),
                 ranked_by: Some(self.0.node_id.clone()),
@@ -211,14 +211,14 @@ impl Cluster {
         limit: usize,
         why: String,
     ) -> Result<RoutedFeed, FeedError> {
-        let catalog = self.0.catalog.get().ok_or(FeedError::NotReady)?;
+        let index = self.0.index.get().ok_or(FeedError::NotReady)?;
         // Without preferences the degraded feed is plain popularity; still an answer.
         let prefs = match self.0.store.account(id).await {
             Ok(Some(a)) => a.preferences,
             _ => Default::default(),
         };
         Ok(RoutedFeed {
-            items: degraded_feed(&catalog, &prefs, limit),
+            items: degraded_feed(&index, &prefs, limit),
             degraded: Some(why),
             model: None,
             ranked_by: None,

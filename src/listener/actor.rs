@@ -10,13 +10,13 @@
 //! retires when idle, handed off or drained. If a snapshot write finds a newer epoch,
 //! another node owns the listener: the actor stops and writes nothing more.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
-use super::model_port::{Fitted, ModelPort, RankedItem};
+use super::model_port::{run_fit, ModelPort, RankedItem};
 use super::ListenerEnv;
+use crate::model::listener_model::FitOutcome;
 use crate::store::{ListenerId, Preferences, Snapshot, StoreError};
 
 /// Log entries read per store round trip while catching up: bounds one read's memory.
@@ -61,8 +61,8 @@ pub struct ListenerStatus {
     pub epoch: u64,
     /// The last log sequence number folded into the training input.
     pub applied_seq: u64,
-    /// Sequence numbers of the training input, oldest first.
-    pub training_seqs: Vec<u64>,
+    /// Rows of the training input (one per song: its latest signal).
+    pub training_rows: usize,
     /// Rows the current model was fitted on (lags the training input while a fit runs).
     pub fitted_rows: usize,
 }
@@ -81,7 +81,7 @@ pub enum ListenerMsg {
     /// Internal: the debounce window closed; fit now.
     FitNow,
     /// Internal: a fit finished on the blocking pool.
-    FitDone(Fitted),
+    FitDone(FitOutcome),
     /// Fault injection: fail with this message (tests and chaos).
     Fail(String),
 }
@@ -99,7 +99,6 @@ pub struct ListenerState {
     epoch: u64,
     prefs: Preferences,
     model: ModelPort,
-    applied_seq: u64,
     /// The sequence number the last snapshot written (or loaded) covers.
     snapshot_seq: u64,
     fit_scheduled: bool,
@@ -118,12 +117,11 @@ impl Actor for ListenerActor {
         args: ListenerArgs,
     ) -> Result<ListenerState, ActorProcessingErr> {
         Ok(ListenerState {
+            model: ModelPort::new(&args.id),
             id: args.id,
             env: args.env,
             epoch: 0,
             prefs: Preferences::default(),
-            model: ModelPort::default(),
-            applied_seq: 0,
             snapshot_seq: 0,
             fit_scheduled: false,
             fit_running: false,
@@ -142,12 +140,13 @@ impl Actor for ListenerActor {
         if let Some(account) = store.account(&st.id).await? {
             st.prefs = account.preferences;
         }
-        if let Some(snap) = store.snapshot(&st.id).await? {
-            match ModelPort::from_snapshot(&snap.bytes) {
+        let index = st.env.index.get();
+        let snap = store.snapshot(&st.id).await?;
+        if let (Some(snap), Some(index)) = (snap, &index) {
+            match ModelPort::from_snapshot(&snap.bytes, index) {
                 Ok(model) => {
                     st.model = model;
-                    st.applied_seq = snap.covers_seq;
-                    st.snapshot_seq = snap.covers_seq;
+                    st.snapshot_seq = st.model.applied_seq();
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "snapshot unusable; rebuilding from the whole log")
@@ -155,17 +154,16 @@ impl Actor for ListenerActor {
             }
         }
         catch_up(st).await?;
-        if let Some(catalog) = st.env.catalog.get() {
-            let rows = st.model.fit_input();
-            let fitted =
-                tokio::task::spawn_blocking(move || ModelPort::fit(&rows, &catalog)).await?;
-            st.model.install(fitted);
+        if let Some(index) = index {
+            let job = st.model.prepare_fit(&index);
+            let outcome = tokio::task::spawn_blocking(move || run_fit(job, &index)).await?;
+            st.model.install(outcome);
         }
         let idle = Duration::from_secs(st.env.settings.idle_passivation_secs.max(1));
         me.send_interval(TICK_MAX.min(idle / 2), || ListenerMsg::Tick);
         tracing::debug!(
             epoch = st.epoch,
-            applied = st.applied_seq,
+            applied = st.model.applied_seq(),
             "listener active"
         );
         Ok(())
@@ -188,8 +186,8 @@ impl Actor for ListenerActor {
                 if catch_up(st).await? > 0 {
                     schedule_fit(&me, st);
                 }
-                let answer = st.env.catalog.get().map(|catalog| FeedAnswer {
-                    items: st.model.feed(&catalog, &st.prefs, limit),
+                let answer = st.env.index.get().map(|index| FeedAnswer {
+                    items: st.model.feed(&index, &st.prefs, limit),
                     status: status(st),
                 });
                 let _ = reply.send(answer);
@@ -212,12 +210,13 @@ impl Actor for ListenerActor {
             }
             ListenerMsg::Tick => tick(&me, st).await?,
             ListenerMsg::FitNow => start_fit(&me, st),
-            ListenerMsg::FitDone(fitted) => {
+            ListenerMsg::FitDone(outcome) => {
                 st.fit_running = false;
-                st.model.install(fitted);
-                if st.model.fitted_rows() < st.model.training_input().len() {
+                st.model.install(outcome);
+                if st.model.needs_refit() {
                     schedule_fit(&me, st);
-                } else if st.applied_seq >= st.snapshot_seq + st.env.settings.snapshot_every {
+                } else if st.model.applied_seq() >= st.snapshot_seq + st.env.settings.snapshot_every
+                {
                     if let Err(StoreError::Fenced { .. }) = write_snapshot(st).await {
                         me.stop(Some("fenced".into()));
                     }
@@ -232,8 +231,13 @@ impl Actor for ListenerActor {
 fn status(st: &ListenerState) -> ListenerStatus {
     ListenerStatus {
         epoch: st.epoch,
-        applied_seq: st.applied_seq,
-        training_seqs: st.model.training_input().iter().map(|r| r.seq).collect(),
+        applied_seq: st.model.applied_seq(),
+        training_rows: st
+            .env
+            .catalog
+            .get()
+            .map(|c| st.model.training_rows(&c))
+            .unwrap_or(0),
         fitted_rows: st.model.fitted_rows(),
     }
 }
@@ -245,13 +249,12 @@ async fn catch_up(st: &mut ListenerState) -> Result<usize, StoreError> {
         let page = st
             .env
             .store
-            .read_interactions(&st.id, st.applied_seq, LOG_PAGE)
+            .read_interactions(&st.id, st.model.applied_seq(), LOG_PAGE)
             .await?;
         for entry in &page {
-            // The store returns entries after `applied_seq` in order; check anyway, it is input.
-            if entry.seq > st.applied_seq {
-                st.model.apply(entry);
-                st.applied_seq = entry.seq;
+            // The model ignores entries at or before its last seq (the store's answer is
+            // input too); only entries it took count.
+            if st.model.apply(entry) {
                 applied += 1;
             }
         }
@@ -277,17 +280,17 @@ fn start_fit(me: &ActorRef<ListenerMsg>, st: &mut ListenerState) {
         // FitDone will see the model lag the input and schedule another fit.
         return;
     }
-    let Some(catalog) = st.env.catalog.get() else {
+    let Some(index) = st.env.index.get() else {
         return;
     };
     st.fit_running = true;
-    let rows = st.model.fit_input();
+    let job = st.model.prepare_fit(&index);
     let me = me.clone();
-    let span = tracing::debug_span!("fit", listener = %st.id, rows = rows.len());
+    let span = tracing::debug_span!("fit", listener = %st.id, seq = st.model.applied_seq());
     tokio::task::spawn_blocking(move || {
         let _enter = span.enter();
-        let fitted = ModelPort::fit(&rows, &Arc::clone(&catalog));
-        let _ = me.cast(ListenerMsg::FitDone(fitted));
+        let outcome = run_fit(job, &index);
+        let _ = me.cast(ListenerMsg::FitDone(outcome));
     });
 }
 
@@ -309,12 +312,12 @@ async fn tick(me: &ActorRef<ListenerMsg>, st: &mut ListenerState) -> Result<(), 
 /// Writes a snapshot covering everything applied, if there is anything new and the
 /// epoch still holds (the store checks it atomically).
 async fn write_snapshot(st: &mut ListenerState) -> Result<(), StoreError> {
-    if st.applied_seq == st.snapshot_seq {
+    if st.model.applied_seq() == st.snapshot_seq {
         return Ok(());
     }
     let snap = Snapshot {
         epoch: st.epoch,
-        covers_seq: st.applied_seq,
+        covers_seq: st.model.applied_seq(),
         bytes: st.model.snapshot_bytes(),
     };
     match st.env.store.put_snapshot(&st.id, &snap).await {

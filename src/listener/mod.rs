@@ -52,6 +52,8 @@ pub struct ListenerEnv {
     pub catalog: CatalogHandle,
     pub node_id: NodeId,
     pub settings: ListenerSettings,
+    /// The node's catalog index, shared by every listener's model.
+    pub index: model_port::IndexCache,
 }
 
 /// Why a local feed could not be served by the listener's actor.

@@ -1,178 +1,169 @@
-//! The seam between a listener actor and the recommender.
+//! The seam between a listener actor and the recommender (`crate::model`).
 //!
-//! The actor only needs five things from a model: fold one logged interaction into
-//! the training input, refit (off the async runtime), rank a feed, serialize itself
-//! into snapshot bytes and come back from them. [`ModelPort`] is that surface. Until
-//! the real per-listener model (`crate::model`) is merged, it is backed by a trivial
-//! placeholder — "popular songs in the genres this listener likes" — which exists
-//! only so the actor path can be built and tested end to end; swapping in the real
-//! model means changing the bodies in this file and nothing in the actor.
+//! The actor needs a few things from a model: fold a logged interaction into the
+//! training input, prepare a fit (cheap, in the actor) and run it (CPU, on the
+//! blocking pool), install the outcome, rank a feed, and go to and from snapshot
+//! bytes. [`ModelPort`] wraps [`ListenerModel`] with exactly that surface, and
+//! [`IndexCache`] keeps the node's one [`CatalogIndex`] (features quantized, song
+//! neighbours) shared by every listener, rebuilt only when the catalog changes.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
-use serde::{Deserialize, Serialize};
+use std::sync::{Arc, Mutex};
 
 use crate::catalog::{Catalog, SongId};
-use crate::store::{InteractionKind, LoggedInteraction, Preferences};
+use crate::http::CatalogHandle;
+use crate::model::listener_model::mix;
+use crate::model::{CatalogIndex, EngineKind, FitJob, ListenerModel};
+use crate::store::{ListenerId, LoggedInteraction, Preferences};
 
-/// How many recent plays the feed avoids repeating (placeholder ranking).
-const RECENT_PLAYS: usize = 20;
+/// The engine listener actors fit with: the histogram forest (milliseconds per fit).
+const ENGINE: EngineKind = EngineKind::Histogram;
 
 /// One ranked feed entry.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RankedItem {
     pub song_id: SongId,
     pub score: f32,
     pub reason: String,
 }
 
-/// One row of training input: what the listener did, and where it sits in the log.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TrainingRow {
-    pub seq: u64,
-    pub song_id: SongId,
-    pub kind: InteractionKind,
-    pub position_ms: u64,
+/// The node's catalog index, built once per loaded catalog and shared.
+#[derive(Clone, Default)]
+pub struct IndexCache {
+    catalog: CatalogHandle,
+    built: Arc<Mutex<Option<(Arc<Catalog>, Arc<CatalogIndex>)>>>,
 }
 
-/// A fitted model: immutable once built, shared with `Arc` so the actor keeps
-/// answering with the previous one while the next fit runs.
-#[derive(Debug, Default)]
-pub struct Fitted {
-    /// Placeholder: net preference per genre (+1 finished/liked, -1 skipped/disliked).
-    genre_weight: HashMap<String, f32>,
-    /// How many rows it was fitted on.
-    pub rows: usize,
+impl IndexCache {
+    pub fn new(catalog: CatalogHandle) -> Self {
+        Self {
+            catalog,
+            built: Arc::default(),
+        }
+    }
+
+    /// The index of the loaded catalog (`None` until one is loaded). The first call
+    /// after a catalog is published builds it (milliseconds for thousands of songs).
+    pub fn get(&self) -> Option<Arc<CatalogIndex>> {
+        let catalog = self.catalog.get()?;
+        let mut built = self.built.lock().unwrap_or_else(|p| p.into_inner());
+        match &*built {
+            Some((c, index)) if Arc::ptr_eq(c, &catalog) => Some(index.clone()),
+            _ => {
+                let index = Arc::new(CatalogIndex::build(catalog.clone()));
+                *built = Some((catalog, index.clone()));
+                Some(index)
+            }
+        }
+    }
 }
 
-/// A listener's training input and its current fitted model.
-#[derive(Debug, Default)]
+/// A listener's model: training input, last applied log seq, fitted model.
 pub struct ModelPort {
-    rows: Vec<TrainingRow>,
-    fitted: Arc<Fitted>,
+    model: ListenerModel,
+    /// Feeds asked so far: varies the exploration seed between refreshes.
+    feeds: u64,
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("snapshot bytes could not be decoded: {0}")]
-pub struct SnapshotDecodeError(String);
+/// A seed per listener that every node computes the same way.
+fn listener_seed(id: &ListenerId) -> u64 {
+    id.as_str()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325, |h, b| mix(h, u64::from(b)))
+}
 
 impl ModelPort {
-    /// Folds one logged interaction into the training input (not yet into the model).
-    pub fn apply(&mut self, logged: &LoggedInteraction) {
-        self.rows.push(TrainingRow {
-            seq: logged.seq,
-            song_id: logged.interaction.song_id.clone(),
-            kind: logged.interaction.kind,
-            position_ms: logged.interaction.position_ms,
-        });
-    }
-
-    /// The training input, oldest first.
-    pub fn training_input(&self) -> &[TrainingRow] {
-        &self.rows
-    }
-
-    /// A copy of the training input for a fit on the blocking pool.
-    pub fn fit_input(&self) -> Vec<TrainingRow> {
-        self.rows.clone()
-    }
-
-    /// Fits a model from `rows`: CPU work, run it on the blocking pool.
-    pub fn fit(rows: &[TrainingRow], catalog: &Catalog) -> Fitted {
-        let mut genre_weight: HashMap<String, f32> = HashMap::new();
-        for row in rows {
-            let Some(song) = catalog.get(&row.song_id) else {
-                continue;
-            };
-            let w = match row.kind {
-                InteractionKind::Finished | InteractionKind::Liked => 1.0,
-                InteractionKind::Skipped | InteractionKind::Disliked => -1.0,
-            };
-            *genre_weight.entry(song.genre.clone()).or_default() += w;
-        }
-        Fitted {
-            genre_weight,
-            rows: rows.len(),
+    pub fn new(id: &ListenerId) -> Self {
+        Self {
+            model: ListenerModel::new(ENGINE, listener_seed(id)),
+            feeds: 0,
         }
     }
 
-    /// Installs a freshly fitted model.
-    pub fn install(&mut self, fitted: Fitted) {
-        self.fitted = Arc::new(fitted);
+    /// Rebuilds from snapshot bytes; `None` (with the reason logged by the caller)
+    /// when they do not decode — the caller then replays the whole log.
+    pub fn from_snapshot(bytes: &[u8], index: &CatalogIndex) -> Result<Self, String> {
+        ListenerModel::from_snapshot_bytes(bytes, index)
+            .map(|model| Self { model, feeds: 0 })
+            .map_err(|e| e.to_string())
     }
 
-    /// Rows the current model was fitted on.
-    pub fn fitted_rows(&self) -> usize {
-        self.fitted.rows
-    }
-
-    /// Ranks up to `limit` songs with the current model.
-    pub fn feed(&self, catalog: &Catalog, prefs: &Preferences, limit: usize) -> Vec<RankedItem> {
-        let recent: Vec<&SongId> = self
-            .rows
-            .iter()
-            .rev()
-            .take(RECENT_PLAYS)
-            .map(|r| &r.song_id)
-            .collect();
-        let mut scored: Vec<RankedItem> = catalog
-            .songs()
-            .iter()
-            .filter(|s| !recent.contains(&&s.id))
-            .map(|s| {
-                let learned = self
-                    .fitted
-                    .genre_weight
-                    .get(&s.genre)
-                    .copied()
-                    .unwrap_or(0.0);
-                let chosen = if prefs.genres.contains(&s.genre) {
-                    1.0
-                } else {
-                    0.0
-                };
-                let score = learned.tanh() + chosen + s.popularity;
-                let reason = if learned > 0.0 {
-                    "you finish songs like this"
-                } else if chosen > 0.0 {
-                    "in a genre you picked"
-                } else {
-                    "popular"
-                };
-                RankedItem {
-                    song_id: s.id.clone(),
-                    score,
-                    reason: reason.to_owned(),
-                }
-            })
-            .collect();
-        scored.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then_with(|| a.song_id.cmp(&b.song_id))
-        });
-        scored.truncate(limit);
-        scored
-    }
-
-    /// Serializes the training input (the placeholder's whole state) for a snapshot.
     pub fn snapshot_bytes(&self) -> Vec<u8> {
-        serde_json::to_vec(&self.rows).unwrap_or_default()
+        self.model.to_snapshot_bytes()
     }
 
-    /// Rebuilds from snapshot bytes; the caller refits.
-    pub fn from_snapshot(bytes: &[u8]) -> Result<Self, SnapshotDecodeError> {
-        let rows: Vec<TrainingRow> =
-            serde_json::from_slice(bytes).map_err(|e| SnapshotDecodeError(e.to_string()))?;
-        Ok(Self {
-            rows,
-            fitted: Arc::default(),
-        })
+    /// Folds one logged interaction in; entries at or before `applied_seq` are ignored.
+    pub fn apply(&mut self, logged: &LoggedInteraction) -> bool {
+        self.model.apply(logged)
+    }
+
+    /// The last log seq folded in.
+    pub fn applied_seq(&self) -> u64 {
+        self.model.last_seq()
+    }
+
+    /// Rows of the training input (one per song, its latest signal).
+    pub fn training_rows(&self, catalog: &Catalog) -> usize {
+        self.model.training_input(catalog).len()
+    }
+
+    /// Songs of the training input, oldest first.
+    pub fn training_songs(&self, catalog: &Catalog) -> Vec<SongId> {
+        self.model
+            .training_input(catalog)
+            .into_iter()
+            .map(|r| r.song_id)
+            .collect()
+    }
+
+    pub fn needs_refit(&self) -> bool {
+        self.model.needs_refit()
+    }
+
+    /// What a fit needs (cheap); run it with [`run_fit`] on the blocking pool.
+    pub fn prepare_fit(&self, index: &CatalogIndex) -> FitJob {
+        self.model.prepare_fit(index)
+    }
+
+    pub fn install(&mut self, outcome: crate::model::listener_model::FitOutcome) {
+        self.model.install(outcome);
+    }
+
+    /// Rows the installed model was fitted on (0 in cold start).
+    pub fn fitted_rows(&self) -> usize {
+        self.model.fitted_rows().unwrap_or(0)
+    }
+
+    /// Ranks up to `limit` songs with the installed model (cold start without one).
+    pub fn feed(
+        &mut self,
+        index: &CatalogIndex,
+        prefs: &Preferences,
+        limit: usize,
+    ) -> Vec<RankedItem> {
+        self.feeds += 1;
+        let seed = mix(self.model.last_seq(), self.feeds);
+        to_ranked(self.model.feed(index, prefs, limit, seed))
     }
 }
 
-/// The degraded feed: popular songs in the listener's chosen genres, no model.
-pub fn degraded_feed(catalog: &Catalog, prefs: &Preferences, limit: usize) -> Vec<RankedItem> {
-    ModelPort::default().feed(catalog, prefs, limit)
+/// The heavy part of a fit: pure CPU, call it on the blocking pool.
+pub fn run_fit(job: FitJob, index: &CatalogIndex) -> crate::model::listener_model::FitOutcome {
+    job.run(index)
+}
+
+fn to_ranked(items: Vec<crate::model::FeedItem>) -> Vec<RankedItem> {
+    items
+        .into_iter()
+        .map(|i| RankedItem {
+            song_id: i.song_id,
+            score: i.score,
+            reason: i.reason.to_string(),
+        })
+        .collect()
+}
+
+/// The degraded feed: cold start (the listener's chosen genres and popularity), no
+/// model — what a node can answer without the listener's actor.
+pub fn degraded_feed(index: &CatalogIndex, prefs: &Preferences, limit: usize) -> Vec<RankedItem> {
+    to_ranked(ListenerModel::new(ENGINE, 0).feed(index, prefs, limit, 0))
 }

@@ -48,11 +48,13 @@ fn catalog() -> CatalogHandle {
 }
 
 async fn start(store: Arc<MemStore>, settings: ListenerSettings) -> Listeners {
+    let catalog = catalog();
     let env = ListenerEnv {
         store,
-        catalog: catalog(),
+        catalog: catalog.clone(),
         node_id: NodeId::parse("n1").unwrap(),
         settings,
+        index: model_port::IndexCache::new(catalog.clone()),
     };
     Listeners::start(env).await.unwrap().0
 }
@@ -104,10 +106,13 @@ async fn feed_reflects_every_appended_interaction() {
     append(&store, &l, &id, 0..3).await;
     let first = l.feed(&id, 10, DEADLINE).await.unwrap();
     assert_eq!(first.items.len(), 10);
-    assert_eq!(first.status.training_seqs, vec![1, 2, 3]);
+    assert_eq!(
+        (first.status.applied_seq, first.status.training_rows),
+        (3, 3)
+    );
     append(&store, &l, &id, 3..12).await;
     let st = l.status(&id, DEADLINE).await.unwrap();
-    assert_eq!(st.training_seqs, (1..=12).collect::<Vec<_>>());
+    assert_eq!((st.applied_seq, st.training_rows), (12, 12));
     // The debounced fit catches up with the training input.
     eventually("the fit to cover all rows", || {
         let l = l.clone();
@@ -139,7 +144,7 @@ async fn a_failed_listener_is_restarted_from_the_store_with_nothing_lost() {
         }
     })
     .await;
-    assert_eq!(after.training_seqs, (1..=10).collect::<Vec<_>>());
+    assert_eq!((after.applied_seq, after.training_rows), (10, 10));
     assert_eq!(l.active_count(), 1);
 }
 
@@ -206,7 +211,7 @@ async fn an_idle_listener_passivates_with_a_snapshot_and_comes_back_from_it() {
     assert_eq!(snap.covers_seq, 4);
     append(&store, &l, &id, 4..6).await;
     let st = l.status(&id, DEADLINE).await.unwrap();
-    assert_eq!(st.training_seqs, (1..=6).collect::<Vec<_>>());
+    assert_eq!((st.applied_seq, st.training_rows), (6, 6));
 }
 
 #[tokio::test]
