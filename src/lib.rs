@@ -10,12 +10,18 @@
 //! - [`store`]: everything the service persists, behind one trait, with a Redis and an
 //!   embedded (single-file) implementation.
 //! - [`model`]: interactions turned into a per-listener classifier; candidates and ranking.
+//! - [`cluster`]: membership by heartbeats in the store, rendezvous placement, the one
+//!   cluster-addressable gateway per node, routing with deadlines, drain.
+//! - [`listener`]: one actor per active listener owning its model, and the per-node
+//!   supervisor that activates, restarts and passivates them.
 //! - [`sim`]: simulated listeners with hidden tastes, reused by eval, load and chaos.
 //! - [`node`]: wiring one node together: store, catalog, media, HTTP, shutdown.
 
 pub mod catalog;
+pub mod cluster;
 pub mod config;
 pub mod http;
+pub mod listener;
 pub mod media;
 pub mod model;
 pub mod node;

@@ -3,8 +3,10 @@
 //! The HTTP server starts first so `/healthz` answers at once; the catalog is loaded
 //! from the store, or — on first start with an empty catalog — generated from the
 //! demo seed on the blocking pool, saved, and then published, at which point
-//! `/readyz` turns 200. One shutdown signal (SIGINT/SIGTERM) stops the server
-//! gracefully: in-flight requests finish, new ones are refused.
+//! `/readyz` turns 200. Listener actors and cluster membership start with the node
+//! (`crate::cluster`). One shutdown signal (SIGINT/SIGTERM) first drains the node
+//! (announce "draining", hand listeners off with snapshots, deregister) while HTTP
+//! still serves, then stops the server gracefully: in-flight requests finish.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,6 +15,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::catalog::{demo, Catalog};
+use crate::cluster::Cluster;
 use crate::config::Settings;
 use crate::http::ratelimit::LoginLimiter;
 use crate::http::{self, AppState, CatalogHandle};
@@ -36,13 +39,24 @@ pub async fn start(settings: Settings) -> anyhow::Result<(Node, TcpListener)> {
         .await
         .with_context(|| format!("binding HTTP to {}", settings.http))?;
     let addr = listener.local_addr()?;
+    let catalog = CatalogHandle::default();
+    let cluster = Cluster::start(
+        &settings,
+        node_id.clone(),
+        addr.to_string(),
+        store.clone(),
+        catalog.clone(),
+    )
+    .await
+    .context("starting listener actors and cluster membership")?;
     let state = AppState {
+        cluster,
         limits: Arc::new(LoginLimiter::new(&settings.accounts)),
         media: Media::new(&settings.data_dir),
         settings: Arc::new(settings),
         node_id,
         store,
-        catalog: CatalogHandle::default(),
+        catalog,
     };
     Ok((Node { addr, state }, listener))
 }
@@ -63,12 +77,21 @@ pub async fn serve(
         }
     });
     tracing::info!(addr = %node.addr, node = %node.state.node_id, store = node.state.store.kind(), "serving");
+    let cluster = node.state.cluster.clone();
+    let drain = cluster.clone();
+    // On the signal, drain first (hand listeners off while still serving), then stop HTTP.
+    let shutdown = async move {
+        shutdown.await;
+        drain.drain().await;
+    };
     // Connection info gives handlers the client's address (login throttling per address).
     let app = http::router(node.state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
-        .context("HTTP server")?;
+        .context("HTTP server");
+    cluster.shutdown();
+    served?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -38,7 +38,9 @@ fn fixture() -> (tempfile::TempDir, usize) {
     let bytes = std::fs::read(&first).unwrap();
     std::fs::write(bad.join("truncated.ogg"), &bytes[..6 * 1024]).unwrap();
     // Garbage with an audio extension.
-    let noise: Vec<u8> = (0..50_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let noise: Vec<u8> = (0..50_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     std::fs::write(bad.join("garbage.mp3"), &noise).unwrap();
     std::fs::write(bad.join("empty.flac"), b"").unwrap();
     // A text file pretending to be WAV, and plain non-audio files.
@@ -86,10 +88,17 @@ fn imports_real_music_skips_bad_files_and_is_incremental() {
     let summary = first.lines().next().unwrap();
     assert_eq!(field(summary, "analysed"), real, "{first}");
     assert_eq!(field(summary, "unchanged"), 0, "{first}");
-    let bad: Vec<PathBuf> = ["bad/truncated.ogg", "bad/garbage.mp3", "bad/empty.flac", "bad/notes.wav", "bad/cover.jpg", "README.txt"]
-        .iter()
-        .map(|p| folder.path().canonicalize().unwrap().join(p))
-        .collect();
+    let bad: Vec<PathBuf> = [
+        "bad/truncated.ogg",
+        "bad/garbage.mp3",
+        "bad/empty.flac",
+        "bad/notes.wav",
+        "bad/cover.jpg",
+        "README.txt",
+    ]
+    .iter()
+    .map(|p| folder.path().canonicalize().unwrap().join(p))
+    .collect();
     for b in &bad {
         assert!(
             first.contains(&format!("skipped {}", b.display())),
@@ -110,7 +119,12 @@ fn imports_real_music_skips_bad_files_and_is_incremental() {
     let bytes = std::fs::read(&touched).unwrap();
     std::fs::write(&touched, &bytes).unwrap();
     let when = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
-    std::fs::File::options().write(true).open(&touched).unwrap().set_modified(when).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&touched)
+        .unwrap()
+        .set_modified(when)
+        .unwrap();
     let third = import(data.path(), folder.path());
     let summary3 = third.lines().next().unwrap();
     assert_eq!(field(summary3, "analysed"), 1, "{third}");
@@ -132,8 +146,17 @@ fn imported_songs_carry_tags_and_finite_features() {
     assert!(titles.contains(&"Nebula"), "{titles:?}");
     for s in &report.songs {
         assert_ne!(s.artist, "Unknown artist", "{} has no artist tag", s.title);
-        assert!(s.duration_ms > 10_000, "{} is {} ms", s.title, s.duration_ms);
-        assert!(s.features.raw.iter().all(|v| v.is_finite()), "{:?}", s.features.raw);
+        assert!(
+            s.duration_ms > 10_000,
+            "{} is {} ms",
+            s.title,
+            s.duration_ms
+        );
+        assert!(
+            s.features.raw.iter().all(|v| v.is_finite()),
+            "{:?}",
+            s.features.raw
+        );
         // Tempo in a musical range, loudness in a sane LUFS range.
         let (tempo, lufs) = (s.features.raw[0], s.features.raw[1]);
         assert!((40.0..=250.0).contains(&tempo), "{} tempo {tempo}", s.title);

@@ -25,6 +25,8 @@ pub struct Settings {
     pub catalog: CatalogSettings,
     pub http_limits: HttpLimits,
     pub accounts: AccountSettings,
+    pub listeners: ListenerSettings,
+    pub membership: MembershipSettings,
     #[serde(default)]
     pub model: ModelSettings,
 }
@@ -67,6 +69,28 @@ pub struct AccountSettings {
     pub session_ttl_secs: u64,
     pub login_attempts: u32,
     pub login_window_secs: u64,
+}
+
+/// Per-listener actors: passivation, fit debouncing, snapshots, restarts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ListenerSettings {
+    pub idle_passivation_secs: u64,
+    pub fit_debounce_ms: u64,
+    pub snapshot_every: u64,
+    pub restart_budget: u32,
+    pub restart_window_secs: u64,
+    pub restart_backoff_ms: u64,
+    pub degraded_cooldown_secs: u64,
+}
+
+/// Cluster membership (heartbeats in the store) and routing between nodes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MembershipSettings {
+    pub heartbeat_interval_ms: u64,
+    pub heartbeat_ttl_ms: u64,
+    pub route_deadline_ms: u64,
+    pub max_inflight_per_peer: usize,
+    pub drain_grace_ms: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -126,6 +150,18 @@ impl Settings {
                 "redis = {:?}: expected a redis:// or rediss:// URL",
                 self.redis
             )));
+        }
+        let m = &self.membership;
+        if m.heartbeat_interval_ms == 0 || m.heartbeat_ttl_ms < 2 * m.heartbeat_interval_ms {
+            return Err(ConfigError(
+                "membership.heartbeat_ttl_ms must be at least twice heartbeat_interval_ms (> 0)"
+                    .into(),
+            ));
+        }
+        if self.listeners.restart_budget == 0 || self.listeners.snapshot_every == 0 {
+            return Err(ConfigError(
+                "listeners.restart_budget and listeners.snapshot_every must be > 0".into(),
+            ));
         }
         if self.http_limits.max_body_bytes == 0 {
             return Err(ConfigError("http_limits.max_body_bytes must be > 0".into()));

@@ -8,9 +8,12 @@
 
 pub mod accounts;
 pub mod catalog;
+pub mod cluster;
 pub mod edge;
 pub mod error;
+pub mod feed;
 pub mod health;
+pub mod interactions;
 pub mod library;
 pub mod openapi;
 pub mod playlists;
@@ -35,6 +38,9 @@ pub fn router(state: AppState) -> Router {
         .merge(health::routes())
         .merge(catalog::routes())
         .merge(stream::routes())
+        .merge(feed::routes())
+        .merge(interactions::routes())
+        .merge(cluster::routes())
         .merge(accounts::routes())
         .merge(search::routes())
         .merge(playlists::routes())

@@ -5,6 +5,7 @@ use std::sync::{Arc, RwLock};
 
 use super::ratelimit::LoginLimiter;
 use crate::catalog::Catalog;
+use crate::cluster::Cluster;
 use crate::config::Settings;
 use crate::media::Media;
 use crate::store::{NodeId, SharedStore};
@@ -39,4 +40,6 @@ pub struct AppState {
     /// Failed-login and sign-up counters (see `http::ratelimit`).
     pub limits: Arc<LoginLimiter>,
     pub media: Media,
+    /// Membership, placement, routing and this node's listener actors.
+    pub cluster: Cluster,
 }

@@ -1,0 +1,275 @@
+//! The cluster with real processes and a real Redis: failover after SIGKILL loses no
+//! acknowledged interaction, a joiner takes its share, a drained node fails no
+//! request, and a paused node's stale actors write nothing after it wakes.
+
+mod cluster_support;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use cluster_support::*;
+use serde_json::Value;
+
+/// Enough for the TTL (1.5 s here) to expire, the survivors to see it, and activation.
+const FAILOVER_DEADLINE: Duration = Duration::from_secs(30);
+
+/// Posts `k` interactions per listener, round-robin over the nodes; returns the
+/// acknowledged client ids and the last acknowledged seq per listener.
+async fn drive(
+    c: &TestCluster,
+    ls: &[TestListener],
+    k: usize,
+    tag: &str,
+) -> HashMap<String, (Vec<String>, u64)> {
+    let bases = c.bases();
+    let songs = c.song_ids().await;
+    let mut acked = HashMap::new();
+    for (i, l) in ls.iter().enumerate() {
+        let entry: &mut (Vec<String>, u64) = acked.entry(l.id.to_string()).or_default();
+        for j in 0..k {
+            let base = &bases[(i + j) % bases.len()].1;
+            let cid = format!("{tag}-{i}-{j}-abcdefgh");
+            let kind = if j % 2 == 0 { "finished" } else { "skipped" };
+            if let Some(seq) =
+                interact(&c.http, base, l, &cid, &songs[(i + j) % songs.len()], kind).await
+            {
+                entry.0.push(cid);
+                entry.1 = entry.1.max(seq);
+            }
+        }
+    }
+    acked
+}
+
+/// A normal (not degraded) feed for `l` from any of `bases`, once it reflects `seq`.
+async fn normal_feed(
+    c: &TestCluster,
+    bases: &[(String, String)],
+    l: &TestListener,
+    seq: u64,
+) -> Option<Value> {
+    let http = c.http.clone();
+    wait_until(FAILOVER_DEADLINE, || {
+        let http = http.clone();
+        let l = l.clone();
+        let base = bases[fastrand_index(bases.len())].1.clone();
+        async move {
+            let f = feed(&http, &base, &l).await?;
+            let ok = f["degraded"] == false && f["model"]["applied_seq"].as_u64()? >= seq;
+            ok.then_some(f)
+        }
+    })
+    .await
+}
+
+fn fastrand_index(n: usize) -> usize {
+    (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0) as usize)
+        % n
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigkill_failover_loses_no_acknowledged_interaction() {
+    let mut c = TestCluster::start(3).await;
+    let ls = c.listeners("fo", 45).await;
+    let acked = drive(&c, &ls, 4, "a").await;
+    let bases = c.bases();
+    let mut owner: HashMap<String, String> = HashMap::new();
+    for l in &ls {
+        let seq = acked[l.id.as_str()].1;
+        let f = normal_feed(&c, &bases, l, seq)
+            .await
+            .expect("a normal feed before the kill");
+        owner.insert(
+            l.id.to_string(),
+            f["ranked_by"].as_str().unwrap().to_owned(),
+        );
+    }
+    let victim = "n2".to_string();
+    let affected: Vec<&TestListener> = ls
+        .iter()
+        .filter(|l| owner[l.id.as_str()] == victim)
+        .collect();
+    assert!(!affected.is_empty(), "n2 owned no listener: {owner:?}");
+
+    c.nodes[&victim].signal("-KILL");
+    drop(c.nodes.remove(&victim));
+    let survivors = c.bases();
+    for l in &affected {
+        let (ids, seq) = &acked[l.id.as_str()];
+        let f = normal_feed(&c, &survivors, l, *seq)
+            .await
+            .unwrap_or_else(|| panic!("{} never got a normal feed after the kill", l.id));
+        assert_ne!(f["ranked_by"], victim.as_str());
+        assert_eq!(
+            f["model"]["training_rows"].as_u64().unwrap(),
+            ids.len() as u64,
+            "training input of {}",
+            l.id
+        );
+        // And the log holds every acknowledged interaction.
+        let log = c.store.read_interactions(&l.id, 0, 1000).await.unwrap();
+        for id in ids {
+            assert!(
+                log.iter().any(|e| e.interaction.id.as_str() == id),
+                "{id} acknowledged but not in the log"
+            );
+        }
+    }
+    // Unaffected listeners kept their owner's actor and lost nothing either.
+    for l in ls.iter().filter(|l| owner[l.id.as_str()] != victim) {
+        let f = normal_feed(&c, &survivors, l, acked[l.id.as_str()].1)
+            .await
+            .expect("unaffected feed");
+        assert_eq!(f["ranked_by"].as_str().unwrap(), owner[l.id.as_str()]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_joiner_takes_its_share_and_a_drained_node_fails_no_request() {
+    let mut c = TestCluster::start(3).await;
+    let ls = c.listeners("sj", 80).await;
+    let acked = drive(&c, &ls, 2, "b").await;
+    c.add_node("n4").await;
+    c.wait_live(4).await;
+    let bases = c.bases();
+    let mut on_n4 = 0;
+    for l in &ls {
+        let f = normal_feed(&c, &bases, l, acked[l.id.as_str()].1)
+            .await
+            .expect("normal feed");
+        // Ask twice through different nodes until the owners agree (views settle).
+        if f["ranked_by"] == "n4" {
+            on_n4 += 1;
+        }
+    }
+    assert!(
+        (8..=36).contains(&on_n4),
+        "the joiner took {on_n4} of 80 listeners"
+    );
+
+    // Drain n4 while a client keeps using the other nodes: nothing may fail.
+    let others: Vec<(String, String)> =
+        bases.iter().filter(|(id, _)| id != "n4").cloned().collect();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let http = c.http.clone();
+    let load = {
+        let (stop, ls, others) = (stop.clone(), ls.clone(), others.clone());
+        let songs = c.song_ids().await;
+        tokio::spawn(async move {
+            let (mut ok, mut failed, mut degraded, mut i) = (0u32, 0u32, 0u32, 0usize);
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let l = &ls[i % ls.len()];
+                let base = &others[i % others.len()].1;
+                match feed(&http, base, l).await {
+                    Some(f) if f["degraded"] == true => {
+                        eprintln!("degraded during the drain: {}", f["degraded_reason"]);
+                        degraded += 1
+                    }
+                    Some(_) => ok += 1,
+                    None => failed += 1,
+                }
+                let cid = format!("drain-{i}-abcdefgh");
+                match interact(&http, base, l, &cid, &songs[i % songs.len()], "finished").await {
+                    Some(_) => ok += 1,
+                    None => failed += 1,
+                }
+                i += 1;
+            }
+            (ok, failed, degraded)
+        })
+    };
+    let n4 = c.nodes.get_mut("n4").unwrap();
+    n4.signal("-TERM");
+    let exited = wait_until(Duration::from_secs(20), || {
+        let done = n4.child.try_wait().ok().flatten().is_some();
+        async move { done.then_some(()) }
+    })
+    .await;
+    assert!(exited.is_some(), "n4 did not exit after SIGTERM");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (ok, failed, degraded) = load.await.unwrap();
+    eprintln!("during the drain: {ok} ok, {failed} failed, {degraded} degraded feeds");
+    assert_eq!(failed, 0, "requests failed during the drain");
+    assert!(ok > 0);
+    assert!(
+        c.nodes["n4"].log_text().contains("drained"),
+        "n4 did not report a drain"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_paused_node_past_its_ttl_writes_nothing_when_it_wakes() {
+    let c = TestCluster::start(3).await;
+    let ls = c.listeners("ps", 30).await;
+    let acked = drive(&c, &ls, 2, "c").await;
+    let bases = c.bases();
+    let mut before: HashMap<String, (String, u64)> = HashMap::new();
+    for l in &ls {
+        let f = normal_feed(&c, &bases, l, acked[l.id.as_str()].1)
+            .await
+            .expect("normal feed");
+        before.insert(
+            l.id.to_string(),
+            (
+                f["ranked_by"].as_str().unwrap().to_owned(),
+                f["model"]["epoch"].as_u64().unwrap(),
+            ),
+        );
+    }
+    let paused: Vec<&TestListener> = ls
+        .iter()
+        .filter(|l| before[l.id.as_str()].0 == "n3")
+        .collect();
+    assert!(!paused.is_empty());
+
+    c.nodes["n3"].signal("-STOP");
+    let awake: Vec<(String, String)> = bases.iter().filter(|(id, _)| id != "n3").cloned().collect();
+    let songs = c.song_ids().await;
+    for (i, l) in paused.iter().enumerate() {
+        let seq = acked[l.id.as_str()].1;
+        let f = normal_feed(&c, &awake, l, seq)
+            .await
+            .expect("moved while n3 is paused");
+        assert!(f["model"]["epoch"].as_u64().unwrap() > before[l.id.as_str()].1);
+        // Enough new entries that the new owner snapshots (snapshot_every = 3).
+        for j in 0..4 {
+            let cid = format!("pause-{i}-{j}-abcdefgh");
+            interact(
+                &c.http,
+                &awake[j % awake.len()].1,
+                l,
+                &cid,
+                &songs[j % songs.len()],
+                "finished",
+            )
+            .await
+            .expect("ack");
+        }
+    }
+    c.nodes["n3"].signal("-CONT");
+    let log = wait_until(Duration::from_secs(10), || {
+        let t = c.nodes["n3"].log_text();
+        async move { t.contains("lease lapsed").then_some(t) }
+    })
+    .await;
+    assert!(log.is_some(), "n3 did not notice its lease lapsed");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for l in &paused {
+        let old_epoch = before[l.id.as_str()].1;
+        let s = c
+            .store
+            .snapshot(&l.id)
+            .await
+            .unwrap()
+            .expect("the new owner's snapshot");
+        assert!(
+            s.epoch > old_epoch,
+            "a snapshot of {} carries the paused node's epoch {old_epoch}",
+            l.id
+        );
+    }
+}
