@@ -163,7 +163,7 @@ pub fn render(plan: &Plan) -> Pcm {
         let pat = d.pattern.as_bytes();
         for step in 0..STEPS_PER_LOOP {
             if let Some(v) = velocity(pat[step % pat.len()], &mut rng) {
-                let human = 1.0 + 0.08 * noise.next();
+                let human = 1.0 + 0.08 * noise.sample();
                 add(&mut buf, ctx.at(step), &hit, v * human * d.level);
             }
         }
@@ -229,7 +229,7 @@ fn active(role: Role, i: usize, n: usize) -> bool {
         Role::Harmony | Role::Pulse | Role::Texture => true,
         Role::Drums => !breakdown,
         Role::Bass => !intro && !breakdown,
-        Role::Lead => !intro && !outro && (i % 2 == 0 || breakdown),
+        Role::Lead => !intro && !outro && (i.is_multiple_of(2) || breakdown),
     }
 }
 
@@ -371,7 +371,7 @@ fn lead(ctx: &Ctx, lead: &Lead, rng: &mut ChaCha8Rng, noise: &mut Noise) -> Laye
         let len = (next - step).min(4 * grid);
         let held = len as f32 * ctx.step_s * GATE;
         let m = ctx.midi(lead.octave - 1, degree as usize);
-        let v = 0.8 + 0.2 * noise.next().abs();
+        let v = 0.8 + 0.2 * noise.sample().abs();
         let rendered = note(&lead.tone, midi_hz(m), held, 1.0, ctx.sr, noise);
         add(&mut buf, ctx.at(step), &rendered, v * lead.level);
     }
@@ -391,18 +391,18 @@ fn texture(ctx: &Ctx, kind: Texture, noise: &mut Noise) -> Layer {
         let t = i as f32 / ctx.sr;
         *o = match kind {
             Texture::Vinyl => {
-                let crackle = if noise.next() > 0.9997 {
-                    noise.next() * 0.5
+                let crackle = if noise.sample() > 0.9997 {
+                    noise.sample() * 0.5
                 } else {
                     0.0
                 };
-                crackle + 0.01 * filter.tick(noise.next()).0
+                crackle + 0.01 * filter.tick(noise.sample()).0
             }
             Texture::Wind => {
                 if i % 64 == 0 {
                     filter.set(600.0 + 400.0 * (t * 0.3).sin(), 0.6, ctx.sr);
                 }
-                0.03 * (0.6 + 0.4 * (t * 0.21).sin()) * filter.tick(noise.next()).1
+                0.03 * (0.6 + 0.4 * (t * 0.21).sin()) * filter.tick(noise.sample()).1
             }
         };
     }

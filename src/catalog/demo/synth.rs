@@ -15,7 +15,7 @@ impl Noise {
     }
 
     /// Uniform in [-1, 1).
-    pub fn next(&mut self) -> f32 {
+    pub fn sample(&mut self) -> f32 {
         let mut x = self.0;
         x ^= x << 13;
         x ^= x >> 17;
@@ -256,7 +256,7 @@ pub fn note(
 /// Karplus-Strong: a noise burst circulating in a delay line with an averaging filter.
 fn pluck(freq: f32, len: usize, damping: f32, sr: f32, noise: &mut Noise) -> Vec<f32> {
     let period = (sr / freq.max(20.0)).round().max(2.0) as usize;
-    let mut line: Vec<f32> = (0..period).map(|_| noise.next()).collect();
+    let mut line: Vec<f32> = (0..period).map(|_| noise.sample()).collect();
     let feedback = 0.5 * (1.0 - 0.02 * damping.clamp(0.0, 1.0));
     let mut out = Vec::with_capacity(len);
     let mut idx = 0;
@@ -325,7 +325,7 @@ pub fn drum(kind: Drum, sr: f32, noise: &mut Noise) -> Vec<f32> {
                 let t = i as f32 / sr;
                 let f = low + (high - low) * (-t / 0.03).exp();
                 phase = (phase + f / sr).fract();
-                let click = if t < 0.002 { 0.5 * noise.next() } else { 0.0 };
+                let click = if t < 0.002 { 0.5 * noise.sample() } else { 0.0 };
                 let x = ((TAU * phase).sin() + click) * (-t / decay).exp();
                 *o = (x * drive).tanh() / drive.tanh();
             }
@@ -339,7 +339,7 @@ pub fn drum(kind: Drum, sr: f32, noise: &mut Noise) -> Vec<f32> {
             for (i, o) in out.iter_mut().enumerate() {
                 let t = i as f32 / sr;
                 let body = (TAU * tone * t).sin() * (-t / 0.06).exp();
-                let n = hp.tick(noise.next()).2 * (-t / decay).exp();
+                let n = hp.tick(noise.sample()).2 * (-t / decay).exp();
                 *o = (1.0 - amount) * body + amount * 1.4 * n;
             }
         }
@@ -358,14 +358,14 @@ pub fn drum(kind: Drum, sr: f32, noise: &mut Noise) -> Vec<f32> {
                     })
                     .sum::<f32>()
                     + 0.6 * (-t / 0.1).exp();
-                *o = 2.0 * bp.tick(noise.next()).1 * burst;
+                *o = 2.0 * bp.tick(noise.sample()).1 * burst;
             }
         }
         Drum::Hat { decay } => {
             let mut hp = Svf::new(7500.0, 0.2, sr);
             for (i, o) in out.iter_mut().enumerate() {
                 let t = i as f32 / sr;
-                *o = hp.tick(noise.next()).2 * (-t / decay).exp();
+                *o = hp.tick(noise.sample()).2 * (-t / decay).exp();
             }
         }
         Drum::Ride => {
@@ -384,7 +384,7 @@ pub fn drum(kind: Drum, sr: f32, noise: &mut Noise) -> Vec<f32> {
                     })
                     .sum::<f32>()
                     / 6.0;
-                let x = hp.tick(metal + 0.5 * noise.next()).2;
+                let x = hp.tick(metal + 0.5 * noise.sample()).2;
                 *o = 0.6 * x * ((-t / 0.35).exp() + 0.6 * (-t / 0.015).exp());
             }
         }
@@ -393,7 +393,7 @@ pub fn drum(kind: Drum, sr: f32, noise: &mut Noise) -> Vec<f32> {
             for (i, o) in out.iter_mut().enumerate() {
                 let t = i as f32 / sr;
                 let env = (t / 0.01).min(1.0) * (-t / 0.05).exp();
-                *o = hp.tick(noise.next()).2 * env;
+                *o = hp.tick(noise.sample()).2 * env;
             }
         }
         Drum::Rim => {
@@ -407,7 +407,7 @@ pub fn drum(kind: Drum, sr: f32, noise: &mut Noise) -> Vec<f32> {
             for (i, o) in out.iter_mut().enumerate() {
                 let t = i as f32 / sr;
                 let env = (t / 0.02).min(1.0) * (-t / 0.09).exp();
-                *o = lp.tick(noise.next()).0 * env;
+                *o = lp.tick(noise.sample()).0 * env;
             }
         }
     }
@@ -479,11 +479,11 @@ mod tests {
     fn noise_is_deterministic() {
         let a: Vec<f32> = {
             let mut n = Noise::new(3);
-            (0..10).map(|_| n.next()).collect()
+            (0..10).map(|_| n.sample()).collect()
         };
         let b: Vec<f32> = {
             let mut n = Noise::new(3);
-            (0..10).map(|_| n.next()).collect()
+            (0..10).map(|_| n.sample()).collect()
         };
         assert_eq!(a, b);
     }
