@@ -583,7 +583,7 @@ async fn one_listener_cannot_reach_anothers_data() {
             json!({"id": id, "song_id": song, "kind": "liked", "position_ms": 1200}),
         )
         .await;
-    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.status, 201, "{:?}", r.body);
     assert_eq!(r.body["duplicate"], false);
     let again = alice
         .post(
@@ -603,7 +603,7 @@ async fn one_listener_cannot_reach_anothers_data() {
         .await;
     assert_eq!(
         (r.status.as_u16(), r.body["duplicate"].as_bool()),
-        (200, Some(false)),
+        (201, Some(false)),
         "{:?}",
         r.body
     );
@@ -648,7 +648,7 @@ async fn likes_follow_the_latest_rating_and_history_is_newest_first() {
         let r = api
             .post("/api/interactions", json!({"id": uuid::Uuid::new_v4().to_string(), "song_id": song, "kind": kind, "position_ms": pos}))
             .await;
-        assert_eq!(r.status, 200, "{:?}", r.body);
+        assert_eq!(r.status, 201, "{:?}", r.body);
     }
     let likes = api.get("/api/likes").await.body;
     assert_eq!(

@@ -279,7 +279,11 @@ async fn journey(b: &mut Browser, base: String) {
 
     // ---- log out and back in --------------------------------------------------------
     b.click("#logout").await;
-    b.find("#login").await;
+    b.until(
+        "the login page",
+        "return !!document.getElementById('login')",
+    )
+    .await;
     let me = b
         .js("return fetch('/api/me').then(r => r.status)", vec![])
         .await;

@@ -27,8 +27,6 @@ pub mod model_port;
 pub mod supervisor;
 
 #[cfg(test)]
-mod test_store;
-#[cfg(test)]
 mod tests;
 
 use std::collections::HashMap;

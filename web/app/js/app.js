@@ -85,7 +85,12 @@ function parseHash() {
 
 async function route() {
   const view = $('view');
-  view.cleanup?.();
+  // A view's cleanup failing must not stop navigation (e.g. sign-out while it is open).
+  try {
+    view.cleanup?.();
+  } catch (e) {
+    console.error(e);
+  }
   view.cleanup = null;
   view.refreshFeed = null;
   const { parts, params } = parseHash();

@@ -66,9 +66,11 @@ export async function renderFeed(view, ctx) {
 
   refresh.addEventListener('click', () => load(true));
   view.refreshFeed = () => load(true);
-  const onSong = () => markPlaying(grid, ctx.player.current?.id);
-  ctx.player.addEventListener('song', onSong);
-  view.cleanup = () => ctx.player.removeEventListener('song', onSong);
+  // The player this view listens to; ctx.player is cleared on sign-out, before cleanup runs.
+  const player = ctx.player;
+  const onSong = () => markPlaying(grid, player.current?.id);
+  player.addEventListener('song', onSong);
+  view.cleanup = () => player.removeEventListener('song', onSong);
   if (ctx.feed) draw(ctx.feed);
   await load(false);
 }
