@@ -129,7 +129,7 @@ async fn generate_demo(
     let started = std::time::Instant::now();
     let songs = tokio::task::spawn_blocking(move || {
         let progress = |done: usize, total: usize| {
-            if done % 20 == 0 || done == total {
+            if done.is_multiple_of(20) || done == total {
                 tracing::info!(done, total, "generating demo catalog");
             }
         };

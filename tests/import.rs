@@ -71,7 +71,7 @@ fn import(data: &Path, folder: &Path) -> String {
 fn field(summary: &str, word: &str) -> usize {
     // "… 16 analysed, 0 unchanged, 6 skipped; …"
     summary
-        .split(|c| c == ',' || c == ':' || c == ';')
+        .split([',', ':', ';'])
         .find_map(|part| {
             let part = part.trim();
             part.strip_suffix(word).and_then(|n| n.trim().parse().ok())

@@ -649,8 +649,8 @@ fn demo_song(i: usize) -> Song {
         album: "Contract".into(),
         genre: ["jazz", "techno", "folk"][i % 3].into(),
         duration_ms: 30_000 + i as u64,
-        year: (i % 2 == 0).then_some(2026),
-        source: if i % 2 == 0 {
+        year: i.is_multiple_of(2).then_some(2026),
+        source: if i.is_multiple_of(2) {
             SongSource::Demo {
                 master: format!("media/demo-{i:04}.ogg").into(),
                 truth: DemoTruth {

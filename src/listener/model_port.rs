@@ -26,11 +26,14 @@ pub struct RankedItem {
     pub reason: String,
 }
 
+/// A catalog and the index built from it.
+type BuiltIndex = (Arc<Catalog>, Arc<CatalogIndex>);
+
 /// The node's catalog index, built once per loaded catalog and shared.
 #[derive(Clone, Default)]
 pub struct IndexCache {
     catalog: CatalogHandle,
-    built: Arc<Mutex<Option<(Arc<Catalog>, Arc<CatalogIndex>)>>>,
+    built: Arc<Mutex<Option<BuiltIndex>>>,
 }
 
 impl IndexCache {

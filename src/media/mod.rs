@@ -37,12 +37,14 @@ pub enum MediaError {
     },
 }
 
+/// One lock per rendition being made, so each is transcoded once.
+type InFlight = Arc<Mutex<HashMap<(String, Quality), Arc<tokio::sync::Mutex<()>>>>>;
+
 /// The renditions on disk for one node's data directory.
 #[derive(Clone)]
 pub struct Media {
     data_dir: PathBuf,
-    /// One lock per (song, quality) being made, so each rendition is transcoded once.
-    in_flight: Arc<Mutex<HashMap<(String, Quality), Arc<tokio::sync::Mutex<()>>>>>,
+    in_flight: InFlight,
     transcodes: Arc<Semaphore>,
 }
 
