@@ -113,6 +113,7 @@ impl Cluster {
             catalog: catalog.clone(),
             node_id: node_id.clone(),
             settings: settings.listeners.clone(),
+            engine: settings.model.engine,
             index: IndexCache::new(catalog.clone()),
         };
         let index = env.index.clone();

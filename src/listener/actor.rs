@@ -117,7 +117,7 @@ impl Actor for ListenerActor {
         args: ListenerArgs,
     ) -> Result<ListenerState, ActorProcessingErr> {
         Ok(ListenerState {
-            model: ModelPort::new(&args.id),
+            model: ModelPort::new(&args.id, args.env.engine),
             id: args.id,
             env: args.env,
             epoch: 0,

@@ -50,6 +50,8 @@ pub struct ListenerEnv {
     pub catalog: CatalogHandle,
     pub node_id: NodeId,
     pub settings: ListenerSettings,
+    /// The classifier new listener models use (setting `[model] engine`).
+    pub engine: crate::model::EngineKind,
     /// The node's catalog index, shared by every listener's model.
     pub index: model_port::IndexCache,
 }

@@ -16,7 +16,8 @@ use crate::model::{CatalogIndex, EngineKind, FitJob, ListenerModel};
 use crate::store::{ListenerId, LoggedInteraction, Preferences};
 
 /// The engine listener actors fit with: the histogram forest (milliseconds per fit).
-const ENGINE: EngineKind = EngineKind::Histogram;
+/// The degraded feed is a cold-start feed: no model is fitted, so the engine is moot.
+const DEGRADED_ENGINE: EngineKind = EngineKind::Histogram;
 
 /// One ranked feed entry.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,9 +76,9 @@ fn listener_seed(id: &ListenerId) -> u64 {
 }
 
 impl ModelPort {
-    pub fn new(id: &ListenerId) -> Self {
+    pub fn new(id: &ListenerId, engine: EngineKind) -> Self {
         Self {
-            model: ListenerModel::new(ENGINE, listener_seed(id)),
+            model: ListenerModel::new(engine, listener_seed(id)),
             feeds: 0,
         }
     }
@@ -168,5 +169,5 @@ fn to_ranked(items: Vec<crate::model::FeedItem>) -> Vec<RankedItem> {
 /// The degraded feed: cold start (the listener's chosen genres and popularity), no
 /// model — what a node can answer without the listener's actor.
 pub fn degraded_feed(index: &CatalogIndex, prefs: &Preferences, limit: usize) -> Vec<RankedItem> {
-    to_ranked(ListenerModel::new(ENGINE, 0).feed(index, prefs, limit, 0))
+    to_ranked(ListenerModel::new(DEGRADED_ENGINE, 0).feed(index, prefs, limit, 0))
 }

@@ -54,6 +54,7 @@ async fn start(store: Arc<EmbeddedStore>, settings: ListenerSettings) -> Listene
         catalog: catalog.clone(),
         node_id: NodeId::parse("n1").unwrap(),
         settings,
+        engine: crate::model::EngineKind::Histogram,
         index: model_port::IndexCache::new(catalog.clone()),
     };
     Listeners::start(env).await.unwrap().0
