@@ -5,6 +5,7 @@
 
 #[path = "support/browser_app.rs"]
 mod app;
+mod support;
 
 use app::{header, shared_app, unique_name, Api, LOGIN_ATTEMPTS};
 use serde_json::{json, Value};

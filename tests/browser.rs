@@ -8,6 +8,7 @@
 mod app;
 #[path = "support/browser_driver.rs"]
 mod driver;
+mod support;
 
 use std::time::Duration;
 

@@ -9,7 +9,7 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue, COOKIE, SET_COOKIE};
 use reqwest::{Method, StatusCode};
@@ -173,24 +173,7 @@ fn init_logs() {
     });
 }
 
-/// Polls `check` every 100 ms until it returns `Some`, or panics with `what` after `deadline`.
-pub async fn wait_for<T, F, Fut>(what: &str, deadline: Duration, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let start = Instant::now();
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(
-            start.elapsed() < deadline,
-            "timed out after {deadline:?} waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
+pub use crate::support::node::wait_for;
 
 /// A unique username for a test (usernames are global in the shared node).
 pub fn unique_name(prefix: &str) -> String {
