@@ -25,8 +25,9 @@ pub fn routes() -> Router<AppState> {
         .route("/art/{id}", get(art))
 }
 
-/// A song as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+/// A song as every endpoint shows it (also its OpenAPI schema, named `Song`).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = Song)]
 pub struct SongView {
     pub id: String,
     pub title: String,
@@ -35,8 +36,11 @@ pub struct SongView {
     pub genre: String,
     pub duration_ms: u64,
     pub year: Option<u16>,
+    /// A prior in [0, 1].
     pub popularity: f32,
+    /// Cover art URL.
     pub art: String,
+    /// Audio URL (add `?quality=low|normal|high`).
     pub stream: String,
 }
 

@@ -35,7 +35,7 @@ pub fn routes() -> Router<AppState> {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LikedSong {
-    #[schema(value_type = super::openapi::SongDoc)]
+    #[schema(value_type = super::catalog::SongView)]
     pub song: SongView,
     pub liked_ms: u64,
 }
@@ -58,7 +58,7 @@ pub struct HistoryEntry {
     pub kind: String,
     pub position_ms: u64,
     pub at_ms: u64,
-    #[schema(value_type = super::openapi::SongDoc)]
+    #[schema(value_type = super::catalog::SongView)]
     pub song: SongView,
 }
 

@@ -11,6 +11,7 @@ use axum::{Json, Router};
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
+use super::catalog::SongView;
 use super::{accounts, library, playlists, search, AppState};
 
 pub fn routes() -> Router<AppState> {
@@ -36,25 +37,6 @@ pub struct ErrorDetail {
     pub message: String,
 }
 
-/// A song as every endpoint shows it (`http::catalog::SongView`).
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = Song)]
-pub struct SongDoc {
-    pub id: String,
-    pub title: String,
-    pub artist: String,
-    pub album: String,
-    pub genre: String,
-    pub duration_ms: u64,
-    pub year: Option<u16>,
-    /// A prior in [0, 1].
-    pub popularity: f32,
-    /// Cover art URL.
-    pub art: String,
-    /// Audio URL (add `?quality=low|normal|high`).
-    pub stream: String,
-}
-
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -72,7 +54,7 @@ pub struct SongDoc {
         contract::songs, contract::song, contract::genres, contract::art, contract::stream,
         contract::feed, contract::interactions,
     ),
-    components(schemas(ErrorBody, ErrorDetail, SongDoc)),
+    components(schemas(ErrorBody, ErrorDetail, SongView)),
     tags(
         (name = "accounts", description = "Sign up, log in, onboarding"),
         (name = "catalog", description = "Songs, genres, search, cover art and audio"),
@@ -90,7 +72,7 @@ mod contract {
     use serde::Serialize;
     use utoipa::ToSchema;
 
-    use super::{ErrorBody, SongDoc as SongView};
+    use super::{ErrorBody, SongView};
 
     #[derive(Serialize, ToSchema)]
     pub struct SongList {

@@ -74,7 +74,7 @@ pub struct PlaylistList {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PlaylistEntry {
     pub song_id: String,
-    #[schema(value_type = Option<super::openapi::SongDoc>)]
+    #[schema(value_type = Option<super::catalog::SongView>)]
     pub song: Option<SongView>,
 }
 

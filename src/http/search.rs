@@ -44,7 +44,7 @@ pub struct SearchParams {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SearchResults {
     pub query: String,
-    #[schema(value_type = Vec<super::openapi::SongDoc>)]
+    #[schema(value_type = Vec<super::catalog::SongView>)]
     pub songs: Vec<SongView>,
     /// How many songs matched, of which `songs` are the best `limit`.
     pub total: usize,
