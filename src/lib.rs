@@ -18,6 +18,7 @@
 //! - [`node`]: wiring one node together: store, catalog, media, HTTP, shutdown.
 
 pub mod catalog;
+pub mod chaos;
 pub mod cluster;
 pub mod config;
 pub mod http;

@@ -55,6 +55,9 @@ enum Command {
     Bench(BenchCommand),
     /// Measure recommendation quality with simulated listeners.
     Eval(spoofify::sim::eval::EvalArgs),
+    /// Run a chaos experiment: Redis + N nodes, simulated listeners, seeded faults,
+    /// checked verdict, results directory with report.html.
+    Chaos(spoofify::chaos::ChaosArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -101,6 +104,26 @@ fn main() -> anyhow::Result<()> {
         Command::Catalog(cmd) => catalog(&cli.node, cmd),
         Command::Bench(BenchCommand::Model(args)) => spoofify::model::bench::run(&args),
         Command::Eval(args) => spoofify::sim::eval::run(&args),
+        Command::Chaos(args) => chaos(&args),
+    }
+}
+
+/// Runs the experiment, prints the verdict and figures; exit status 1 when invalid,
+/// 2 when unknown.
+fn chaos(args: &spoofify::chaos::ChaosArgs) -> anyhow::Result<()> {
+    let log = spoofify::config::LogSettings {
+        format: spoofify::config::LogFormat::Pretty,
+        filter: "warn,spoofify::chaos=info".into(),
+    };
+    spoofify::telemetry::init(&log);
+    let (results, out) = runtime()?.block_on(spoofify::chaos::run(args))?;
+    println!("{}", spoofify::chaos::summary(&results));
+    println!("results: {}", out.display());
+    println!("report:  {}", out.join("report.html").display());
+    match results.valid {
+        spoofify::chaos::results::Verdict::Valid => Ok(()),
+        spoofify::chaos::results::Verdict::Invalid => std::process::exit(1),
+        spoofify::chaos::results::Verdict::Unknown => std::process::exit(2),
     }
 }
 

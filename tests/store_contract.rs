@@ -51,6 +51,7 @@ contract!(
     logs_are_separate_per_listener,
     epochs_strictly_increase,
     stale_epoch_snapshot_is_fenced_and_writes_nothing,
+    writer_journal_records_activations_and_writes_in_order,
     heartbeats_expire_and_age,
     deregister_removes_a_node_at_once,
     playlists_crud_and_owner_isolation,
@@ -473,6 +474,48 @@ async fn stale_epoch_snapshot_is_fenced_and_writes_nothing(h: &mut Harness) {
     };
     s.put_snapshot(&l, &current).await.unwrap();
     assert_eq!(s.snapshot(&l).await.unwrap(), Some(current));
+}
+
+async fn writer_journal_records_activations_and_writes_in_order(h: &mut Harness) {
+    let s = h.store();
+    let l = lid("L-journal");
+    let (n1, n2) = (NodeId::parse("n1").unwrap(), NodeId::parse("n2").unwrap());
+    assert!(s.writer_journal(&l).await.unwrap().is_empty());
+    let before = now_ms();
+    let e1 = s.acquire_epoch(&l, &n1).await.unwrap();
+    let snap = |epoch, covers_seq| Snapshot {
+        epoch,
+        covers_seq,
+        bytes: vec![7],
+    };
+    s.put_snapshot(&l, &snap(e1, 3)).await.unwrap();
+    let e2 = s.acquire_epoch(&l, &n2).await.unwrap();
+    // A refused write leaves the snapshot alone (the Redis store also journals the refusal).
+    assert!(s.put_snapshot(&l, &snap(e1, 5)).await.is_err());
+    s.put_snapshot(&l, &snap(e2, 8)).await.unwrap();
+
+    let steps: Vec<(u64, WriterStep)> = s
+        .writer_journal(&l)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| !matches!(e.step, WriterStep::Fenced { .. }))
+        .map(|e| {
+            assert!(e.at_ms + 1000 >= before && e.at_ms <= now_ms() + 1000, "{e:?}");
+            (e.epoch, e.step)
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        vec![
+            (e1, WriterStep::Activated { node: "n1".into() }),
+            (e1, WriterStep::Wrote { covers_seq: 3 }),
+            (e2, WriterStep::Activated { node: "n2".into() }),
+            (e2, WriterStep::Wrote { covers_seq: 8 }),
+        ]
+    );
+    // Journals are per listener.
+    assert!(s.writer_journal(&lid("L-other")).await.unwrap().is_empty());
 }
 
 async fn heartbeats_expire_and_age(h: &mut Harness) {

@@ -83,7 +83,7 @@ async fn serve_feed(cluster: &Cluster, listener: &str, limit: usize) -> FeedRepl
         .feed(&id, limit, cluster.route_deadline())
         .await
     {
-        Ok(answer) => FeedReply::Served {
+        Ok(answer) => FeedReply::ServedWithDigest {
             items: answer
                 .items
                 .into_iter()
@@ -97,6 +97,7 @@ async fn serve_feed(cluster: &Cluster, listener: &str, limit: usize) -> FeedRepl
             applied_seq: answer.status.applied_seq,
             training_rows: answer.status.training_rows as u64,
             fitted_rows: answer.status.fitted_rows as u64,
+            training_digest: answer.status.training_digest,
         },
         Err(e) => FeedReply::Unserved(e.to_string()),
     }

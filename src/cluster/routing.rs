@@ -25,6 +25,8 @@ pub struct ModelInfo {
     pub applied_seq: u64,
     pub training_rows: u64,
     pub fitted_rows: u64,
+    /// `None` from an older peer that does not send it.
+    pub training_digest: Option<u64>,
 }
 
 /// A feed, wherever it was ranked.
@@ -113,6 +115,7 @@ impl Cluster {
                     applied_seq: a.status.applied_seq,
                     training_rows: a.status.training_rows as u64,
                     fitted_rows: a.status.fitted_rows as u64,
+                    training_digest: Some(a.status.training_digest),
                 }),
                 ranked_by: Some(self.0.node_id.clone()),
             }),
@@ -169,40 +172,66 @@ impl Cluster {
                 return Err(other(format!("the owner {owner} is unreachable")))
             }
         };
-        match reply {
+        let (items, model) = match reply {
             FeedReply::Served {
                 items,
                 epoch,
                 applied_seq,
                 training_rows,
                 fitted_rows,
-            } => Ok(RoutedFeed {
-                items: items
-                    .into_iter()
-                    .filter_map(|i| {
-                        Some(RankedItem {
-                            song_id: SongId::parse(&i.song_id).ok()?,
-                            score: i.score,
-                            reason: i.reason,
-                        })
-                    })
-                    .collect(),
-                degraded: None,
-                model: Some(ModelInfo {
+            } => (
+                items,
+                ModelInfo {
                     epoch,
                     applied_seq,
                     training_rows,
                     fitted_rows,
-                }),
-                ranked_by: Some(owner.clone()),
-            }),
-            FeedReply::Unserved(why) => Err(other(format!(
-                "the owner {owner} could not serve it: {why}"
-            ))),
-            FeedReply::NotOwner => Err(Refused::NotOwner(format!(
-                "{owner} does not own it (membership is changing)"
-            ))),
-        }
+                    training_digest: None,
+                },
+            ),
+            FeedReply::ServedWithDigest {
+                items,
+                epoch,
+                applied_seq,
+                training_rows,
+                fitted_rows,
+                training_digest,
+            } => (
+                items,
+                ModelInfo {
+                    epoch,
+                    applied_seq,
+                    training_rows,
+                    fitted_rows,
+                    training_digest: Some(training_digest),
+                },
+            ),
+            FeedReply::Unserved(why) => {
+                return Err(other(format!(
+                    "the owner {owner} could not serve it: {why}"
+                )))
+            }
+            FeedReply::NotOwner => {
+                return Err(Refused::NotOwner(format!(
+                    "{owner} does not own it (membership is changing)"
+                )))
+            }
+        };
+        Ok(RoutedFeed {
+            items: items
+                .into_iter()
+                .filter_map(|i| {
+                    Some(RankedItem {
+                        song_id: SongId::parse(&i.song_id).ok()?,
+                        score: i.score,
+                        reason: i.reason,
+                    })
+                })
+                .collect(),
+            degraded: None,
+            model: Some(model),
+            ranked_by: Some(owner.clone()),
+        })
     }
 
     async fn degraded(

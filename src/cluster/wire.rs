@@ -73,6 +73,16 @@ pub enum FeedReply {
     /// while membership changes); the sender serves degraded rather than create a
     /// second writer.
     NotOwner,
+    /// `Served` plus the training input's fingerprint (added after `Served`; a node
+    /// that does not know it answers degraded rather than misreading it).
+    ServedWithDigest {
+        items: Vec<WireItem>,
+        epoch: u64,
+        applied_seq: u64,
+        training_rows: u64,
+        fitted_rows: u64,
+        training_digest: u64,
+    },
 }
 
 /// Tells the owner that a listener's log grew.

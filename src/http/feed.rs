@@ -3,7 +3,8 @@
 //!
 //! `{"items": [{"song": {...}, "score", "reason"}], "degraded": bool,
 //!   "degraded_reason": str|null, "served_by": node_id, "ranked_by": node_id|null,
-//!   "model": {"epoch", "applied_seq", "training_rows", "fitted_rows"}|null}`
+//!   "model": {"epoch", "applied_seq", "training_rows", "fitted_rows",
+//!   "training_digest"}|null}`
 
 use axum::extract::{Query, State};
 use axum::routing::get;
@@ -43,6 +44,8 @@ struct ModelView {
     applied_seq: u64,
     training_rows: u64,
     fitted_rows: u64,
+    /// Fingerprint of the training input, 16 hex digits (absent from an older owner).
+    training_digest: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -99,6 +102,7 @@ async fn feed(
             applied_seq: m.applied_seq,
             training_rows: m.training_rows,
             fitted_rows: m.fitted_rows,
+            training_digest: m.training_digest.map(|d| format!("{d:016x}")),
         }),
     }))
 }

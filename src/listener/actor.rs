@@ -65,6 +65,8 @@ pub struct ListenerStatus {
     pub training_rows: usize,
     /// Rows the current model was fitted on (lags the training input while a fit runs).
     pub fitted_rows: usize,
+    /// Fingerprint of the training input (see [`crate::model::labels::digest`]).
+    pub training_digest: u64,
 }
 
 #[derive(ractor_cluster::RactorMessage)]
@@ -229,16 +231,18 @@ impl Actor for ListenerActor {
 }
 
 fn status(st: &ListenerState) -> ListenerStatus {
+    let (training_rows, training_digest) = st
+        .env
+        .catalog
+        .get()
+        .map(|c| (st.model.training_rows(&c), st.model.training_digest(&c)))
+        .unwrap_or((0, crate::model::labels::digest(&[])));
     ListenerStatus {
         epoch: st.epoch,
         applied_seq: st.model.applied_seq(),
-        training_rows: st
-            .env
-            .catalog
-            .get()
-            .map(|c| st.model.training_rows(&c))
-            .unwrap_or(0),
+        training_rows,
         fitted_rows: st.model.fitted_rows(),
+        training_digest,
     }
 }
 

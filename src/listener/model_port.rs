@@ -110,6 +110,11 @@ impl ModelPort {
         self.model.training_input(catalog).len()
     }
 
+    /// The fingerprint of the training input (see [`crate::model::labels::digest`]).
+    pub fn training_digest(&self, catalog: &Catalog) -> u64 {
+        crate::model::labels::digest(&self.model.training_input(catalog))
+    }
+
     /// Songs of the training input, oldest first.
     pub fn training_songs(&self, catalog: &Catalog) -> Vec<SongId> {
         self.model

@@ -48,6 +48,27 @@ pub struct TrainingRow {
     pub weight: f32,
 }
 
+/// A fingerprint of a training input (FNV-1a over each row's song, label and weight,
+/// in order): two inputs with the same digest are, for all practical purposes, the
+/// same rows. The chaos checker compares an actor's digest with one rebuilt from the log.
+pub fn digest(rows: &[TrainingRow]) -> u64 {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mut h = OFFSET;
+    let mut eat = |bytes: &[u8]| {
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(PRIME);
+        }
+    };
+    for r in rows {
+        eat(r.song_id.as_str().as_bytes());
+        eat(&[0xff, u8::from(r.positive)]);
+        eat(&r.weight.to_bits().to_le_bytes());
+    }
+    h
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TrainingSet {
     latest: BTreeMap<SongId, Signal>,

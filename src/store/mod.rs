@@ -105,6 +105,8 @@ pub trait Store: Send + Sync + 'static {
     /// Writes the snapshot if `snapshot.epoch` is the current epoch, atomically.
     async fn put_snapshot(&self, listener: &ListenerId, snapshot: &Snapshot) -> StoreResult<()>;
     async fn snapshot(&self, listener: &ListenerId) -> StoreResult<Option<Snapshot>>;
+    /// The listener's writer journal, oldest step first (see [`WriterEvent`]).
+    async fn writer_journal(&self, listener: &ListenerId) -> StoreResult<Vec<WriterEvent>>;
 
     // ---- node registry ----------------------------------------------------------
 

@@ -69,6 +69,9 @@ pub struct RedisOptions {
     /// (removed on drop).
     pub dir: Option<PathBuf>,
     pub binary: PathBuf,
+    /// Addresses to listen on (loopback by default; the chaos harness adds its
+    /// bridge address so nodes in network namespaces reach it).
+    pub bind: Vec<String>,
 }
 
 impl Default for RedisOptions {
@@ -78,6 +81,7 @@ impl Default for RedisOptions {
             fsync: Fsync::Always,
             dir: None,
             binary: REDIS_SERVER_BIN.into(),
+            bind: vec!["127.0.0.1".into()],
         }
     }
 }
@@ -232,10 +236,19 @@ impl RedisProcess {
         let out = File::create(self.dir.join("redis.out")).map_err(io_err("creating redis.out"))?;
         let err = out.try_clone().map_err(io_err("creating redis.out"))?;
         let binary = self.options.binary.display().to_string();
+        let loopback_only = self
+            .options
+            .bind
+            .iter()
+            .all(|a| a == "127.0.0.1" || a == "::1" || a == "localhost");
         let child = Command::new(&self.options.binary)
             .current_dir(&self.dir)
             .args(["--port", &self.port.to_string()])
-            .args(["--bind", "127.0.0.1", "--protected-mode", "yes"])
+            .arg("--bind")
+            .args(&self.options.bind)
+            // Protected mode refuses every client not on loopback; a non-loopback
+            // bind address is a deliberate choice (the chaos harness's own bridge).
+            .args(["--protected-mode", if loopback_only { "yes" } else { "no" }])
             .arg("--dir")
             .arg(&self.dir)
             .args([

@@ -157,6 +157,37 @@ pub struct Snapshot {
     pub bytes: Vec<u8>,
 }
 
+/// One step in a listener's writer journal. The store appends a step in the same
+/// atomic step as the change it records, so the journal's order is the order the
+/// store applied them: who took the listener (fencing epochs) and which snapshot
+/// writes were made or refused. The chaos checker reads it to prove that no two
+/// actors of one listener both wrote after the later one's activation; operators
+/// read it to see a listener's ownership history. Only the last
+/// [`WRITER_JOURNAL_CAP`] steps are kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WriterEvent {
+    /// Store time (ms since the Unix epoch) when the step was applied.
+    pub at_ms: u64,
+    /// The epoch of the actor that took the step.
+    pub epoch: u64,
+    pub step: WriterStep,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", tag = "kind")]
+pub enum WriterStep {
+    /// An actor on `node` took `epoch` (activation).
+    Activated { node: String },
+    /// A snapshot covering the log up to `covers_seq` was written.
+    Wrote { covers_seq: u64 },
+    /// A snapshot write was refused: the writer held `epoch`, the store had `current`.
+    /// (Redis only: the embedded store's refused transaction writes nothing at all.)
+    Fenced { current: u64 },
+}
+
+/// Steps kept per listener in the writer journal (older ones are dropped).
+pub const WRITER_JOURNAL_CAP: usize = 1000;
+
 /// What a node announces in the registry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NodeInfo {

@@ -4,7 +4,7 @@
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 use std::path::Path;
 
-use super::{At, EPOCHS, LOG, LOG_IDS, OWNERS, SNAPSHOTS};
+use super::{At, EPOCHS, LOG, LOG_IDS, OWNERS, SNAPSHOTS, WRITERS};
 use crate::store::codec::{from_bincode, from_json, to_bincode, to_json};
 use crate::store::*;
 
@@ -86,6 +86,15 @@ pub(super) fn acquire_epoch(
     epochs.insert(listener.as_str(), next).at(p)?;
     let mut owners = txn.open_table(OWNERS).at(p)?;
     owners.insert(listener.as_str(), node.as_str()).at(p)?;
+    journal(
+        txn,
+        p,
+        listener,
+        next,
+        WriterStep::Activated {
+            node: node.to_string(),
+        },
+    )?;
     Ok(next)
 }
 
@@ -127,7 +136,67 @@ pub(super) fn put_snapshot(
     snapshots
         .insert(listener.as_str(), bytes.as_slice())
         .at(p)?;
+    journal(
+        txn,
+        p,
+        listener,
+        snapshot.epoch,
+        WriterStep::Wrote {
+            covers_seq: snapshot.covers_seq,
+        },
+    )
+}
+
+/// Appends one step to the listener's writer journal, dropping the oldest past the cap.
+fn journal(
+    txn: &WriteTransaction,
+    p: &Path,
+    listener: &ListenerId,
+    epoch: u64,
+    step: WriterStep,
+) -> StoreResult<()> {
+    let mut table = txn.open_table(WRITERS).at(p)?;
+    let l = listener.as_str();
+    let (first, next) = {
+        let mut range = table.range((l, 0)..=(l, u64::MAX)).at(p)?;
+        let first = match range.next() {
+            Some(e) => Some(e.at(p)?.0.value().1),
+            None => None,
+        };
+        let last = match range.next_back() {
+            Some(e) => Some(e.at(p)?.0.value().1),
+            None => first,
+        };
+        (first, last.map_or(0, |n| n + 1))
+    };
+    let event = WriterEvent {
+        at_ms: now_ms(),
+        epoch,
+        step,
+    };
+    table
+        .insert((l, next), to_json(&event, "writer event")?.as_slice())
+        .at(p)?;
+    if let Some(first) = first {
+        if next - first + 1 > WRITER_JOURNAL_CAP as u64 {
+            table.remove((l, first)).at(p)?;
+        }
+    }
     Ok(())
+}
+
+pub(super) fn writer_journal(
+    txn: &ReadTransaction,
+    p: &Path,
+    listener: &ListenerId,
+) -> StoreResult<Vec<WriterEvent>> {
+    let table = txn.open_table(WRITERS).at(p)?;
+    let l = listener.as_str();
+    table
+        .range((l, 0)..=(l, u64::MAX))
+        .at(p)?
+        .map(|entry| from_json(entry.at(p)?.1.value(), "writer event"))
+        .collect()
 }
 
 pub(super) fn snapshot(

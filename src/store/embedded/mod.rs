@@ -21,7 +21,7 @@
 //! `sessions` token hash → {session, expires_ms} · `session_expiry` (expires_ms, token
 //! hash) → () · `log` (listener, seq) → Interaction · `log_ids` (listener, client id) →
 //! seq · `epochs` listener → u64 · `owners` listener → node · `snapshots` listener →
-//! Snapshot (bincode) · `nodes` node → {info, beat_ms, ttl_ms} · `playlists` (owner,
+//! Snapshot (bincode) · `writers` (listener, n) → WriterEvent (the writer journal, capped) · `nodes` node → {info, beat_ms, ttl_ms} · `playlists` (owner,
 //! playlist) → Playlist · `catalog` "songs" → Vec<Song> (bincode).
 
 mod accounts;
@@ -48,6 +48,7 @@ const LOG_IDS: TableDefinition<(&str, &str), u64> = TableDefinition::new("log_id
 const EPOCHS: TableDefinition<&str, u64> = TableDefinition::new("epochs");
 const OWNERS: TableDefinition<&str, &str> = TableDefinition::new("owners");
 const SNAPSHOTS: TableDefinition<&str, &[u8]> = TableDefinition::new("snapshots");
+const WRITERS: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("writers");
 const NODES: TableDefinition<&str, &[u8]> = TableDefinition::new("nodes");
 const PLAYLISTS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("playlists");
 const CATALOG: TableDefinition<&str, &[u8]> = TableDefinition::new("catalog");
@@ -120,6 +121,7 @@ impl EmbeddedStore {
             txn.open_table(EPOCHS).at(p)?;
             txn.open_table(OWNERS).at(p)?;
             txn.open_table(SNAPSHOTS).at(p)?;
+            txn.open_table(WRITERS).at(p)?;
             txn.open_table(NODES).at(p)?;
             txn.open_table(PLAYLISTS).at(p)?;
             txn.open_table(CATALOG).at(p)?;
@@ -291,6 +293,12 @@ impl Store for EmbeddedStore {
     async fn put_snapshot(&self, listener: &ListenerId, snapshot: &Snapshot) -> StoreResult<()> {
         let (listener, snapshot) = (listener.clone(), snapshot.clone());
         self.write(move |txn, p| log::put_snapshot(txn, p, &listener, &snapshot))
+            .await
+    }
+
+    async fn writer_journal(&self, listener: &ListenerId) -> StoreResult<Vec<WriterEvent>> {
+        let listener = listener.clone();
+        self.read(move |txn, p| log::writer_journal(txn, p, &listener))
             .await
     }
 

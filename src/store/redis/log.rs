@@ -8,6 +8,8 @@ use crate::store::codec::{from_json, to_json};
 use crate::store::*;
 
 static APPEND: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("../lua/append.lua")));
+static ACQUIRE_EPOCH: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("../lua/acquire_epoch.lua")));
 static PUT_SNAPSHOT: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("../lua/put_snapshot.lua")));
 
@@ -116,15 +118,15 @@ pub(super) async fn acquire_epoch(
     listener: &ListenerId,
     node: &NodeId,
 ) -> StoreResult<u64> {
-    let (epoch,): (u64,) = ::redis::pipe()
-        .atomic()
-        .incr(keys::listener(listener, "epoch"), 1)
-        .set(keys::listener(listener, "owner"), node.as_str())
-        .ignore()
-        .query_async(&mut s.conn())
+    ACQUIRE_EPOCH
+        .key(keys::listener(listener, "epoch"))
+        .key(keys::listener(listener, "owner"))
+        .key(keys::listener(listener, "writers"))
+        .arg(node.as_str())
+        .arg(WRITER_JOURNAL_CAP)
+        .invoke_async(&mut s.conn())
         .await
-        .map_err(s.err("acquire epoch"))?;
-    Ok(epoch)
+        .map_err(s.err("acquire epoch"))
 }
 
 pub(super) async fn current_epoch(s: &RedisStore, listener: &ListenerId) -> StoreResult<u64> {
@@ -148,9 +150,11 @@ pub(super) async fn put_snapshot(
     let (written, current): (i64, u64) = PUT_SNAPSHOT
         .key(keys::listener(listener, "epoch"))
         .key(keys::listener(listener, "snapshot"))
+        .key(keys::listener(listener, "writers"))
         .arg(snapshot.epoch)
         .arg(snapshot.covers_seq)
         .arg(snapshot.bytes.as_slice())
+        .arg(WRITER_JOURNAL_CAP)
         .invoke_async(&mut s.conn())
         .await
         .map_err(s.err("put snapshot"))?;
@@ -188,9 +192,64 @@ pub(super) async fn snapshot(
     }
 }
 
+pub(super) async fn writer_journal(
+    s: &RedisStore,
+    listener: &ListenerId,
+) -> StoreResult<Vec<WriterEvent>> {
+    let lines: Vec<String> = s
+        .conn()
+        .lrange(keys::listener(listener, "writers"), 0, -1)
+        .await
+        .map_err(s.err("read writer journal"))?;
+    lines.iter().map(|l| parse_journal_line(l)).collect()
+}
+
+/// Parses `a|ms|epoch|node`, `w|ms|epoch|covers_seq` or `f|ms|epoch|current`.
+fn parse_journal_line(line: &str) -> StoreResult<WriterEvent> {
+    let bad = || StoreError::Corrupt(format!("writer journal entry {line:?}"));
+    let mut parts = line.splitn(4, '|');
+    let (Some(tag), Some(ms), Some(epoch), Some(rest)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(bad());
+    };
+    let at_ms = ms.parse().map_err(|_| bad())?;
+    let epoch = epoch.parse().map_err(|_| bad())?;
+    let step = match tag {
+        "a" => WriterStep::Activated {
+            node: rest.to_owned(),
+        },
+        "w" => WriterStep::Wrote {
+            covers_seq: rest.parse().map_err(|_| bad())?,
+        },
+        "f" => WriterStep::Fenced {
+            current: rest.parse().map_err(|_| bad())?,
+        },
+        _ => return Err(bad()),
+    };
+    Ok(WriterEvent { at_ms, epoch, step })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn journal_lines_parse_or_are_corrupt() {
+        let e = parse_journal_line("a|1700000000123|4|n2").unwrap();
+        assert_eq!(
+            (e.at_ms, e.epoch, e.step),
+            (1_700_000_000_123, 4, WriterStep::Activated { node: "n2".into() })
+        );
+        let w = parse_journal_line("w|5|4|17").unwrap();
+        assert_eq!(w.step, WriterStep::Wrote { covers_seq: 17 });
+        let f = parse_journal_line("f|5|3|4").unwrap();
+        assert_eq!(f.step, WriterStep::Fenced { current: 4 });
+        for bad in ["", "a|1|2", "x|1|2|3", "w|1|2|many", "a|soon|2|n1"] {
+            assert!(matches!(parse_journal_line(bad), Err(StoreError::Corrupt(_))), "{bad}");
+        }
+    }
+
 
     #[test]
     fn malformed_log_replies_are_corrupt() {

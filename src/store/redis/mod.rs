@@ -20,6 +20,7 @@
 //! | `spoofify:{L}:epoch` | string | the fencing epoch (`INCR`) |
 //! | `spoofify:{L}:owner` | string | the node that took the current epoch |
 //! | `spoofify:{L}:snapshot` | hash | `epoch`, `covers_seq`, `bytes` |
+//! | `spoofify:{L}:writers` | list | the writer journal: `a\|ms\|epoch\|node`, `w\|ms\|epoch\|covers_seq`, `f\|ms\|epoch\|current` (capped) |
 //! | `spoofify:{L}:playlists` | hash | playlist id → playlist (JSON) |
 //! | `spoofify:{nodes}:registry` | set | node ids that have beaten |
 //! | `spoofify:{nodes}:node:<id>` | string, `PX` TTL | `{info, ttl_ms}` (JSON) |
@@ -32,8 +33,10 @@
 //! ## Scripts
 //! - `append.lua`: if the client id is in `log-ids`, return its seq with
 //!   duplicate=true; else take the next seq, `XADD` the entry and record the id.
+//! - `acquire_epoch.lua`: `INCR` the epoch, record the owner, journal the activation.
 //! - `put_snapshot.lua`: write the snapshot only if the epoch counter equals the
 //!   writer's epoch; else report the current epoch (→ [`StoreError::Fenced`]).
+//!   Either way the outcome is journaled in the same step (Redis's clock: `TIME`).
 //! - `live_nodes.lua`: list registry members whose heartbeat key holds, with its
 //!   remaining TTL (age = TTL − remaining, by Redis's own clock), and drop expired ones.
 //! - `create_account.lua`, `set_preferences.lua`, `release_username.lua`: write an
@@ -228,6 +231,10 @@ impl Store for RedisStore {
 
     async fn put_snapshot(&self, listener: &ListenerId, snapshot: &Snapshot) -> StoreResult<()> {
         log::put_snapshot(self, listener, snapshot).await
+    }
+
+    async fn writer_journal(&self, listener: &ListenerId) -> StoreResult<Vec<WriterEvent>> {
+        log::writer_journal(self, listener).await
     }
 
     async fn snapshot(&self, listener: &ListenerId) -> StoreResult<Option<Snapshot>> {
