@@ -70,8 +70,9 @@ impl Tally {
 
     fn unknown(&mut self, what: String) {
         self.unknown = true;
-        if self.check.examples.len() < MAX_EXAMPLES {
-            self.check.examples.push(format!("unknown: {what}"));
+        let what = format!("unknown: {what}");
+        if self.check.examples.len() < MAX_EXAMPLES && !self.check.examples.contains(&what) {
+            self.check.examples.push(what);
         }
     }
 

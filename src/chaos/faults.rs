@@ -110,6 +110,8 @@ pub struct ScheduleSpec {
     /// Mean fault length; pauses are at least `min_pause_s` (past the heartbeat TTL).
     pub duration_s: f64,
     pub min_pause_s: f64,
+    /// How long a redis-restart keeps Redis down (not drawn: a crash-restart).
+    pub redis_down_s: f64,
 }
 
 /// The seeded schedule: faults one at a time (so each one's effect can be read off
@@ -133,6 +135,9 @@ pub fn plan(spec: &ScheduleSpec, seed: u64) -> Vec<PlannedFault> {
         let mut duration = spec.duration_s * jitter;
         if kind == FaultKind::Pause {
             duration = duration.max(spec.min_pause_s);
+        }
+        if kind == FaultKind::RedisRestart {
+            duration = spec.redis_down_s;
         }
         if t + duration > spec.phase_s {
             break;
@@ -162,6 +167,7 @@ mod tests {
             gap_s: 4.0,
             duration_s: 4.0,
             min_pause_s: 3.5,
+            redis_down_s: 1.0,
         }
     }
 

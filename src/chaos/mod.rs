@@ -73,6 +73,10 @@ pub struct ChaosArgs {
     /// Mean time from one fault's healing to the next fault, seconds.
     #[arg(long, default_value_t = 5.0)]
     pub fault_gap_secs: f64,
+    /// How long Redis stays down in a redis-restart fault, seconds (it is SIGKILLed,
+    /// then restarted on the same AOF).
+    #[arg(long, default_value_t = 1.0)]
+    pub redis_down_secs: f64,
     /// Seed of the fault schedule and the listeners: the same seed replays the same plan.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -163,6 +167,7 @@ impl ChaosArgs {
             ("--warmup-secs", self.warmup_secs),
             ("--fault-duration-secs", self.fault_duration_secs),
             ("--fault-gap-secs", self.fault_gap_secs),
+            ("--redis-down-secs", self.redis_down_secs),
         ] {
             if !v.is_finite() || !(0.0..=86_400.0).contains(&v) {
                 return bad(format!("{name} must be 0..=86400 seconds, not {v}"));
@@ -191,7 +196,7 @@ impl ChaosArgs {
     fn command_line(&self) -> String {
         let kinds: Vec<&str> = self.kinds().iter().map(|k| k.as_str()).collect();
         format!(
-            "spoofify chaos --nodes {} --listeners {} --fault-secs {} --quiet-secs {} --warmup-secs {} --faults {} --fault-duration-secs {} --fault-gap-secs {} --seed {} --fsync {} --songs {} --think-ms {} --client-timeout-ms {}{}",
+            "spoofify chaos --nodes {} --listeners {} --fault-secs {} --quiet-secs {} --warmup-secs {} --faults {} --fault-duration-secs {} --fault-gap-secs {} --redis-down-secs {} --seed {} --fsync {} --songs {} --think-ms {} --client-timeout-ms {}{}",
             self.nodes,
             self.listeners,
             self.fault_secs,
@@ -200,6 +205,7 @@ impl ChaosArgs {
             kinds.join(","),
             self.fault_duration_secs,
             self.fault_gap_secs,
+            self.redis_down_secs,
             self.seed,
             self.fsync.as_str(),
             self.songs,
@@ -313,6 +319,7 @@ pub async fn run(args: &ChaosArgs) -> Result<(Results, PathBuf), ChaosError> {
             gap_s: args.fault_gap_secs,
             duration_s: args.fault_duration_secs,
             min_pause_s: HEARTBEAT_TTL_S * 2.0,
+            redis_down_s: args.redis_down_secs,
         },
         args.seed,
     );
@@ -548,8 +555,8 @@ async fn collect_finals(
                         ..Default::default()
                     };
                 };
-                let log = store.read_interactions(&lid, 0, usize::MAX / 2).await.ok();
-                let journal = store.writer_journal(&lid).await.ok();
+                let log = retry(|| store.read_interactions(&lid, 0, usize::MAX / 2)).await;
+                let journal = retry(|| store.writer_journal(&lid)).await;
                 let expected_digest = log.as_ref().map(|log| {
                     let mut m = ListenerModel::new(EngineKind::default(), 0);
                     for e in log {
@@ -575,6 +582,25 @@ async fn collect_finals(
         .await;
     finals.sort_by(|a, b| a.name.cmp(&b.name));
     finals
+}
+
+/// A store read, tried up to 5 times 200 ms apart (the harness's connection may be
+/// reconnecting after a Redis restart); `None` if it never succeeds.
+async fn retry<T, F, Fut>(mut f: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, crate::store::StoreError>>,
+{
+    for attempt in 0..5 {
+        match f().await {
+            Ok(v) => return Some(v),
+            Err(e) => {
+                tracing::warn!(attempt, error = %e, "final state: store read failed");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+    None
 }
 
 /// A normal feed's `model` within 20 s, trying the nodes in turn.

@@ -1,9 +1,12 @@
 //! The workload: simulated listeners (`sim::Listener`, with hidden tastes) who use
 //! the cluster over HTTP as the web app does — sign up, onboard, then fetch the feed,
 //! listen (finish, skip, like, dislike) and post each interaction with a client id,
-//! retrying an unknown outcome with the same id as the app's outbox does. Every
-//! request goes to a node picked at random (a load balancer), a different one after
-//! a failure. Every attempt and its outcome go into the history; a membership monitor
+//! retrying an unknown outcome with the same id as the app's outbox does. A listener
+//! whose feed comes back degraded (or not at all) asks again every 250 ms until it
+//! gets its personal feed, so unserved windows are measured to within that. Every
+//! request goes to a node picked at random by a load balancer with a passive health
+//! check (like nginx's `max_fails=1`): a node that refused a connection or timed out
+//! is skipped by everyone for [`MARK_DOWN`]; a retry goes to a different node. Every attempt and its outcome go into the history; a membership monitor
 //! polls each node's `/api/cluster` alongside.
 
 use std::collections::HashSet;
@@ -18,6 +21,9 @@ use serde_json::{json, Value};
 use super::history::{Event, Op, Phase};
 use crate::catalog::{Catalog, SongId};
 use crate::sim::{Listener, TasteShape};
+
+/// How long the load balancer skips a node after a connect failure or a timeout.
+pub const MARK_DOWN: Duration = Duration::from_secs(2);
 
 /// Collects history events from every task; times are ms since the run started.
 pub struct Recorder {
@@ -89,6 +95,8 @@ pub struct Shared {
     pub stop: Arc<AtomicBool>,
     pub requests: AtomicU64,
     pub http: reqwest::Client,
+    /// Per node: skip it until this instant (the load balancer's passive health check).
+    down_until: Mutex<Vec<Option<Instant>>>,
     /// Listener index → (name, account id, session cookie), filled in as sign-ups succeed.
     pub accounts: Mutex<Vec<Option<SignedUp>>>,
 }
@@ -115,7 +123,9 @@ impl Shared {
             .pool_idle_timeout(Duration::from_secs(5))
             .build()?;
         let n = spec.listeners;
+        let down_until = Mutex::new(vec![None; nodes.len()]);
         Ok(Self {
+            down_until,
             spec,
             nodes,
             catalog,
@@ -125,6 +135,31 @@ impl Shared {
             http,
             accounts: Mutex::new(vec![None; n]),
         })
+    }
+
+    fn mark_down(&self, node: usize) {
+        if let Some(slot) = self
+            .down_until
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_mut(node)
+        {
+            *slot = Some(Instant::now() + MARK_DOWN);
+        }
+    }
+
+    /// Nodes the load balancer sends to now (all of them if every node is marked down).
+    fn healthy(&self) -> Vec<usize> {
+        let now = Instant::now();
+        let down = self.down_until.lock().unwrap_or_else(|p| p.into_inner());
+        let up: Vec<usize> = (0..self.nodes.len())
+            .filter(|&i| down.get(i).copied().flatten().is_none_or(|t| t <= now))
+            .collect();
+        if up.is_empty() {
+            (0..self.nodes.len()).collect()
+        } else {
+            up
+        }
     }
 
     fn stopped(&self) -> bool {
@@ -155,12 +190,12 @@ struct Client {
 }
 
 impl Client {
-    fn pick_node(&mut self, n: usize, avoid_last: bool) -> usize {
-        self.node = if avoid_last && n > 1 {
-            (self.node + self.rng.random_range(1..n)) % n
-        } else {
-            self.rng.random_range(0..n)
-        };
+    fn pick_node(&mut self, sh: &Shared, avoid_last: bool) -> usize {
+        let mut up = sh.healthy();
+        if avoid_last && up.len() > 1 {
+            up.retain(|&i| i != self.node);
+        }
+        self.node = up[self.rng.random_range(0..up.len())];
         self.node
     }
 
@@ -173,7 +208,7 @@ impl Client {
         avoid_last: bool,
         build: impl FnOnce(&reqwest::Client, &str) -> reqwest::RequestBuilder,
     ) -> Outcome {
-        let node = self.pick_node(sh.nodes.len(), avoid_last);
+        let node = self.pick_node(sh, avoid_last);
         let (node_id, base) = &sh.nodes[node];
         sh.requests.fetch_add(1, Ordering::Relaxed);
         let mut e = Event::new(sh.recorder.now_ms(), op, Phase::Invoke);
@@ -203,8 +238,14 @@ impl Client {
                     Err(err) => Outcome::Info(format!("{status}: reading the body: {err}")),
                 }
             }
-            Err(err) if err.is_connect() => Outcome::Fail(0, format!("connect: {err}")),
-            Err(err) if err.is_timeout() => Outcome::Info("timeout".into()),
+            Err(err) if err.is_connect() => {
+                sh.mark_down(node);
+                Outcome::Fail(0, format!("connect: {err}"))
+            }
+            Err(err) if err.is_timeout() => {
+                sh.mark_down(node);
+                Outcome::Info("timeout".into())
+            }
             Err(err) => Outcome::Info(format!("transport: {err}")),
         };
         e.t_ms = sh.recorder.now_ms();
@@ -319,7 +360,13 @@ pub async fn listener(sh: Arc<Shared>, idx: usize) {
             })
             .await
         {
-            Outcome::Ok(_, body) => body,
+            // Degraded: the app shows it, and asks again shortly for the personal one.
+            Outcome::Ok(_, body) if body["degraded"] == false => body,
+            Outcome::Ok(..) => {
+                avoid = false;
+                sh.pause(backoff).await;
+                continue;
+            }
             _ => {
                 avoid = true;
                 sh.pause(backoff).await;
