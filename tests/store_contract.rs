@@ -501,7 +501,10 @@ async fn writer_journal_records_activations_and_writes_in_order(h: &mut Harness)
         .into_iter()
         .filter(|e| !matches!(e.step, WriterStep::Fenced { .. }))
         .map(|e| {
-            assert!(e.at_ms + 1000 >= before && e.at_ms <= now_ms() + 1000, "{e:?}");
+            assert!(
+                e.at_ms + 1000 >= before && e.at_ms <= now_ms() + 1000,
+                "{e:?}"
+            );
             (e.epoch, e.step)
         })
         .collect();

@@ -152,7 +152,9 @@ pub fn lost(history: &[Event], finals: &[FinalListener]) -> Check {
         t.check.examined += 1;
         match logs.get(l.as_str()) {
             Some(Some(ids)) if ids.contains(c.as_str()) => {}
-            Some(Some(_)) => t.violation(format!("{l}: {c} was acknowledged but is not in the log")),
+            Some(Some(_)) => {
+                t.violation(format!("{l}: {c} was acknowledged but is not in the log"))
+            }
             Some(None) | None => t.unknown(format!("{l}: the log could not be read")),
         }
     }
@@ -360,7 +362,11 @@ mod tests {
     fn a_clean_history_passes_every_safety_check() {
         let h = sent_and_acked("l1", &["c-000001", "c-000002"]);
         let f = listener("l1", vec![entry(1, "c-000001"), entry(2, "c-000002")]);
-        for c in [lost(&h, &[f.clone()]), duplicated(&[f.clone()]), phantom(&h, &[f])] {
+        for c in [
+            lost(&h, &[f.clone()]),
+            duplicated(&[f.clone()]),
+            phantom(&h, &[f]),
+        ] {
             assert_eq!(c.valid, Verdict::Valid, "{c:?}");
             assert_eq!(c.violations, 0);
         }
@@ -371,7 +377,10 @@ mod tests {
         let h = sent_and_acked("l1", &["c-000001", "c-000002", "c-000003"]);
         let f = listener("l1", vec![entry(1, "c-000001"), entry(2, "c-000003")]);
         let c = lost(&h, &[f]);
-        assert_eq!((c.valid, c.violations, c.examined), (Verdict::Invalid, 1, 3));
+        assert_eq!(
+            (c.valid, c.violations, c.examined),
+            (Verdict::Invalid, 1, 3)
+        );
         assert!(c.examples[0].contains("c-000002"), "{:?}", c.examples);
     }
 
@@ -393,7 +402,11 @@ mod tests {
     fn a_duplicate_client_id_is_flagged() {
         let f = listener(
             "l1",
-            vec![entry(1, "c-000001"), entry(2, "c-000002"), entry(3, "c-000001")],
+            vec![
+                entry(1, "c-000001"),
+                entry(2, "c-000002"),
+                entry(3, "c-000001"),
+            ],
         );
         let c = duplicated(&[f]);
         assert_eq!((c.valid, c.violations), (Verdict::Invalid, 1));
@@ -407,7 +420,11 @@ mod tests {
         h.push(ev(60, Phase::Fail, "l1", "c-000002"));
         let f = listener(
             "l1",
-            vec![entry(1, "c-000001"), entry(2, "c-000002"), entry(3, "c-000009")],
+            vec![
+                entry(1, "c-000001"),
+                entry(2, "c-000002"),
+                entry(3, "c-000009"),
+            ],
         );
         let c = phantom(&h, &[f]);
         assert_eq!((c.valid, c.violations), (Verdict::Invalid, 2));

@@ -55,7 +55,10 @@ impl FaultKind {
     pub fn needs_netns(self) -> bool {
         matches!(
             self,
-            FaultKind::PartitionPeers | FaultKind::PartitionRedis | FaultKind::Lossy | FaultKind::Slow
+            FaultKind::PartitionPeers
+                | FaultKind::PartitionRedis
+                | FaultKind::Lossy
+                | FaultKind::Slow
         )
     }
 
@@ -187,7 +190,10 @@ mod tests {
                 assert!(p.iter().any(|f| f.kind == *k), "seed {seed}: no {k}");
             }
             for w in p.windows(2) {
-                assert!(w[0].at_s + w[0].duration_s < w[1].at_s, "seed {seed}: overlap");
+                assert!(
+                    w[0].at_s + w[0].duration_s < w[1].at_s,
+                    "seed {seed}: overlap"
+                );
             }
             let last = p.last().unwrap();
             assert!(last.at_s + last.duration_s <= s.phase_s);

@@ -181,10 +181,15 @@ impl ChaosArgs {
         }
         for k in self.kinds() {
             if k.needs_netns() && !self.netns {
-                return bad(format!("fault {k} needs --netns (each node in its own network namespace; root)"));
+                return bad(format!(
+                    "fault {k} needs --netns (each node in its own network namespace; root)"
+                ));
             }
             if k == FaultKind::Slow && !netns::netem_available() {
-                return bad("fault slow needs tc netem, which this kernel does not offer (try lossy)".into());
+                return bad(
+                    "fault slow needs tc netem, which this kernel does not offer (try lossy)"
+                        .into(),
+                );
             }
             if (k == FaultKind::PartitionPeers) && self.nodes < 2 {
                 return bad("partition-peers needs at least 2 nodes".into());
@@ -281,13 +286,20 @@ pub async fn run(args: &ChaosArgs) -> Result<(Results, PathBuf), ChaosError> {
     for i in 0..args.nodes {
         topo.start_node(i)?;
     }
-    let nodes: Vec<(String, String)> = topo.nodes.iter().map(|n| (n.id.clone(), n.base())).collect();
+    let nodes: Vec<(String, String)> = topo
+        .nodes
+        .iter()
+        .map(|n| (n.id.clone(), n.base()))
+        .collect();
     wait_cluster_ready(&nodes, &store, Duration::from_secs(90)).await?;
     tracing::info!(nodes = args.nodes, "cluster ready; workload starting");
 
     let recorder = Arc::new(Recorder::new(Instant::now()));
     let stop = Arc::new(AtomicBool::new(false));
-    let tag = format!("{:x}", began.elapsed().as_nanos() as u64 ^ std::process::id() as u64 ^ args.seed.rotate_left(17));
+    let tag = format!(
+        "{:x}",
+        began.elapsed().as_nanos() as u64 ^ std::process::id() as u64 ^ args.seed.rotate_left(17)
+    );
     let spec = WorkloadSpec {
         listeners: args.listeners,
         seed: args.seed,
@@ -297,10 +309,19 @@ pub async fn run(args: &ChaosArgs) -> Result<(Results, PathBuf), ChaosError> {
         tag: tag.chars().take(8).collect(),
     };
     let shared = Arc::new(
-        Shared::new(spec, nodes.clone(), catalog.clone(), recorder.clone(), stop.clone())
-            .map_err(|e| ChaosError::Setup(format!("http client: {e}")))?,
+        Shared::new(
+            spec,
+            nodes.clone(),
+            catalog.clone(),
+            recorder.clone(),
+            stop.clone(),
+        )
+        .map_err(|e| ChaosError::Setup(format!("http client: {e}")))?,
     );
-    let monitor = tokio::spawn(workload::monitor(shared.clone(), Duration::from_millis(250)));
+    let monitor = tokio::spawn(workload::monitor(
+        shared.clone(),
+        Duration::from_millis(250),
+    ));
     let mut clients = Vec::with_capacity(args.listeners);
     for i in 0..args.listeners {
         clients.push(tokio::spawn(workload::listener(shared.clone(), i)));
@@ -330,7 +351,8 @@ pub async fn run(args: &ChaosArgs) -> Result<(Results, PathBuf), ChaosError> {
     };
     topo.heal_all();
     if interrupted {
-        notes.push("interrupted (SIGINT/SIGTERM): the run stopped early; nothing is claimed".into());
+        notes
+            .push("interrupted (SIGINT/SIGTERM): the run stopped early; nothing is claimed".into());
     } else {
         tracing::info!(secs = args.quiet_secs, "faults healed; quiet period");
         tokio::select! {
@@ -358,7 +380,8 @@ pub async fn run(args: &ChaosArgs) -> Result<(Results, PathBuf), ChaosError> {
         .flatten()
         .cloned()
         .collect();
-    let finals = collect_finals(&store, &catalog, &nodes, &accounts).await;
+    // An interrupted run is wanted gone: skip asking every actor for its model.
+    let finals = collect_finals(&store, &catalog, &nodes, &accounts, !interrupted).await;
     let history = recorder.snapshot();
     topo.stop_nodes(Duration::from_secs(10));
 
@@ -377,9 +400,19 @@ pub async fn run(args: &ChaosArgs) -> Result<(Results, PathBuf), ChaosError> {
         examples: avail
             .per_listener
             .iter()
-            .filter(|l| l.windows.last().is_some_and(|w| w.end_s * 1000.0 >= end_ms as f64))
+            .filter(|l| {
+                l.windows
+                    .last()
+                    .is_some_and(|w| w.end_s * 1000.0 >= end_ms as f64)
+            })
             .take(20)
-            .map(|l| format!("{}: no normal feed after {:.1} s", l.listener, l.windows.last().map_or(0.0, |w| w.start_s)))
+            .map(|l| {
+                format!(
+                    "{}: no normal feed after {:.1} s",
+                    l.listener,
+                    l.windows.last().map_or(0.0, |w| w.start_s)
+                )
+            })
             .collect(),
     });
     let mut valid = Verdict::all(checks.iter().map(|c| c.valid));
@@ -391,7 +424,11 @@ pub async fn run(args: &ChaosArgs) -> Result<(Results, PathBuf), ChaosError> {
         Fsync::EverySec => "Redis fsyncs its AOF once a second (appendfsync everysec): killing Redis may lose up to a second of acknowledged writes, which `lost` would report.".into(),
         Fsync::No => "Redis leaves fsync to the OS (appendfsync no): killing only the Redis process loses nothing the OS holds, a machine crash may.".into(),
     });
-    let restarts: Vec<String> = topo.starts().iter().map(|(n, s)| format!("{n}: started {s}x")).collect();
+    let restarts: Vec<String> = topo
+        .starts()
+        .iter()
+        .map(|(n, s)| format!("{n}: started {s}x"))
+        .collect();
     notes.push(format!("node starts: {}", restarts.join(", ")));
     let fault_outcomes = availability::faults(&history, &avail, end_ms);
     let results = Results {
@@ -424,8 +461,8 @@ pub async fn run(args: &ChaosArgs) -> Result<(Results, PathBuf), ChaosError> {
 /// Writes `results.json`, `history.jsonl` and `report.html` into `out`.
 pub fn write_results(out: &Path, results: &Results, history: &[Event]) -> Result<(), ChaosError> {
     let path = out.join("results.json");
-    let json = serde_json::to_vec_pretty(results)
-        .map_err(|e| io_err(&path)(std::io::Error::other(e)))?;
+    let json =
+        serde_json::to_vec_pretty(results).map_err(|e| io_err(&path)(std::io::Error::other(e)))?;
     std::fs::write(&path, json).map_err(io_err(&path))?;
     history::write_jsonl(&out.join("history.jsonl"), history)?;
     let path = out.join("report.html");
@@ -467,7 +504,10 @@ async fn inject_all(
                 e.phase = Phase::Fail;
                 e.detail = Some(format!("{}: {err}", f.kind));
                 rec.record(e);
-                notes.push(format!("fault {n} ({} on {target}) not injected: {err}", f.kind));
+                notes.push(format!(
+                    "fault {n} ({} on {target}) not injected: {err}",
+                    f.kind
+                ));
                 continue;
             }
         }
@@ -479,7 +519,10 @@ async fn inject_all(
         if let Err(err) = topo.heal(f.kind, f.node) {
             h.phase = Phase::Fail;
             h.detail = Some(format!("{}: {err}", f.kind));
-            notes.push(format!("fault {n} ({} on {target}) not healed cleanly: {err}", f.kind));
+            notes.push(format!(
+                "fault {n} ({} on {target}) not healed cleanly: {err}",
+                f.kind
+            ));
         }
         h.t_ms = rec.now_ms();
         rec.record(h);
@@ -536,6 +579,7 @@ async fn collect_finals(
     catalog: &Arc<Catalog>,
     nodes: &[(String, String)],
     accounts: &[workload::SignedUp],
+    ask_models: bool,
 ) -> Vec<FinalListener> {
     let http = match reqwest::Client::builder()
         .timeout(Duration::from_secs(3))
@@ -567,7 +611,11 @@ async fn collect_finals(
                         crate::model::labels::digest(&m.training_input(&catalog))
                     )
                 });
-                let model = final_model(&http, nodes, &cookie).await;
+                let model = if ask_models {
+                    final_model(&http, nodes, &cookie).await
+                } else {
+                    None
+                };
                 FinalListener {
                     name,
                     log,
@@ -604,7 +652,11 @@ where
 }
 
 /// A normal feed's `model` within 20 s, trying the nodes in turn.
-async fn final_model(http: &reqwest::Client, nodes: &[(String, String)], cookie: &str) -> Option<ModelSeen> {
+async fn final_model(
+    http: &reqwest::Client,
+    nodes: &[(String, String)],
+    cookie: &str,
+) -> Option<ModelSeen> {
     let until = Instant::now() + Duration::from_secs(20);
     let mut i = 0;
     while Instant::now() < until {

@@ -12,7 +12,9 @@ use std::process::{Command, Stdio};
 
 #[derive(Debug, thiserror::Error)]
 pub enum NetError {
-    #[error("`{cmd}` failed: {why} (--netns needs root, iproute2 and nftables: run scripts/setup)")]
+    #[error(
+        "`{cmd}` failed: {why} (--netns needs root, iproute2 and nftables: run scripts/setup)"
+    )]
     Command { cmd: String, why: String },
 }
 
@@ -74,7 +76,7 @@ impl Net {
         let pid = std::process::id();
         let mut net = Net {
             tag: pid.to_string(),
-            subnet: (20 + pid % 200) as u8,
+            subnet: free_subnet(pid),
             nodes,
             up: true,
         };
@@ -173,7 +175,10 @@ impl Net {
             "table inet spoofify_chaos {{\n  chain input {{\n    type filter hook input priority 0;\n    {input}\n  }}\n  chain output {{\n    type filter hook output priority 0;\n    {output}\n  }}\n}}\n"
         );
         let ns = self.namespace(i);
-        run(&["ip", "netns", "exec", &ns, "nft", "-f", "-"], Some(&ruleset))
+        run(
+            &["ip", "netns", "exec", &ns, "nft", "-f", "-"],
+            Some(&ruleset),
+        )
     }
 
     /// Removes node `i`'s fault rules (none is fine).
@@ -181,7 +186,15 @@ impl Net {
         let ns = self.namespace(i);
         match run(
             &[
-                "ip", "netns", "exec", &ns, "nft", "delete", "table", "inet", "spoofify_chaos",
+                "ip",
+                "netns",
+                "exec",
+                &ns,
+                "nft",
+                "delete",
+                "table",
+                "inet",
+                "spoofify_chaos",
             ],
             None,
         ) {
@@ -212,6 +225,21 @@ impl Drop for Net {
     fn drop(&mut self) {
         self.teardown();
     }
+}
+
+/// A `10.213.<k>.0/24` no interface here uses yet (another run may be going on),
+/// starting from one derived from the pid.
+fn free_subnet(pid: u32) -> u8 {
+    let used = Command::new("ip")
+        .args(["-o", "-4", "addr", "show"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    let start = pid % 200;
+    (0..200)
+        .map(|d| (20 + (start + d) % 200) as u8)
+        .find(|k| !used.contains(&format!("10.213.{k}.")))
+        .unwrap_or((20 + start) as u8)
 }
 
 /// Whether the kernel offers `tc netem` (slow links); many container kernels do not.
@@ -255,8 +283,7 @@ pub fn sweep_stale() -> Vec<String> {
                 .or_else(|| name.strip_prefix("spfy"))
                 .map(|r| r.chars().take_while(|c| c.is_ascii_digit()).collect())
                 .unwrap_or_default();
-            if !pid.is_empty() && !alive(&pid) && run(&["ip", "link", "del", &name], None).is_ok()
-            {
+            if !pid.is_empty() && !alive(&pid) && run(&["ip", "link", "del", &name], None).is_ok() {
                 removed.push(name);
             }
         }

@@ -105,7 +105,10 @@ impl Topology {
         for i in 0..nodes {
             let id = format!("n{}", i + 1);
             let (http, cluster) = match &net {
-                Some(n) => (format!("{}:8080", n.node_ip(i)), format!("{}:4000", n.node_ip(i))),
+                Some(n) => (
+                    format!("{}:8080", n.node_ip(i)),
+                    format!("{}:4000", n.node_ip(i)),
+                ),
                 None => {
                     let p = |_| {
                         free_port().map_err(|e| TopologyError::Node {
@@ -113,7 +116,10 @@ impl Topology {
                             why: format!("no free port: {e}"),
                         })
                     };
-                    (format!("127.0.0.1:{}", p(0)?), format!("127.0.0.1:{}", p(1)?))
+                    (
+                        format!("127.0.0.1:{}", p(0)?),
+                        format!("127.0.0.1:{}", p(1)?),
+                    )
                 }
             };
             let dir = root.join(&id);
@@ -315,7 +321,10 @@ impl Topology {
 
     /// How many times each node was started (1 = never restarted).
     pub fn starts(&self) -> Vec<(String, u32)> {
-        self.nodes.iter().map(|n| (n.id.clone(), n.starts)).collect()
+        self.nodes
+            .iter()
+            .map(|n| (n.id.clone(), n.starts))
+            .collect()
     }
 }
 

@@ -275,7 +275,11 @@ impl Client {
 
 /// Runs one listener until the run stops.
 pub async fn listener(sh: Arc<Shared>, idx: usize) {
-    let seed = sh.spec.seed.wrapping_mul(1_000_003).wrapping_add(idx as u64);
+    let seed = sh
+        .spec
+        .seed
+        .wrapping_mul(1_000_003)
+        .wrapping_add(idx as u64);
     let shape = TasteShape::ALL[idx % TasteShape::ALL.len()];
     let mut sim = Listener::new(shape, &sh.catalog, seed);
     let mut c = Client {
@@ -315,12 +319,11 @@ pub async fn listener(sh: Arc<Shared>, idx: usize) {
                     .and_then(|v| v.split(';').next())
                     .map(str::to_owned);
                 if let (Some(id), Some(cookie)) = (body["id"].as_str(), &c.cookie) {
-                    sh.accounts.lock().unwrap_or_else(|p| p.into_inner())[c.idx] =
-                        Some(SignedUp {
-                            name: c.name.clone(),
-                            id: id.to_owned(),
-                            cookie: cookie.clone(),
-                        });
+                    sh.accounts.lock().unwrap_or_else(|p| p.into_inner())[c.idx] = Some(SignedUp {
+                        name: c.name.clone(),
+                        id: id.to_owned(),
+                        cookie: cookie.clone(),
+                    });
                 }
                 avoid = false;
             }
@@ -407,9 +410,13 @@ pub async fn listener(sh: Arc<Shared>, idx: usize) {
         for attempt in 1..=8u32 {
             let b = body.clone();
             match c
-                .attempt(&sh, Op::Interact, Some(&client_id), retry_avoid, |h, base| {
-                    h.post(format!("{base}/api/interactions")).json(&b)
-                })
+                .attempt(
+                    &sh,
+                    Op::Interact,
+                    Some(&client_id),
+                    retry_avoid,
+                    |h, base| h.post(format!("{base}/api/interactions")).json(&b),
+                )
                 .await
             {
                 Outcome::Ok(..) => break,

@@ -239,17 +239,23 @@ mod tests {
         let e = parse_journal_line("a|1700000000123|4|n2").unwrap();
         assert_eq!(
             (e.at_ms, e.epoch, e.step),
-            (1_700_000_000_123, 4, WriterStep::Activated { node: "n2".into() })
+            (
+                1_700_000_000_123,
+                4,
+                WriterStep::Activated { node: "n2".into() }
+            )
         );
         let w = parse_journal_line("w|5|4|17").unwrap();
         assert_eq!(w.step, WriterStep::Wrote { covers_seq: 17 });
         let f = parse_journal_line("f|5|3|4").unwrap();
         assert_eq!(f.step, WriterStep::Fenced { current: 4 });
         for bad in ["", "a|1|2", "x|1|2|3", "w|1|2|many", "a|soon|2|n1"] {
-            assert!(matches!(parse_journal_line(bad), Err(StoreError::Corrupt(_))), "{bad}");
+            assert!(
+                matches!(parse_journal_line(bad), Err(StoreError::Corrupt(_))),
+                "{bad}"
+            );
         }
     }
-
 
     #[test]
     fn malformed_log_replies_are_corrupt() {
