@@ -282,7 +282,7 @@ mod tests {
             feed(3200, "a", Phase::Ok, false, 20), // window 1.7 → 3.2
             feed(2100, "b", Phase::Ok, false, 10),
             fault(4000, Op::Heal, 1, "n2"),
-            feed(5000, "b", Phase::Fail, false, 100), // never closed
+            feed(5500, "b", Phase::Fail, false, 100), // never closed
         ];
         let a = availability(&h, 6000);
         assert_eq!((a.feeds, a.feeds_normal), (6, 3));

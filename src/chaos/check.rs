@@ -363,8 +363,8 @@ mod tests {
         let h = sent_and_acked("l1", &["c-000001", "c-000002"]);
         let f = listener("l1", vec![entry(1, "c-000001"), entry(2, "c-000002")]);
         for c in [
-            lost(&h, &[f.clone()]),
-            duplicated(&[f.clone()]),
+            lost(&h, std::slice::from_ref(&f)),
+            duplicated(std::slice::from_ref(&f)),
             phantom(&h, &[f]),
         ] {
             assert_eq!(c.valid, Verdict::Valid, "{c:?}");
