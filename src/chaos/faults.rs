@@ -20,6 +20,9 @@ pub enum FaultKind {
     PartitionPeers,
     /// Cut a node off from Redis (needs --netns).
     PartitionRedis,
+    /// Cut a node off from the other nodes and from Redis; clients still reach it
+    /// (needs --netns).
+    Isolate,
     /// Drop a share of a node's packets at random (needs --netns).
     Lossy,
     /// Delay a node's packets with `tc netem` (needs --netns and a kernel with netem).
@@ -29,11 +32,12 @@ pub enum FaultKind {
 }
 
 impl FaultKind {
-    pub const ALL: [FaultKind; 7] = [
+    pub const ALL: [FaultKind; 8] = [
         FaultKind::Kill,
         FaultKind::Pause,
         FaultKind::PartitionPeers,
         FaultKind::PartitionRedis,
+        FaultKind::Isolate,
         FaultKind::Lossy,
         FaultKind::Slow,
         FaultKind::RedisRestart,
@@ -45,6 +49,7 @@ impl FaultKind {
             FaultKind::Pause => "pause",
             FaultKind::PartitionPeers => "partition-peers",
             FaultKind::PartitionRedis => "partition-redis",
+            FaultKind::Isolate => "isolate",
             FaultKind::Lossy => "lossy",
             FaultKind::Slow => "slow",
             FaultKind::RedisRestart => "redis-restart",
@@ -57,6 +62,7 @@ impl FaultKind {
             self,
             FaultKind::PartitionPeers
                 | FaultKind::PartitionRedis
+                | FaultKind::Isolate
                 | FaultKind::Lossy
                 | FaultKind::Slow
         )

@@ -53,18 +53,20 @@ pub struct ChaosArgs {
     /// Simulated listeners.
     #[arg(long, default_value_t = 50)]
     pub listeners: usize,
-    /// Seconds of workload during which faults are injected (every fault is healed by its end).
+    /// Seconds of workload during which faults are injected, warm-up included (every
+    /// fault is healed by its end).
     #[arg(long, default_value_t = 60.0)]
     pub fault_secs: f64,
     /// Seconds of workload after healing, before the checks.
     #[arg(long, default_value_t = 10.0)]
     pub quiet_secs: f64,
-    /// Seconds before the first fault.
+    /// Seconds at the start of the fault phase before the first fault; listeners arrive
+    /// (sign up) over the first 80 % of it.
     #[arg(long, default_value_t = 8.0)]
     pub warmup_secs: f64,
     /// Fault kinds, comma-separated: kill, pause, partition-peers, partition-redis,
-    /// lossy, slow, redis-restart [default: kill,pause,redis-restart; with --netns
-    /// also partition-peers,partition-redis,lossy].
+    /// isolate, lossy, slow, redis-restart [default: kill,pause,redis-restart; with
+    /// --netns also partition-peers,partition-redis,isolate,lossy].
     #[arg(long, value_delimiter = ',')]
     pub faults: Option<Vec<FaultKind>>,
     /// Mean length of one fault, seconds (pauses last at least twice the heartbeat TTL).
@@ -145,6 +147,7 @@ impl ChaosArgs {
                 k.extend([
                     FaultKind::PartitionPeers,
                     FaultKind::PartitionRedis,
+                    FaultKind::Isolate,
                     FaultKind::Lossy,
                 ]);
             }
@@ -191,7 +194,7 @@ impl ChaosArgs {
                         .into(),
                 );
             }
-            if (k == FaultKind::PartitionPeers) && self.nodes < 2 {
+            if matches!(k, FaultKind::PartitionPeers | FaultKind::Isolate) && self.nodes < 2 {
                 return bad("partition-peers needs at least 2 nodes".into());
             }
         }
@@ -306,6 +309,7 @@ pub async fn run(args: &ChaosArgs) -> Result<(Results, PathBuf), ChaosError> {
         think: Duration::from_millis(args.think_ms),
         client_timeout: Duration::from_millis(args.client_timeout_ms),
         max_requests: args.max_requests,
+        ramp: Duration::from_secs_f64(args.warmup_secs * 0.8),
         tag: tag.chars().take(8).collect(),
     };
     let shared = Arc::new(
@@ -325,10 +329,6 @@ pub async fn run(args: &ChaosArgs) -> Result<(Results, PathBuf), ChaosError> {
     let mut clients = Vec::with_capacity(args.listeners);
     for i in 0..args.listeners {
         clients.push(tokio::spawn(workload::listener(shared.clone(), i)));
-        // Stagger arrivals so sign-ups do not all land in the same millisecond.
-        if i % 20 == 19 {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
     }
 
     let schedule = faults::plan(
@@ -349,7 +349,7 @@ pub async fn run(args: &ChaosArgs) -> Result<(Results, PathBuf), ChaosError> {
         r = inject_all(&mut topo, &schedule, &recorder, args) => { notes.extend(r); false }
         _ = crate::node::shutdown_signal() => true,
     };
-    topo.heal_all();
+    tokio::task::block_in_place(|| topo.heal_all());
     if interrupted {
         notes
             .push("interrupted (SIGINT/SIGTERM): the run stopped early; nothing is claimed".into());
@@ -493,7 +493,8 @@ async fn inject_all(
         e.seq = Some(n as u64);
         rec.record(e.clone());
         tracing::info!(kind = %f.kind, %target, secs = f.duration_s, "fault");
-        match topo.inject(f.kind, f.node) {
+        // Signals, nft and restarts block briefly: keep them off the async workers.
+        match tokio::task::block_in_place(|| topo.inject(f.kind, f.node)) {
             Ok(()) => {
                 e.t_ms = rec.now_ms();
                 e.phase = Phase::Ok;
@@ -516,7 +517,7 @@ async fn inject_all(
         h.node = Some(target.clone());
         h.detail = Some(f.kind.as_str().into());
         h.seq = Some(n as u64);
-        if let Err(err) = topo.heal(f.kind, f.node) {
+        if let Err(err) = tokio::task::block_in_place(|| topo.heal(f.kind, f.node)) {
             h.phase = Phase::Fail;
             h.detail = Some(format!("{}: {err}", f.kind));
             notes.push(format!(

@@ -56,6 +56,8 @@ pub enum Cut {
     Peers,
     /// Redis's port on the bridge (both directions); clients and peers still reach it.
     Redis { port: u16 },
+    /// Both of the above: only clients still reach it.
+    Isolate { redis_port: u16 },
     /// Drops this percentage of every packet in and out, at random.
     Loss { percent: u8 },
 }
@@ -146,31 +148,44 @@ impl Net {
     /// Installs a fault's rules in node `i`'s namespace (replacing any before).
     pub fn cut(&self, i: usize, cut: Cut) -> Result<(), NetError> {
         self.heal(i)?;
-        // (input rule, output rule)
-        let (input, output) = match cut {
+        let peers = || {
+            let ips: Vec<String> = (0..self.nodes)
+                .filter(|&j| j != i)
+                .map(|j| self.node_ip(j).to_string())
+                .collect();
+            let set = ips.join(", ");
+            (
+                format!("ip saddr {{ {set} }} drop"),
+                format!("ip daddr {{ {set} }} drop"),
+            )
+        };
+        let redis = |port: u16| {
+            let host = self.host_ip();
+            (
+                format!("ip saddr {host} tcp sport {port} drop"),
+                format!("ip daddr {host} tcp dport {port} drop"),
+            )
+        };
+        // (input rules, output rules)
+        let (input, output): (Vec<String>, Vec<String>) = match cut {
             Cut::Peers => {
-                let peers: Vec<String> = (0..self.nodes)
-                    .filter(|&j| j != i)
-                    .map(|j| self.node_ip(j).to_string())
-                    .collect();
-                let set = peers.join(", ");
-                (
-                    format!("ip saddr {{ {set} }} drop"),
-                    format!("ip daddr {{ {set} }} drop"),
-                )
+                let (i, o) = peers();
+                (vec![i], vec![o])
             }
             Cut::Redis { port } => {
-                let host = self.host_ip();
-                (
-                    format!("ip saddr {host} tcp sport {port} drop"),
-                    format!("ip daddr {host} tcp dport {port} drop"),
-                )
+                let (i, o) = redis(port);
+                (vec![i], vec![o])
+            }
+            Cut::Isolate { redis_port } => {
+                let ((pi, po), (ri, ro)) = (peers(), redis(redis_port));
+                (vec![pi, ri], vec![po, ro])
             }
             Cut::Loss { percent } => {
                 let rule = format!("numgen random mod 100 < {percent} drop");
-                (rule.clone(), rule)
+                (vec![rule.clone()], vec![rule])
             }
         };
+        let (input, output) = (input.join("\n    "), output.join("\n    "));
         let ruleset = format!(
             "table inet spoofify_chaos {{\n  chain input {{\n    type filter hook input priority 0;\n    {input}\n  }}\n  chain output {{\n    type filter hook output priority 0;\n    {output}\n  }}\n}}\n"
         );

@@ -247,6 +247,12 @@ impl Topology {
                     port: self.redis.port(),
                 },
             )?),
+            FaultKind::Isolate => Ok(net(self, kind)?.cut(
+                i,
+                Cut::Isolate {
+                    redis_port: self.redis.port(),
+                },
+            )?),
             FaultKind::Lossy => Ok(net(self, kind)?.cut(i, Cut::Loss { percent: 20 })?),
             FaultKind::Slow => Err(TopologyError::Node {
                 node: self.nodes[i].id.clone(),
@@ -269,6 +275,7 @@ impl Topology {
             }
             FaultKind::PartitionPeers
             | FaultKind::PartitionRedis
+            | FaultKind::Isolate
             | FaultKind::Lossy
             | FaultKind::Slow => match &self.net {
                 Some(n) => Ok(n.heal(i)?),

@@ -22,6 +22,9 @@ use super::history::{Event, Op, Phase};
 use crate::catalog::{Catalog, SongId};
 use crate::sim::{Listener, TasteShape};
 
+/// Timeout of sign-up and login requests (argon2id hashing queues under load).
+const ACCOUNT_TIMEOUT: Duration = Duration::from_secs(15);
+
 /// How long the load balancer skips a node after a connect failure or a timeout.
 pub const MARK_DOWN: Duration = Duration::from_secs(2);
 
@@ -71,6 +74,8 @@ pub struct WorkloadSpec {
     pub think: Duration,
     /// A request not answered within this is an unknown outcome (`info`).
     pub client_timeout: Duration,
+    /// Sign-ups are spread evenly over this long (people arrive over time).
+    pub ramp: Duration,
     /// Stop after this many requests in total (a bound besides time).
     pub max_requests: u64,
     /// Tags usernames and client ids, so runs never collide.
@@ -289,23 +294,35 @@ pub async fn listener(sh: Arc<Shared>, idx: usize) {
         node: 0,
         cookie: None,
     };
+    // Arrive at this listener's point of the ramp.
+    if sh.spec.listeners > 1 {
+        let at = sh.spec.ramp.mul_f64(idx as f64 / sh.spec.listeners as f64);
+        sh.pause(at).await;
+    }
     let username = format!("chaos{}l{idx}", sh.spec.tag);
     let password = format!("chaos-password-{idx}");
     let backoff = Duration::from_millis(250);
 
     // Sign up; an unknown outcome may have made the account, then log in instead.
+    // Password hashing is slow by design: these get a longer timeout, and retries back
+    // off exponentially with jitter (the server sheds load with 503 when busy).
     let mut avoid = false;
+    let mut wait = backoff;
     while c.cookie.is_none() && !sh.stopped() {
         let creds = json!({"username": username, "password": password});
         let mut out = c
             .attempt(&sh, Op::Signup, None, avoid, |h, b| {
-                h.post(format!("{b}/api/signup")).json(&creds)
+                h.post(format!("{b}/api/signup"))
+                    .json(&creds)
+                    .timeout(ACCOUNT_TIMEOUT)
             })
             .await;
         if let Outcome::Fail(409, _) = out {
             out = c
                 .attempt(&sh, Op::Signup, None, false, |h, b| {
-                    h.post(format!("{b}/api/login")).json(&creds)
+                    h.post(format!("{b}/api/login"))
+                        .json(&creds)
+                        .timeout(ACCOUNT_TIMEOUT)
                 })
                 .await;
         }
@@ -329,7 +346,9 @@ pub async fn listener(sh: Arc<Shared>, idx: usize) {
             }
             _ => {
                 avoid = true;
-                sh.pause(backoff).await;
+                let jittered = wait.mul_f64(c.rng.random_range(0.5..1.5));
+                sh.pause(jittered).await;
+                wait = (wait * 2).min(Duration::from_secs(4));
             }
         }
     }

@@ -40,7 +40,22 @@ const MAX_GENRES: usize = 12;
 /// Seed songs a listener may pick at onboarding.
 const MAX_SEED_SONGS: usize = 20;
 
+/// How long a request waits for a hashing slot before it is turned away with 503: a
+/// sign-up storm then sheds load instead of queueing work whose clients gave up.
+const MAX_HASH_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 static HASHING: Semaphore = Semaphore::const_new(MAX_CONCURRENT_HASHES);
+
+/// A hashing slot, or 503 when none frees up within [`MAX_HASH_WAIT`].
+async fn hashing_slot() -> Result<tokio::sync::SemaphorePermit<'static>, ApiError> {
+    match tokio::time::timeout(MAX_HASH_WAIT, HASHING.acquire()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        Ok(Err(_)) => Err(ApiError::internal("password hashing is shut down")),
+        Err(_) => Err(ApiError::unavailable(
+            "too many sign-ups and logins right now; retry in a few seconds",
+        )),
+    }
+}
 
 /// Verified when the username is unknown, so that case costs the same time.
 static DUMMY_HASH: LazyLock<Option<String>> =
@@ -401,10 +416,7 @@ fn validate_preferences(
 }
 
 async fn hash_password(password: Password) -> Result<String, ApiError> {
-    let _permit = HASHING
-        .acquire()
-        .await
-        .map_err(|_| ApiError::internal("password hashing is shut down"))?;
+    let _permit = hashing_slot().await?;
     let span = tracing::Span::current();
     tokio::task::spawn_blocking(move || span.in_scope(|| hash_blocking(&password.0)))
         .await
@@ -425,10 +437,7 @@ fn hash_blocking(password: &str) -> Result<String, ApiError> {
 /// True when `phc` is present and the password matches it. Without a stored hash the
 /// password is checked against a dummy hash anyway (and fails), to take the same time.
 async fn verify_password(password: Password, phc: Option<String>) -> Result<bool, ApiError> {
-    let _permit = HASHING
-        .acquire()
-        .await
-        .map_err(|_| ApiError::internal("password hashing is shut down"))?;
+    let _permit = hashing_slot().await?;
     let span = tracing::Span::current();
     tokio::task::spawn_blocking(move || {
         span.in_scope(|| {
