@@ -5,8 +5,9 @@
 //! whose feed comes back degraded (or not at all) asks again every 250 ms until it
 //! gets its personal feed, so unserved windows are measured to within that. Every
 //! request goes to a node picked at random by a load balancer with a passive health
-//! check (like nginx's `max_fails=1`): a node that refused a connection or timed out
-//! is skipped by everyone for [`MARK_DOWN`]; a retry goes to a different node. Every attempt and its outcome go into the history; a membership monitor
+//! check (like nginx's `max_fails=1`) and an active one (the monitor's poll every
+//! 250 ms, 500 ms timeout): a node that refused a connection, timed out or failed its
+//! check is skipped by everyone for [`MARK_DOWN`]; a retry goes to a different node. Every attempt and its outcome go into the history; a membership monitor
 //! polls each node's `/api/cluster` alongside.
 
 use std::collections::HashSet;
@@ -455,6 +456,8 @@ pub async fn listener(sh: Arc<Shared>, idx: usize) {
 }
 
 /// Polls every node's `/api/cluster` until the run stops: the live set each reports.
+/// It doubles as the load balancer's active health check: a node that does not
+/// answer within 500 ms is skipped for [`MARK_DOWN`].
 pub async fn monitor(sh: Arc<Shared>, every: Duration) {
     let http = match reqwest::Client::builder()
         .timeout(Duration::from_millis(500))
@@ -477,11 +480,21 @@ pub async fn monitor(sh: Arc<Shared>, every: Duration) {
                 Some((id.clone(), live.join(",")))
             }
         });
-        for (observer, live) in futures::future::join_all(polls).await.into_iter().flatten() {
-            let mut e = Event::new(sh.recorder.now_ms(), Op::Membership, Phase::Ok);
-            e.node = Some(observer);
-            e.detail = Some(live);
-            sh.recorder.record(e);
+        for (i, polled) in futures::future::join_all(polls)
+            .await
+            .into_iter()
+            .enumerate()
+        {
+            match polled {
+                Some((observer, live)) => {
+                    let mut e = Event::new(sh.recorder.now_ms(), Op::Membership, Phase::Ok);
+                    e.node = Some(observer);
+                    e.detail = Some(live);
+                    sh.recorder.record(e);
+                }
+                // The load balancer's active health check: no answer, no traffic.
+                None => sh.mark_down(i),
+            }
         }
         tokio::time::sleep(every).await;
     }

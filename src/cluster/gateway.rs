@@ -60,6 +60,9 @@ impl Actor for Gateway {
             GatewayMsg::Interact(Wire(Err(e))) => {
                 tracing::warn!(error = %e, "dropped a malformed notification from a peer");
             }
+            GatewayMsg::Ping(Wire(n), reply) => {
+                let _ = reply.send(Wire(n));
+            }
         }
         Ok(())
     }

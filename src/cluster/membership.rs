@@ -80,12 +80,25 @@ pub(super) async fn refresh_view(cluster: &Cluster, beat: Option<Instant>) {
     nodes.sort_by(|a, b| a.info.id.cmp(&b.info.id));
     let ttl_ms = cluster.0.settings.heartbeat_ttl_ms;
     let suspects = update_hints(cluster, &nodes);
-    let placement = nodes
+    let candidates: Vec<_> = nodes
         .iter()
         .filter(|n| n.info.state == "up" && n.heartbeat_age_ms < ttl_ms)
-        .filter(|n| !suspects.contains(&n.info.id))
         .map(|n| n.info.id.clone())
         .collect();
+    let any = !candidates.is_empty();
+    let placement = super::reachability::majority_placement(candidates, &suspects);
+    {
+        let mut hints = lock(&cluster.0.hints);
+        let minority = any && placement.is_empty();
+        if minority != hints.minority {
+            hints.minority = minority;
+            if minority {
+                tracing::warn!(suspects = ?suspects.iter().map(|n| n.as_str()).collect::<Vec<_>>(), "this node reaches no majority of the live set: owning nothing until it does");
+            } else {
+                tracing::info!("this node reaches a majority again");
+            }
+        }
+    }
     let mut view = match cluster.0.view.write() {
         Ok(v) => v,
         Err(p) => p.into_inner(),
@@ -117,7 +130,15 @@ fn update_hints(cluster: &Cluster, nodes: &[crate::store::LiveNode]) -> Vec<crat
         }
     }
     hints.suspect.retain(|_, since| since.elapsed() < ttl);
-    hints.suspect.keys().cloned().collect()
+    let mut out: Vec<_> = hints.suspect.keys().cloned().collect();
+    out.extend(
+        hints
+            .unresponsive
+            .keys()
+            .filter(|p| !hints.suspect.contains_key(*p))
+            .cloned(),
+    );
+    out
 }
 
 /// The membership loop; ends when the cluster is stopped.
@@ -176,6 +197,7 @@ pub(super) async fn run(cluster: Cluster) {
                 }
             });
         }
+        cluster.reprobe(&view.nodes);
         dial_peers(&cluster, &view, &mut dialed);
     }
 }

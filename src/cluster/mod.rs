@@ -16,7 +16,9 @@
 //! Nodes in state "draining" stay reachable but own nothing. The one fast hint: a
 //! peer whose ractor_cluster session closes after having been up (a killed process)
 //! is left out of placement at once, until its gateway is back or a TTL has passed;
-//! a wrong hint costs only an extra hand-off, since fencing keeps one writer. When the live set
+//! a wrong hint costs only an extra hand-off, since fencing keeps one writer. A peer
+//! that stops answering routed requests and a probe is left out too, and a node that
+//! cannot reach a majority owns nothing ([`reachability`]). When the live set
 //! changes, each node retires the local actors it no longer owns (snapshot, stop), and
 //! the new owners activate them on the next request from snapshot plus log; fencing
 //! epochs make sure a stale actor's writes are refused. A node that could not beat
@@ -27,6 +29,7 @@
 pub mod gateway;
 pub mod membership;
 pub mod placement;
+pub mod reachability;
 pub mod routing;
 pub mod wire;
 
@@ -82,11 +85,16 @@ struct Inner {
     stop: watch::Sender<bool>,
 }
 
-/// Peers seen connected, and peers suspected since their session closed.
+/// Peers seen connected, peers suspected since their session closed, and peers that
+/// stopped answering over the link (see [`reachability`]).
 #[derive(Debug, Default)]
 struct Hints {
     connected: std::collections::HashSet<NodeId>,
     suspect: HashMap<NodeId, Instant>,
+    unresponsive: HashMap<NodeId, Instant>,
+    probing: std::collections::HashSet<NodeId>,
+    /// Whether the last view left this node in a minority (for logging the change).
+    minority: bool,
 }
 
 /// The live set as this node last read it.

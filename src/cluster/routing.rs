@@ -124,7 +124,7 @@ impl Cluster {
         }
     }
 
-    fn gateway_of(&self, node: &NodeId) -> Option<ActorRef<GatewayMsg>> {
+    pub(super) fn gateway_of(&self, node: &NodeId) -> Option<ActorRef<GatewayMsg>> {
         ractor::pg::get_members(&group_name(node))
             .into_iter()
             .find(|c| !c.get_id().is_local())
@@ -166,10 +166,12 @@ impl Cluster {
             Ok(CallResult::Success(Wire(Ok(reply)))) => reply,
             Ok(CallResult::Success(Wire(Err(e)))) => return Err(other(e)),
             Ok(CallResult::Timeout) => {
-                return Err(other(format!("the owner {owner} did not answer in time")))
+                self.doubt(owner);
+                return Err(other(format!("the owner {owner} did not answer in time")));
             }
             Ok(CallResult::SenderError) | Err(_) => {
-                return Err(other(format!("the owner {owner} is unreachable")))
+                self.doubt(owner);
+                return Err(other(format!("the owner {owner} is unreachable")));
             }
         };
         let (items, model) = match reply {

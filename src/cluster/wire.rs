@@ -96,6 +96,9 @@ pub enum GatewayMsg {
     #[rpc]
     Feed(Wire<FeedRequest>, RpcReplyPort<Wire<FeedReply>>),
     Interact(Wire<LogGrew>),
+    /// A reachability probe: the gateway echoes the number at once.
+    #[rpc]
+    Ping(Wire<u64>, RpcReplyPort<Wire<u64>>),
 }
 
 #[cfg(test)]
