@@ -14,7 +14,7 @@ use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, Supervi
 
 use super::actor::{ListenerActor, ListenerArgs, ListenerMsg};
 use super::{ListenerEnv, Registry};
-use crate::store::ListenerId;
+use crate::store::{ListenerId, StoreError};
 
 /// The largest restart backoff, however many failures came before.
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
@@ -107,7 +107,14 @@ impl Actor for ListenerSupervisor {
             }
             SupervisionEvent::ActorFailed(cell, err) => {
                 if let Some(id) = forget(st, cell.get_id()) {
-                    on_failure(&me, st, id, &err.to_string());
+                    if is_store_outage(&err) {
+                        // Not this listener's fault, and restarting now would only fail
+                        // again: no count against its budget, no restart; the next
+                        // request activates it once the store answers.
+                        tracing::warn!(listener = %id, error = %err, "listener stopped: the store is unreachable; it restarts on the next request");
+                    } else {
+                        on_failure(&me, st, id, &err.to_string());
+                    }
                 }
             }
             _ => {}
@@ -165,6 +172,17 @@ fn forget(st: &mut SupervisorState, actor: ActorId) -> Option<ListenerId> {
     Some(id)
 }
 
+/// Whether an actor failed because the store could not be reached (an outage of the
+/// environment, e.g. Redis restarting) rather than because of the listener's data.
+/// Such failures must not spend the restart budget: a Redis restart would otherwise
+/// leave every listener that was asked for during it degraded for the whole cooldown.
+fn is_store_outage(err: &ActorProcessingErr) -> bool {
+    match err.downcast_ref::<StoreError>() {
+        Some(e) => matches!(e, StoreError::Unavailable(_)),
+        None => err.to_string().contains("store unavailable"),
+    }
+}
+
 /// Counts the failure; restarts after a backoff, or — past the budget — leaves the
 /// listener degraded for the cooldown and logs why.
 fn on_failure(me: &ActorRef<SupervisorMsg>, st: &mut SupervisorState, id: ListenerId, err: &str) {
@@ -212,5 +230,20 @@ fn write_registry(
     match registry.write() {
         Ok(mut g) => f(&mut g),
         Err(p) => f(&mut p.into_inner()),
+    }
+}
+
+#[cfg(test)]
+mod outage_tests {
+    use super::*;
+
+    #[test]
+    fn only_an_unreachable_store_is_an_outage() {
+        let outage: ActorProcessingErr = Box::new(StoreError::Unavailable("redis: refused".into()));
+        assert!(is_store_outage(&outage));
+        let corrupt: ActorProcessingErr = Box::new(StoreError::Corrupt("bad snapshot".into()));
+        assert!(!is_store_outage(&corrupt));
+        let other: ActorProcessingErr = "model failed to load".into();
+        assert!(!is_store_outage(&other));
     }
 }
