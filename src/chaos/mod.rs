@@ -231,36 +231,15 @@ fn io_err(path: &Path) -> impl Fn(std::io::Error) -> ChaosError + '_ {
     }
 }
 
-/// Where the results go.
+/// Where the results go: `--out`, or `chaos-results/<unix seconds>-seed<seed>`
+/// (sorts by start time).
 pub fn out_dir(args: &ChaosArgs) -> PathBuf {
     args.out.clone().unwrap_or_else(|| {
-        let stamp = chrono_like_stamp();
-        PathBuf::from("chaos-results").join(format!("{stamp}-seed{}", args.seed))
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        PathBuf::from("chaos-results").join(format!("{secs}-seed{}", args.seed))
     })
-}
-
-/// `YYYYmmdd-HHMMSS` (UTC) without a date crate.
-fn chrono_like_stamp() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Civil from days (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}{m:02}{d:02}-{:02}{:02}{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
 }
 
 /// Runs one experiment; see the module docs. `Ok` carries the results whatever the
@@ -268,7 +247,7 @@ fn chrono_like_stamp() -> String {
 pub async fn run(args: &ChaosArgs) -> Result<(Results, PathBuf), ChaosError> {
     args.validate()?;
     let began = Instant::now();
-    let started_at = chrono_like_stamp();
+    let started_at = httpdate::fmt_http_date(std::time::SystemTime::now());
     let out = out_dir(args);
     std::fs::create_dir_all(&out).map_err(io_err(&out))?;
     let out = out.canonicalize().map_err(io_err(&out))?;
@@ -299,10 +278,8 @@ pub async fn run(args: &ChaosArgs) -> Result<(Results, PathBuf), ChaosError> {
 
     let recorder = Arc::new(Recorder::new(Instant::now()));
     let stop = Arc::new(AtomicBool::new(false));
-    let tag = format!(
-        "{:x}",
-        began.elapsed().as_nanos() as u64 ^ std::process::id() as u64 ^ args.seed.rotate_left(17)
-    );
+    // Tags usernames and client ids, so runs against one Redis never collide.
+    let tag = uuid::Uuid::new_v4().simple().to_string();
     let spec = WorkloadSpec {
         listeners: args.listeners,
         seed: args.seed,
@@ -345,7 +322,7 @@ pub async fn run(args: &ChaosArgs) -> Result<(Results, PathBuf), ChaosError> {
         args.seed,
     );
     let mut notes = Vec::new();
-    let interrupted = tokio::select! {
+    let mut interrupted = tokio::select! {
         r = inject_all(&mut topo, &schedule, &recorder, args) => { notes.extend(r); false }
         _ = crate::node::shutdown_signal() => true,
     };
@@ -358,6 +335,7 @@ pub async fn run(args: &ChaosArgs) -> Result<(Results, PathBuf), ChaosError> {
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs_f64(args.quiet_secs)) => {}
             _ = crate::node::shutdown_signal() => {
+                interrupted = true;
                 notes.push("interrupted during the quiet period; nothing is claimed".into());
             }
         }
@@ -369,7 +347,6 @@ pub async fn run(args: &ChaosArgs) -> Result<(Results, PathBuf), ChaosError> {
     }
     let _ = monitor.await;
     let end_ms = recorder.now_ms();
-    let interrupted = interrupted || notes.iter().any(|n| n.starts_with("interrupted"));
 
     tracing::info!("collecting the final state");
     let accounts: Vec<workload::SignedUp> = shared

@@ -8,7 +8,9 @@ use std::process::{Child, Command, Stdio};
 
 use super::faults::FaultKind;
 use super::netns::{Cut, Net, NetError};
-use crate::store::redis_process::{Fsync, RedisOptions, RedisProcess, RedisProcessError};
+use crate::store::redis_process::{
+    free_port, Fsync, RedisOptions, RedisProcess, RedisProcessError,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TopologyError {
@@ -64,12 +66,6 @@ pub struct Topology {
     pub net: Option<Net>,
     exe: PathBuf,
     redis_url: String,
-}
-
-fn free_port() -> Result<u16, std::io::Error> {
-    std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()
-        .map(|a| a.port())
 }
 
 impl Topology {

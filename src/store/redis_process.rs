@@ -117,12 +117,11 @@ fn io_err(what: &str) -> impl Fn(std::io::Error) -> RedisProcessError + '_ {
     move |e| RedisProcessError::Io(format!("{what}: {e}"))
 }
 
-fn free_port() -> Result<u16, RedisProcessError> {
-    let listener =
-        TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(io_err("finding a free port"))?;
-    Ok(listener
-        .local_addr()
-        .map_err(io_err("finding a free port"))?
+/// A port on 127.0.0.1 that nothing listens on right now (another process may
+/// still take it before the caller binds it).
+pub fn free_port() -> std::io::Result<u16> {
+    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
+        .local_addr()?
         .port())
 }
 
@@ -214,7 +213,7 @@ impl RedisProcess {
         for _ in 0..attempts {
             this.port = match this.options.port {
                 Some(p) => p,
-                None => free_port()?,
+                None => free_port().map_err(io_err("finding a free port"))?,
             };
             match this.spawn_and_wait() {
                 Ok(()) => return Ok(this),
