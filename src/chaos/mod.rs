@@ -89,7 +89,7 @@ pub struct ChaosArgs {
     /// links are real network faults.
     #[arg(long)]
     pub netns: bool,
-    /// Results directory [default: chaos-results/<time>-seed<seed>].
+    /// Results directory [default: chaos-results/<unix seconds>-seed<seed>].
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Songs in the synthetic catalog the nodes serve.
