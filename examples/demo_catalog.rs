@@ -3,8 +3,8 @@
 
 use std::time::Instant;
 
-use spoofify::catalog::demo;
-use spoofify::catalog::SongSource;
+use spoofify_service::catalog::demo;
+use spoofify_service::catalog::SongSource;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);

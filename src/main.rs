@@ -5,48 +5,51 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use spoofify::config::{Overrides, Settings};
+use spoofify_service::config::{Overrides, Settings};
 
 #[derive(Parser, Debug)]
 #[command(
     name = "spoofify",
     version,
-    about = "A self-hostable music streaming service that learns each listener's taste."
+    about = "A self-hostable music streaming service that learns each listener's taste.",
+    args_conflicts_with_subcommands = true
 )]
 struct Cli {
+    /// Plain `spoofify` runs a node: the same flags as `spoofify serve`.
     #[command(flatten)]
     node: NodeFlags,
     #[command(subcommand)]
     command: Option<Command>,
 }
 
-/// Flags shared by every command that touches a node's data.
+/// Flags of the commands that run or touch a node's data (`serve`, `catalog ...`).
+/// The tools (`eval`, `bench`, `chaos`) have their own.
 #[derive(clap::Args, Debug, Clone, Default)]
 struct NodeFlags {
     /// A TOML settings file layered over config/default.toml.
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// HTTP listen address [default: 127.0.0.1:8080].
-    #[arg(long, global = true, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR")]
     http: Option<String>,
     /// Data directory: media, the embedded store, the catalog [default: ./data].
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
     /// Redis URL (redis://host:port); absent = the embedded store in the data dir.
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, value_name = "URL")]
     redis: Option<String>,
     /// This node's id in the cluster [default: derived from --http].
-    #[arg(long, global = true, value_name = "ID")]
+    #[arg(long, value_name = "ID")]
     node_id: Option<String>,
     /// ractor_cluster listen address for node-to-node traffic.
-    #[arg(long, global = true, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR")]
     cluster_addr: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run one node (the default when no command is given).
-    Serve,
+    Serve(NodeFlags),
     /// Manage the catalog: generate the demo catalog or import a music folder.
     #[command(subcommand)]
     Catalog(CatalogCommand),
@@ -54,16 +57,18 @@ enum Command {
     #[command(subcommand)]
     Bench(BenchCommand),
     /// Measure recommendation quality with simulated listeners.
-    Eval(spoofify::sim::eval::EvalArgs),
+    Eval(spoofify_tools::sim::eval::EvalArgs),
     /// Run a chaos experiment: Redis + N nodes, simulated listeners, seeded faults,
     /// checked verdict, results directory with report.html.
-    Chaos(spoofify::chaos::ChaosArgs),
+    Chaos(spoofify_tools::chaos::ChaosArgs),
 }
 
 #[derive(Subcommand, Debug)]
 enum CatalogCommand {
     /// Generate the seeded demo catalog into the data directory (replaces the catalog).
     Demo {
+        #[command(flatten)]
+        node: NodeFlags,
         /// Number of songs.
         #[arg(long, default_value_t = 160)]
         songs: usize,
@@ -73,6 +78,8 @@ enum CatalogCommand {
     },
     /// Import a music folder (MP3, FLAC, Ogg Vorbis, WAV, AAC/M4A), recursively and incrementally.
     Import {
+        #[command(flatten)]
+        node: NodeFlags,
         /// The folder to scan.
         dir: PathBuf,
     },
@@ -81,7 +88,7 @@ enum CatalogCommand {
 #[derive(Subcommand, Debug)]
 enum BenchCommand {
     /// The model engines side by side: fit and score time, AUC, model size.
-    Model(spoofify::model::bench::BenchArgs),
+    Model(spoofify_tools::bench::model::BenchArgs),
 }
 
 impl NodeFlags {
@@ -99,31 +106,32 @@ impl NodeFlags {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(&cli.node),
-        Command::Catalog(cmd) => catalog(&cli.node, cmd),
-        Command::Bench(BenchCommand::Model(args)) => spoofify::model::bench::run(&args),
-        Command::Eval(args) => spoofify::sim::eval::run(&args),
-        Command::Chaos(args) => chaos(&args),
+    match cli.command {
+        None => serve(&cli.node),
+        Some(Command::Serve(flags)) => serve(&flags),
+        Some(Command::Catalog(command)) => catalog(command),
+        Some(Command::Bench(BenchCommand::Model(args))) => spoofify_tools::bench::model::run(&args),
+        Some(Command::Eval(args)) => spoofify_tools::sim::eval::run(&args),
+        Some(Command::Chaos(args)) => chaos(&args),
     }
 }
 
 /// Runs the experiment, prints the verdict and figures; exit status 1 when invalid,
 /// 2 when unknown.
-fn chaos(args: &spoofify::chaos::ChaosArgs) -> anyhow::Result<()> {
-    let log = spoofify::config::LogSettings {
-        format: spoofify::config::LogFormat::Pretty,
-        filter: "warn,spoofify::chaos=info".into(),
+fn chaos(args: &spoofify_tools::chaos::ChaosArgs) -> anyhow::Result<()> {
+    let log = spoofify_service::config::LogSettings {
+        format: spoofify_service::config::LogFormat::Pretty,
+        filter: "warn,spoofify_tools::chaos=info".into(),
     };
-    spoofify::telemetry::init(&log);
-    let (results, out) = runtime()?.block_on(spoofify::chaos::run(args))?;
-    println!("{}", spoofify::chaos::summary(&results));
+    spoofify_service::telemetry::init(&log);
+    let (results, out) = runtime()?.block_on(spoofify_tools::chaos::run(args))?;
+    println!("{}", spoofify_tools::chaos::summary(&results));
     println!("results: {}", out.display());
     println!("report:  {}", out.join("report.html").display());
     match results.valid {
-        spoofify::chaos::results::Verdict::Valid => Ok(()),
-        spoofify::chaos::results::Verdict::Invalid => std::process::exit(1),
-        spoofify::chaos::results::Verdict::Unknown => std::process::exit(2),
+        spoofify_tools::chaos::results::Verdict::Valid => Ok(()),
+        spoofify_tools::chaos::results::Verdict::Invalid => std::process::exit(1),
+        spoofify_tools::chaos::results::Verdict::Unknown => std::process::exit(2),
     }
 }
 
@@ -136,32 +144,36 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 fn serve(flags: &NodeFlags) -> anyhow::Result<()> {
     let settings = flags.settings()?;
-    spoofify::telemetry::init(&settings.log);
+    spoofify_service::telemetry::init(&settings.log);
     runtime()?.block_on(async {
-        let (node, listener) = spoofify::node::start(settings).await?;
-        spoofify::node::serve(node, listener, spoofify::node::shutdown_signal()).await
+        let (node, listener) = spoofify_service::node::start(settings).await?;
+        spoofify_service::node::serve(node, listener, spoofify_service::node::shutdown_signal())
+            .await
     })
 }
 
-fn catalog(flags: &NodeFlags, cmd: CatalogCommand) -> anyhow::Result<()> {
+fn catalog(cmd: CatalogCommand) -> anyhow::Result<()> {
+    let flags = match &cmd {
+        CatalogCommand::Demo { node, .. } | CatalogCommand::Import { node, .. } => node,
+    };
     let settings = flags.settings()?;
-    spoofify::telemetry::init(&settings.log);
+    spoofify_service::telemetry::init(&settings.log);
     std::fs::create_dir_all(&settings.data_dir)
         .with_context(|| format!("creating data dir {}", settings.data_dir.display()))?;
     runtime()?.block_on(async {
-        let store = spoofify::store::open(&settings).await.context(
+        let store = spoofify_service::store::open(&settings).await.context(
             "opening the store (is a node already running on this data dir? stop it first)",
         )?;
         match cmd {
-            CatalogCommand::Demo { songs, seed } => demo(&settings, &store, songs, seed).await,
-            CatalogCommand::Import { dir } => import(&store, &dir).await,
+            CatalogCommand::Demo { songs, seed, .. } => demo(&settings, &store, songs, seed).await,
+            CatalogCommand::Import { dir, .. } => import(&store, &dir).await,
         }
     })
 }
 
 async fn demo(
     settings: &Settings,
-    store: &spoofify::store::SharedStore,
+    store: &spoofify_service::store::SharedStore,
     songs: usize,
     seed: u64,
 ) -> anyhow::Result<()> {
@@ -172,7 +184,7 @@ async fn demo(
         let bar = bar.clone();
         tokio::task::spawn_blocking(move || {
             let progress = |done: usize, _total: usize| bar.set_position(done as u64);
-            spoofify::catalog::demo::generate(&dir, songs, seed, &progress)
+            spoofify_service::catalog::demo::generate(&dir, songs, seed, &progress)
         })
         .await??
     };
@@ -181,7 +193,7 @@ async fn demo(
         .put_catalog(&made)
         .await
         .context("saving the catalog")?;
-    let catalog = spoofify::catalog::Catalog::new(made);
+    let catalog = spoofify_service::catalog::Catalog::new(made);
     println!(
         "generated {} songs in {} genres in {:.1} s into {}",
         catalog.len(),
@@ -192,8 +204,11 @@ async fn demo(
     Ok(())
 }
 
-async fn import(store: &spoofify::store::SharedStore, dir: &std::path::Path) -> anyhow::Result<()> {
-    use spoofify::catalog::import;
+async fn import(
+    store: &spoofify_service::store::SharedStore,
+    dir: &std::path::Path,
+) -> anyhow::Result<()> {
+    use spoofify_service::catalog::import;
     let previous = store.catalog().await.context("reading the catalog")?;
     let started = std::time::Instant::now();
     let bar = progress_bar(0, "analysing");
@@ -241,7 +256,7 @@ fn progress_bar(len: u64, message: &'static str) -> indicatif::ProgressBar {
 /// Shows import progress on a terminal bar.
 struct BarProgress(indicatif::ProgressBar);
 
-impl spoofify::catalog::import::ImportProgress for BarProgress {
+impl spoofify_service::catalog::import::ImportProgress for BarProgress {
     fn start(&self, files: usize) {
         self.0.set_length(files as u64);
     }

@@ -3,12 +3,10 @@
 //! read or change another's playlists, interactions or feed; that bad input gets 4xx
 //! JSON errors; and that login throttling kicks in.
 
-#[path = "support/browser_app.rs"]
-mod app;
 mod support;
 
-use app::{header, shared_app, unique_name, Api, LOGIN_ATTEMPTS};
 use serde_json::{json, Value};
+use support::app::{header, shared_app, unique_name, Api, LOGIN_ATTEMPTS};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -241,7 +239,7 @@ async fn bad_input_gets_json_errors() {
         (
             api.client().get(format!("{base}/api/songs?limit=0")),
             400,
-            "bad_request",
+            "invalid_input",
         ),
         (
             api.client().get(format!("{base}/api/playlists")),
@@ -480,7 +478,7 @@ async fn playlists_create_edit_reorder_and_delete() {
             json!({"song_id": c, "position": 0}),
         )
         .await;
-    let order = |r: &app::Reply| -> Vec<String> {
+    let order = |r: &support::app::Reply| -> Vec<String> {
         r.body["songs"]
             .as_array()
             .unwrap()

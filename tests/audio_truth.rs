@@ -10,9 +10,9 @@ use std::path::Path;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use spoofify::catalog::demo::{self, cover_svg};
-use spoofify::catalog::{Song, SongSource};
-use spoofify::media::codec::{decode_file, CodecError};
+use spoofify_service::audio::{decode_file, CodecError};
+use spoofify_service::catalog::demo::{self, cover_svg};
+use spoofify_service::catalog::{Song, SongSource};
 
 /// The catalog size the service generates on first start.
 const FULL_CATALOG: usize = 160;

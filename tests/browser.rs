@@ -2,19 +2,15 @@
 //! sign up → onboarding → feed → play a song to its end → skip another → refresh and
 //! see the feed change → search → make a playlist and play it → likes and history →
 //! log out and back in. Every step saves a screenshot under
-//! `test-artifacts/screenshots/` (see `browser_driver::screenshot_dir`).
+//! `test-artifacts/screenshots/` (see `support::browser::screenshot_dir`).
 
-#[path = "support/browser_app.rs"]
-mod app;
-#[path = "support/browser_driver.rs"]
-mod driver;
 mod support;
 
 use std::time::Duration;
 
-use driver::Browser;
 use fantoccini::key::Key;
 use serde_json::{json, Value};
+use support::browser::Browser;
 
 const PASSWORD: &str = "listening is fun";
 
@@ -35,18 +31,18 @@ fn strs(v: &Value) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_listener_signs_up_listens_searches_and_keeps_a_playlist() {
-    let node = app::start_app(app::TestCatalog::Demo, |_| {});
+    let node = support::app::start_app(support::app::TestCatalog::Demo, |_| {});
     let browser = Browser::start("journey", 1280, 860).await;
     let base = node.base.clone();
     browser.run(move |b| Box::pin(journey(b, base))).await;
     eprintln!(
         "screenshots: {}",
-        driver::screenshot_dir().join("journey").display()
+        support::browser::screenshot_dir().join("journey").display()
     );
 }
 
 async fn journey(b: &mut Browser, base: String) {
-    let username = app::unique_name("listener");
+    let username = support::app::unique_name("listener");
 
     // ---- sign up ------------------------------------------------------------------
     b.goto(&base).await;
@@ -319,13 +315,13 @@ async fn journey(b: &mut Browser, base: String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn search_playlists_library_and_the_phone_layout() {
-    let node = app::start_app(app::TestCatalog::Synthetic, |_| {});
+    let node = support::app::start_app(support::app::TestCatalog::Synthetic, |_| {});
     let browser = Browser::start("pages", 1280, 860).await;
     let base = node.base.clone();
     browser.run(move |b| Box::pin(pages(b, base))).await;
     eprintln!(
         "screenshots: {}",
-        driver::screenshot_dir().join("pages").display()
+        support::browser::screenshot_dir().join("pages").display()
     );
 }
 
@@ -333,7 +329,7 @@ async fn search_playlists_library_and_the_phone_layout() {
 /// layout, on a synthetic catalog: no audio or feed needed, so this runs in seconds and
 /// pins down the pages that do not play.
 async fn pages(b: &mut Browser, base: String) {
-    let username = app::unique_name("pages");
+    let username = support::app::unique_name("pages");
     b.goto(&base).await;
     b.find("#login").await;
     b.shot("login").await;

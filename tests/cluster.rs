@@ -2,13 +2,14 @@
 //! acknowledged interaction, a joiner takes its share, a drained node fails no
 //! request, and a paused node's stale actors write nothing after it wakes.
 
-mod cluster_support;
+mod support;
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use cluster_support::*;
 use serde_json::Value;
+use support::cluster::*;
+use support::poll_until;
 
 /// Enough for the TTL (1.5 s here) to expire, the survivors to see it, and activation.
 const FAILOVER_DEADLINE: Duration = Duration::from_secs(30);
@@ -49,7 +50,7 @@ async fn normal_feed(
     seq: u64,
 ) -> Option<Value> {
     let http = c.http.clone();
-    wait_until(FAILOVER_DEADLINE, || {
+    poll_until(FAILOVER_DEADLINE, || {
         let http = http.clone();
         let l = l.clone();
         let base = bases[fastrand_index(bases.len())].1.clone();
@@ -183,7 +184,7 @@ async fn a_joiner_takes_its_share_and_a_drained_node_fails_no_request() {
     };
     let n4 = c.nodes.get_mut("n4").unwrap();
     n4.signal("-TERM");
-    let exited = wait_until(Duration::from_secs(20), || {
+    let exited = poll_until(Duration::from_secs(20), || {
         let done = n4.child.try_wait().ok().flatten().is_some();
         async move { done.then_some(()) }
     })
@@ -251,7 +252,7 @@ async fn a_paused_node_past_its_ttl_writes_nothing_when_it_wakes() {
         }
     }
     c.nodes["n3"].signal("-CONT");
-    let log = wait_until(Duration::from_secs(10), || {
+    let log = poll_until(Duration::from_secs(10), || {
         let t = c.nodes["n3"].log_text();
         async move { t.contains("lease lapsed").then_some(t) }
     })

@@ -7,14 +7,14 @@
 //!
 //!   scripts/bench-failover            (release build; LISTENERS=2000 to change the count)
 
-mod cluster_support;
+mod support;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cluster_support::*;
 use futures::stream::{self, StreamExt};
+use support::cluster::*;
 
 /// Requests in flight from the benchmark client: enough to keep 3 nodes busy on a
 /// 2-core box without measuring the client's own queueing.

@@ -1,10 +1,10 @@
 //! The feed, interactions and cluster endpoints on one node (Redis-backed, real
 //! process): validation, idempotent appends, the actor's view of the log, `/api/cluster`.
 
-mod cluster_support;
+mod support;
 
-use cluster_support::*;
 use serde_json::{json, Value};
+use support::cluster::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn interactions_are_validated_durable_and_idempotent() {

@@ -133,7 +133,7 @@ fn imports_real_music_skips_bad_files_and_is_incremental() {
 
 #[test]
 fn imported_songs_carry_tags_and_finite_features() {
-    use spoofify::catalog::import::{import_dir, ImportProgress};
+    use spoofify_service::catalog::import::{import_dir, ImportProgress};
     struct Quiet;
     impl ImportProgress for Quiet {
         fn start(&self, _: usize) {}

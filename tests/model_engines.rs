@@ -1,9 +1,9 @@
 //! The model engines: determinism, degenerate data, save/load, non-finite input.
 
-use spoofify::catalog::{FeatureVector, FEATURE_COUNT};
-use spoofify::model::crate_forest::{CrateForest, CrateParams};
-use spoofify::model::hist_forest::{HistForest, HistParams};
-use spoofify::model::{Engine, EngineKind, FeatureIndex, LabeledRow, Model, ModelError};
+use spoofify_service::catalog::{FeatureVector, FEATURE_COUNT};
+use spoofify_service::model::crate_forest::{CrateForest, CrateParams};
+use spoofify_service::model::hist_forest::{HistForest, HistParams};
+use spoofify_service::model::{Engine, EngineKind, FeatureIndex, LabeledRow, Model, ModelError};
 
 /// Songs on a grid where "positive" = feature 0 + feature 1 > 0 (with a little noise).
 fn data(n: usize) -> (FeatureIndex, Vec<LabeledRow>) {

@@ -4,14 +4,16 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use spoofify::catalog::{Catalog, SongId};
-use spoofify::model::labels::{WEIGHT_LATE_SKIP, WEIGHT_LIKED};
-use spoofify::model::listener_model::RECENT_WINDOW;
-use spoofify::model::{CatalogIndex, ColdReason, EngineKind, FitStatus, ListenerModel, Reason};
-use spoofify::sim::synthetic_catalog;
-use spoofify::store::types::{
+use spoofify_service::catalog::{Catalog, SongId};
+use spoofify_service::model::labels::{WEIGHT_LATE_SKIP, WEIGHT_LIKED};
+use spoofify_service::model::listener_model::RECENT_WINDOW;
+use spoofify_service::model::{
+    CatalogIndex, ColdReason, EngineKind, FitStatus, ListenerModel, Reason,
+};
+use spoofify_service::store::types::{
     ClientId, Interaction, InteractionKind, LoggedInteraction, Preferences,
 };
+use spoofify_tools::sim::synthetic_catalog;
 
 fn index(n: usize) -> CatalogIndex {
     CatalogIndex::build(Arc::new(synthetic_catalog(n, 5)))
@@ -56,7 +58,7 @@ fn genre_log(catalog: &Catalog, genre: &str, n: usize) -> Vec<LoggedInteraction>
         .collect()
 }
 
-fn assert_page_rules(idx: &CatalogIndex, feed: &[spoofify::model::FeedItem]) {
+fn assert_page_rules(idx: &CatalogIndex, feed: &[spoofify_service::model::FeedItem]) {
     let ids: HashSet<&SongId> = feed.iter().map(|f| &f.song_id).collect();
     assert_eq!(ids.len(), feed.len(), "a song appears twice in one page");
     for w in feed.windows(2) {
@@ -259,7 +261,7 @@ fn a_snapshot_from_another_catalog_keeps_labels_and_drops_the_model() {
 fn the_actor_can_move_the_model_and_its_fits_across_threads() {
     fn send_sync<T: Send + Sync>() {}
     send_sync::<ListenerModel>();
-    send_sync::<spoofify::model::FitJob>();
-    send_sync::<spoofify::model::listener_model::FitOutcome>();
+    send_sync::<spoofify_service::model::FitJob>();
+    send_sync::<spoofify_service::model::listener_model::FitOutcome>();
     send_sync::<CatalogIndex>();
 }

@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use spoofify::model::{CatalogIndex, EngineKind};
-use spoofify::sim::quality::{evaluate, EvalConfig, Policy};
-use spoofify::sim::{synthetic_catalog, Listener, TasteShape};
+use spoofify_service::model::{CatalogIndex, EngineKind};
+use spoofify_tools::sim::quality::{evaluate, EvalConfig, Policy};
+use spoofify_tools::sim::{synthetic_catalog, Listener, TasteShape};
 
 #[test]
 fn listeners_are_deterministic() {
@@ -30,7 +30,7 @@ fn a_small_eval_is_deterministic_and_the_model_beats_popularity() {
     let policies = [Policy::Popularity, Policy::Engine(EngineKind::Histogram)];
     let a = evaluate(&idx, &cfg, &policies);
     let b = evaluate(&idx, &cfg, &policies);
-    let strip = |r: &spoofify::sim::quality::EvalReport| {
+    let strip = |r: &spoofify_tools::sim::quality::EvalReport| {
         r.policies
             .iter()
             .map(|p| (p.skip_rate_at.clone(), p.ndcg_at_10, p.hit_rate_at_10))

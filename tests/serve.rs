@@ -7,7 +7,8 @@ mod support;
 
 use std::time::Duration;
 
-use support::node::{wait_for, wait_ready, NodeProcess};
+use support::node::{wait_ready, NodeProcess};
+use support::wait_for;
 
 /// Generation of 160 songs takes ≤ 90 s in release; a debug build is much slower.
 const READY_DEADLINE: Duration = Duration::from_secs(600);

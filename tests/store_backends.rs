@@ -7,12 +7,13 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use spoofify::config::{Overrides, Settings};
-use spoofify::store::embedded::EmbeddedStore;
-use spoofify::store::redis::RedisStore;
-use spoofify::store::redis_process::{Fsync, RedisOptions, RedisProcess};
-use spoofify::store::*;
-use support::*;
+use spoofify_service::config::{Overrides, Settings};
+use spoofify_service::store::embedded::EmbeddedStore;
+use spoofify_service::store::redis::RedisStore;
+use spoofify_service::store::redis_process::{Fsync, RedisOptions, RedisProcess};
+use spoofify_service::store::*;
+use support::store::*;
+use support::wait_until;
 
 fn settings(data_dir: &std::path::Path, redis: &str) -> Settings {
     let overrides = Overrides {

@@ -8,10 +8,11 @@ mod support;
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
-use spoofify::catalog::song::DemoTruth;
-use spoofify::catalog::{Features, Song, SongSource};
-use spoofify::store::*;
-use support::*;
+use spoofify_service::catalog::song::DemoTruth;
+use spoofify_service::catalog::{Features, Song, SongSource};
+use spoofify_service::store::*;
+use support::store::*;
+use support::wait_until;
 
 /// Deadline for conditions that depend on a TTL passing: generous, because five
 /// builds share this machine's two cores.
@@ -23,7 +24,7 @@ macro_rules! contract {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $case() {
-                    let mut h = crate::support::Harness::embedded().await;
+                    let mut h = crate::support::store::Harness::embedded().await;
                     crate::$case(&mut h).await;
                 }
             )*
@@ -32,7 +33,7 @@ macro_rules! contract {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $case() {
-                    let mut h = crate::support::Harness::redis().await;
+                    let mut h = crate::support::store::Harness::redis().await;
                     crate::$case(&mut h).await;
                 }
             )*

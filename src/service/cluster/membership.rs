@@ -1,0 +1,174 @@
+//! Membership: heartbeats with a TTL in the store decide the live set.
+//!
+//! Every `heartbeat_interval_ms` this node refreshes its registry entry (state,
+//! addresses, active listener count), reads the live set back, and:
+//! - if its own last successful beat is older than the TTL (the store was unreachable,
+//!   or the process was paused), drops every local listener actor **without writing**
+//!   — another node may already own them — before doing anything else;
+//! - when the placement set changed, hands off (snapshot, stop) the local listeners
+//!   it no longer owns;
+//! - dials peers it has no session with (the lower node id dials, so each pair has one
+//!   connection); ractor_cluster disconnects are only a hint, the TTL decides.
+
+use std::time::{Duration, Instant};
+
+use ractor::Actor;
+use ractor_cluster::node::NodeConnectionMode;
+use ractor_cluster::NodeServer;
+
+use super::gateway::Gateway;
+use super::view::refresh_view;
+use super::view::View;
+use super::wire::group_name;
+use super::{lock, Cluster, ClusterError};
+use crate::listener::RetireReason;
+
+/// A peer we failed to dial is retried after this long.
+const REDIAL_AFTER: Duration = Duration::from_secs(1);
+/// How long a dial may take before we give up on it for this round.
+const DIAL_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Starts the ractor_cluster node server on `cluster_addr` and this node's gateway.
+pub(super) async fn start_node_server(cluster: &Cluster) -> Result<(), ClusterError> {
+    let addr = cluster.0.cluster_addr.clone().unwrap_or_default();
+    let bad = |reason: String| ClusterError::NodeServer {
+        addr: addr.clone(),
+        reason,
+    };
+    let sock: std::net::SocketAddr = addr.parse().map_err(|e| bad(format!("{e}")))?;
+    if sock.port() == 0 {
+        return Err(bad(
+            "an explicit port is needed: peers find it in the registry".into(),
+        ));
+    }
+    let server = NodeServer::new(
+        sock.port(),
+        cluster.0.cookie.clone(),
+        cluster.0.node_id.to_string(),
+        sock.ip().to_string(),
+        None,
+        Some(NodeConnectionMode::Isolated),
+    );
+    let (server_ref, _) = Actor::spawn(None, server, ())
+        .await
+        .map_err(|e| bad(e.to_string()))?;
+    *lock(&cluster.0.node_server) = Some(server_ref);
+    Actor::spawn(None, Gateway, cluster.clone())
+        .await
+        .map_err(|e| ClusterError::Gateway(e.to_string()))?;
+    tracing::info!(%addr, "cluster node server and gateway up");
+    Ok(())
+}
+
+/// Refreshes the heartbeat and the view once.
+pub(super) async fn beat_once(cluster: &Cluster) {
+    let ttl = Duration::from_millis(cluster.0.settings.heartbeat_ttl_ms);
+    let beat_started = Instant::now();
+    if let Err(e) = cluster.0.store.heartbeat(&cluster.info(), ttl).await {
+        tracing::warn!(error = %e, "heartbeat failed");
+        return;
+    }
+    refresh_view(cluster, Some(beat_started)).await;
+}
+
+/// The membership loop; ends when the cluster is stopped.
+#[tracing::instrument(name = "membership", skip_all, fields(node = %cluster.0.node_id))]
+pub(super) async fn run(cluster: Cluster) {
+    let mut stop = cluster.0.stop.subscribe();
+    let mut tick = tokio::time::interval(Duration::from_millis(
+        cluster.0.settings.heartbeat_interval_ms,
+    ));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_placement = cluster.view().placement;
+    let mut dialed: std::collections::HashMap<String, Instant> = Default::default();
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        if *stop.borrow() {
+            return;
+        }
+        let before = cluster.view();
+        if before.last_ok_beat.is_some()
+            && !cluster.lease_held(&before)
+            && cluster.0.listeners.active_count() > 0
+        {
+            let n = cluster
+                .0
+                .listeners
+                .retire_where(RetireReason::LostLease, |_| true, cluster.route_deadline())
+                .await;
+            tracing::warn!(
+                dropped = n,
+                "heartbeat lease lapsed: dropped every local listener without writing"
+            );
+        }
+        beat_once(&cluster).await;
+        let view = cluster.view();
+        if view.placement != last_placement {
+            tracing::info!(live = ?view.placement.iter().map(|n| n.as_str()).collect::<Vec<_>>(), "placement set changed");
+            last_placement = view.placement.clone();
+            let c = cluster.clone();
+            tokio::spawn(async move {
+                let n =
+                    c.0.listeners
+                        .retire_where(
+                            RetireReason::HandedOff,
+                            |id| !c.owns(id),
+                            c.route_deadline(),
+                        )
+                        .await;
+                if n > 0 {
+                    tracing::info!(
+                        handed_off = n,
+                        "handed off listeners this node no longer owns"
+                    );
+                }
+            });
+        }
+        cluster.reprobe(&view.nodes);
+        dial_peers(&cluster, &view, &mut dialed);
+    }
+}
+
+/// Dials every live peer with a higher id that has no gateway visible yet.
+fn dial_peers(
+    cluster: &Cluster,
+    view: &View,
+    dialed: &mut std::collections::HashMap<String, Instant>,
+) {
+    let Some(server) = lock(&cluster.0.node_server).clone() else {
+        return;
+    };
+    for node in &view.nodes {
+        let id = &node.info.id;
+        if id <= &cluster.0.node_id || !ractor::pg::get_members(&group_name(id)).is_empty() {
+            continue;
+        }
+        let Some(addr) = node.info.cluster_addr.clone() else {
+            continue;
+        };
+        if dialed
+            .get(&addr)
+            .is_some_and(|t| t.elapsed() < REDIAL_AFTER)
+        {
+            continue;
+        }
+        dialed.insert(addr.clone(), Instant::now());
+        let server = server.clone();
+        let peer = id.clone();
+        tokio::spawn(async move {
+            match tokio::time::timeout(
+                DIAL_TIMEOUT,
+                ractor_cluster::client_connect(&server, addr.as_str()),
+            )
+            .await
+            {
+                Ok(Ok(())) => tracing::info!(%peer, %addr, "dialed peer"),
+                Ok(Err(e)) => tracing::debug!(%peer, %addr, error = %e, "could not dial peer"),
+                Err(_) => tracing::debug!(%peer, %addr, "dialing peer timed out"),
+            }
+        });
+    }
+}

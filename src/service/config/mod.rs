@@ -1,0 +1,216 @@
+//! Settings: one typed struct, loaded in layers.
+//!
+//! `config/default.toml` (compiled in, so the binary runs from any directory) <
+//! the `--config` file < `SPOOFIFY_*` environment variables (nested keys joined with
+//! `__`) < command-line flags. Tests build a [`Settings`] the same way and override
+//! fields (port 0, a private Redis, a temporary data directory).
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+mod engine;
+pub use engine::{EngineKind, UnknownEngine};
+
+/// The compiled-in defaults; the same file ships in `config/default.toml`.
+pub const DEFAULT_TOML: &str = include_str!("../../../config/default.toml");
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Settings {
+    pub node_id: String,
+    pub http: String,
+    pub data_dir: PathBuf,
+    pub redis: String,
+    pub cluster_addr: String,
+    pub cluster_cookie: String,
+    pub log: LogSettings,
+    pub catalog: CatalogSettings,
+    pub http_limits: HttpLimits,
+    pub accounts: AccountSettings,
+    pub listeners: ListenerSettings,
+    pub membership: MembershipSettings,
+    #[serde(default)]
+    pub model: ModelSettings,
+}
+
+/// The recommender's settings.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ModelSettings {
+    /// Which classifier listener models use: "histogram" (default) or "randomforest".
+    #[serde(default)]
+    pub engine: EngineKind,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub filter: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CatalogSettings {
+    pub demo_songs: usize,
+    pub demo_seed: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HttpLimits {
+    pub max_body_bytes: usize,
+    pub request_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccountSettings {
+    pub session_ttl_secs: u64,
+    pub login_attempts: u32,
+    pub login_window_secs: u64,
+}
+
+/// Per-listener actors: passivation, fit debouncing, snapshots, restarts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ListenerSettings {
+    pub idle_passivation_secs: u64,
+    pub fit_debounce_ms: u64,
+    pub snapshot_every: u64,
+    pub restart_budget: u32,
+    pub restart_window_secs: u64,
+    pub restart_backoff_ms: u64,
+    pub degraded_cooldown_secs: u64,
+}
+
+/// Cluster membership (heartbeats in the store) and routing between nodes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MembershipSettings {
+    pub heartbeat_interval_ms: u64,
+    pub heartbeat_ttl_ms: u64,
+    pub route_deadline_ms: u64,
+    pub max_inflight_per_peer: usize,
+    pub drain_grace_ms: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(String);
+
+/// Values given on the command line; `None` leaves the lower layers' value.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redis: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster_addr: Option<String>,
+}
+
+impl Settings {
+    /// Loads defaults < `file` < `SPOOFIFY_*` env < `overrides`, then validates.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
+        let mut fig = Figment::from(Toml::string(DEFAULT_TOML));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError(format!(
+                    "config file {} does not exist",
+                    path.display()
+                )));
+            }
+            fig = fig.merge(Toml::file(path));
+        }
+        let fig = fig
+            .merge(Env::prefixed("SPOOFIFY_").split("__"))
+            .merge(Serialized::defaults(overrides));
+        let settings: Settings = fig.extract().map_err(|e| ConfigError(e.to_string()))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        self.http
+            .parse::<std::net::SocketAddr>()
+            .map_err(|e| ConfigError(format!("http = {:?}: {e}", self.http)))?;
+        if !self.cluster_addr.is_empty() {
+            self.cluster_addr
+                .parse::<std::net::SocketAddr>()
+                .map_err(|e| ConfigError(format!("cluster_addr = {:?}: {e}", self.cluster_addr)))?;
+        }
+        if !self.redis.is_empty()
+            && !self.redis.starts_with("redis://")
+            && !self.redis.starts_with("rediss://")
+        {
+            return Err(ConfigError(format!(
+                "redis = {:?}: expected a redis:// or rediss:// URL",
+                self.redis
+            )));
+        }
+        let m = &self.membership;
+        if m.heartbeat_interval_ms == 0 || m.heartbeat_ttl_ms < 2 * m.heartbeat_interval_ms {
+            return Err(ConfigError(
+                "membership.heartbeat_ttl_ms must be at least twice heartbeat_interval_ms (> 0)"
+                    .into(),
+            ));
+        }
+        if self.listeners.restart_budget == 0 || self.listeners.snapshot_every == 0 {
+            return Err(ConfigError(
+                "listeners.restart_budget and listeners.snapshot_every must be > 0".into(),
+            ));
+        }
+        if self.http_limits.max_body_bytes == 0 {
+            return Err(ConfigError("http_limits.max_body_bytes must be > 0".into()));
+        }
+        Ok(())
+    }
+
+    /// The node id: the configured one, or one derived from the HTTP address.
+    pub fn node_id(&self) -> String {
+        if self.node_id.is_empty() {
+            format!("node-{}", self.http.replace([':', '.'], "-"))
+        } else {
+            self.node_id.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_load_and_flags_win() {
+        let s = Settings::load(None, &Overrides::default()).unwrap();
+        assert_eq!(s.http, "127.0.0.1:8080");
+        assert_eq!(s.catalog.demo_songs, 160);
+        let o = Overrides {
+            http: Some("127.0.0.1:0".into()),
+            ..Default::default()
+        };
+        let s = Settings::load(None, &o).unwrap();
+        assert_eq!(s.http, "127.0.0.1:0");
+    }
+
+    #[test]
+    fn bad_values_are_rejected_with_the_key() {
+        let o = Overrides {
+            http: Some("not-an-address".into()),
+            ..Default::default()
+        };
+        let e = Settings::load(None, &o).unwrap_err().to_string();
+        assert!(e.contains("http"), "{e}");
+        let o = Overrides {
+            redis: Some("localhost:6379".into()),
+            ..Default::default()
+        };
+        assert!(Settings::load(None, &o).is_err());
+    }
+}

@@ -1,0 +1,106 @@
+//! `GET /api/feed?limit=N`: the signed-in listener's feed, ranked by their own
+//! listener actor wherever it lives, or a degraded one that says so.
+//!
+//! `{"items": [{"song": {...}, "score", "reason"}], "degraded": bool,
+//!   "degraded_reason": str|null, "served_by": node_id, "ranked_by": node_id|null,
+//!   "model": {"epoch", "applied_seq", "training_rows", "fitted_rows",
+//!   "training_digest"}|null}`
+
+use axum::extract::{Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use super::catalog::{loaded, SongView};
+use super::session::CurrentListener;
+use super::{ApiError, AppState};
+use crate::cluster::routing::FeedError;
+
+/// Items when the client does not ask.
+const DEFAULT_LIMIT: usize = 20;
+/// Most items one request may ask for: bounds ranking work and the reply size
+/// (a feed also travels between nodes).
+const MAX_LIMIT: usize = 100;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/feed", get(feed))
+}
+
+#[derive(Debug, Deserialize)]
+struct FeedQuery {
+    limit: Option<usize>,
+}
+
+#[derive(Debug, Serialize)]
+struct FeedItem {
+    song: SongView,
+    score: f32,
+    reason: String,
+}
+
+#[derive(Debug, Serialize)]
+struct ModelView {
+    epoch: u64,
+    applied_seq: u64,
+    training_rows: u64,
+    fitted_rows: u64,
+    /// Fingerprint of the training input, 16 hex digits (absent from an older owner).
+    training_digest: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct FeedResponse {
+    items: Vec<FeedItem>,
+    degraded: bool,
+    degraded_reason: Option<String>,
+    served_by: String,
+    ranked_by: Option<String>,
+    model: Option<ModelView>,
+}
+
+#[tracing::instrument(name = "feed", skip_all, fields(listener = %who.id))]
+async fn feed(
+    State(state): State<AppState>,
+    who: CurrentListener,
+    Query(q): Query<FeedQuery>,
+) -> Result<Json<FeedResponse>, ApiError> {
+    let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::invalid(format!("limit must be 1..={MAX_LIMIT}")));
+    }
+    let catalog = loaded(&state)?;
+    let routed = state
+        .cluster
+        .feed(&who.id, limit)
+        .await
+        .map_err(|e| match e {
+            FeedError::NotReady => {
+                ApiError::unavailable("the catalog is still loading; retry in a few seconds")
+            }
+        })?;
+    let items = routed
+        .items
+        .into_iter()
+        .filter_map(|i| {
+            Some(FeedItem {
+                song: SongView::from(catalog.get(&i.song_id)?),
+                score: i.score,
+                reason: i.reason,
+            })
+        })
+        .collect();
+    Ok(Json(FeedResponse {
+        items,
+        degraded: routed.degraded.is_some(),
+        degraded_reason: routed.degraded,
+        served_by: state.node_id.to_string(),
+        ranked_by: routed.ranked_by.map(|n| n.to_string()),
+        model: routed.model.map(|m| ModelView {
+            epoch: m.epoch,
+            applied_seq: m.applied_seq,
+            training_rows: m.training_rows,
+            fitted_rows: m.fitted_rows,
+            training_digest: m.training_digest.map(|d| format!("{d:016x}")),
+        }),
+    }))
+}

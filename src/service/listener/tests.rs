@@ -1,0 +1,258 @@
+//! Listener actors and their supervisor on one node, against an in-memory store.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::*;
+use crate::catalog::{Catalog, Features, Song, SongId, SongSource};
+use crate::config::ListenerSettings;
+use crate::store::embedded::EmbeddedStore;
+use crate::store::*;
+
+const DEADLINE: Duration = Duration::from_secs(5);
+
+fn settings() -> ListenerSettings {
+    ListenerSettings {
+        idle_passivation_secs: 600,
+        fit_debounce_ms: 20,
+        snapshot_every: 5,
+        restart_budget: 3,
+        restart_window_secs: 60,
+        restart_backoff_ms: 10,
+        degraded_cooldown_secs: 60,
+    }
+}
+
+fn catalog() -> CatalogHandle {
+    let songs = (0..30)
+        .map(|i| Song {
+            id: SongId::parse(&format!("demo-{i:04}")).unwrap(),
+            title: format!("Song {i}"),
+            artist: "A".into(),
+            album: "B".into(),
+            genre: ["rock", "jazz", "ambient"][i % 3].into(),
+            duration_ms: 180_000,
+            year: None,
+            source: SongSource::Imported {
+                path: "x".into(),
+                size: 0,
+                mtime_ms: 0,
+            },
+            features: Features::from_raw([i as f32; 8]),
+            popularity: (i as f32) / 30.0,
+        })
+        .collect();
+    let h = CatalogHandle::default();
+    h.set(Arc::new(Catalog::new(songs)));
+    h
+}
+
+async fn start(store: Arc<EmbeddedStore>, settings: ListenerSettings) -> Listeners {
+    let catalog = catalog();
+    let env = ListenerEnv {
+        store,
+        catalog: catalog.clone(),
+        node_id: NodeId::parse("n1").unwrap(),
+        settings,
+        engine: crate::model::EngineKind::Histogram,
+        index: crate::model::IndexCache::new(catalog.clone()),
+    };
+    Listeners::start(env).await.unwrap().0
+}
+
+fn interaction(n: usize) -> Interaction {
+    Interaction {
+        id: ClientId::parse(&format!("client-id-{n:04}")).unwrap(),
+        song_id: SongId::parse(&format!("demo-{:04}", n % 30)).unwrap(),
+        kind: if n.is_multiple_of(2) {
+            InteractionKind::Finished
+        } else {
+            InteractionKind::Skipped
+        },
+        position_ms: 1000,
+        at_ms: now_ms(),
+    }
+}
+
+async fn append(
+    store: &EmbeddedStore,
+    l: &Listeners,
+    id: &ListenerId,
+    range: std::ops::Range<usize>,
+) {
+    for n in range {
+        store.append_interaction(id, &interaction(n)).await.unwrap();
+        l.notify(id);
+    }
+}
+
+/// A real embedded store (redb) in a fresh temporary directory.
+async fn new_store() -> (tempfile::TempDir, Arc<EmbeddedStore>) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(&dir.path().join("store.redb"))
+        .await
+        .unwrap();
+    (dir, Arc::new(store))
+}
+
+/// Polls `f` until it returns Some or the deadline passes.
+async fn eventually<T, F: std::future::Future<Output = Option<T>>>(
+    what: &str,
+    mut f: impl FnMut() -> F,
+) -> T {
+    let end = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < end,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn feed_reflects_every_appended_interaction() {
+    let (_dir, store) = new_store().await;
+    let l = start(store.clone(), settings()).await;
+    let id = ListenerId::parse("alice").unwrap();
+    append(&store, &l, &id, 0..3).await;
+    let first = l.feed(&id, 10, DEADLINE).await.unwrap();
+    assert_eq!(first.items.len(), 10);
+    assert_eq!(
+        (first.status.applied_seq, first.status.training_rows),
+        (3, 3)
+    );
+    append(&store, &l, &id, 3..12).await;
+    let st = l.status(&id, DEADLINE).await.unwrap();
+    assert_eq!((st.applied_seq, st.training_rows), (12, 12));
+    // The debounced fit catches up with the training input.
+    eventually("the fit to cover all rows", || {
+        let l = l.clone();
+        let id = id.clone();
+        async move { (l.status(&id, DEADLINE).await.ok()?.fitted_rows == 12).then_some(()) }
+    })
+    .await;
+    assert_eq!(l.active_count(), 1);
+}
+
+#[tokio::test]
+async fn a_failed_listener_is_restarted_from_the_store_with_nothing_lost() {
+    let (_dir, store) = new_store().await;
+    let l = start(store.clone(), settings()).await;
+    let id = ListenerId::parse("bob").unwrap();
+    append(&store, &l, &id, 0..8).await;
+    let before = l.status(&id, DEADLINE).await.unwrap();
+    assert!(l.inject_failure(&id));
+    // Appended while the actor is down: must be in the restarted actor's training input.
+    append(&store, &l, &id, 8..10).await;
+    let after = eventually("the restarted listener", || {
+        let l = l.clone();
+        let id = id.clone();
+        async move {
+            l.status(&id, DEADLINE)
+                .await
+                .ok()
+                .filter(|s| s.epoch > before.epoch)
+        }
+    })
+    .await;
+    assert_eq!((after.applied_seq, after.training_rows), (10, 10));
+    assert_eq!(l.active_count(), 1);
+}
+
+#[tokio::test]
+async fn past_the_restart_budget_the_listener_is_degraded() {
+    let (_dir, store) = new_store().await;
+    let l = start(store.clone(), settings()).await;
+    let id = ListenerId::parse("carol").unwrap();
+    append(&store, &l, &id, 0..2).await;
+    let mut last_epoch = 0;
+    for _ in 0..=settings().restart_budget {
+        let st = eventually("an active listener", || {
+            let l = l.clone();
+            let id = id.clone();
+            async move {
+                l.status(&id, DEADLINE)
+                    .await
+                    .ok()
+                    .filter(|s| s.epoch > last_epoch)
+            }
+        })
+        .await;
+        last_epoch = st.epoch;
+        assert!(l.inject_failure(&id));
+    }
+    let err = eventually("the degraded answer", || {
+        let l = l.clone();
+        let id = id.clone();
+        async move {
+            match l.feed(&id, 5, DEADLINE).await {
+                Err(Unserved::Degraded(why)) => Some(why),
+                _ => None,
+            }
+        }
+    })
+    .await;
+    assert!(err.contains("failed 4 times"), "{err}");
+}
+
+#[tokio::test]
+async fn an_idle_listener_passivates_with_a_snapshot_and_comes_back_from_it() {
+    let (_dir, store) = new_store().await;
+    let l = start(
+        store.clone(),
+        ListenerSettings {
+            idle_passivation_secs: 1,
+            ..settings()
+        },
+    )
+    .await;
+    let id = ListenerId::parse("dave").unwrap();
+    append(&store, &l, &id, 0..4).await;
+    l.feed(&id, 5, DEADLINE).await.unwrap();
+    eventually("passivation", || {
+        let n = l.active_count();
+        async move { (n == 0).then_some(()) }
+    })
+    .await;
+    let snap = store
+        .snapshot(&id)
+        .await
+        .unwrap()
+        .expect("a snapshot on passivation");
+    assert_eq!(snap.covers_seq, 4);
+    append(&store, &l, &id, 4..6).await;
+    let st = l.status(&id, DEADLINE).await.unwrap();
+    assert_eq!((st.applied_seq, st.training_rows), (6, 6));
+}
+
+#[tokio::test]
+async fn a_fenced_listener_stops_and_writes_nothing() {
+    let (_dir, store) = new_store().await;
+    let l = start(
+        store.clone(),
+        ListenerSettings {
+            idle_passivation_secs: 1,
+            ..settings()
+        },
+    )
+    .await;
+    let id = ListenerId::parse("erin").unwrap();
+    append(&store, &l, &id, 0..3).await;
+    l.feed(&id, 5, DEADLINE).await.unwrap();
+    // Another node activates the listener: a newer epoch.
+    store
+        .acquire_epoch(&id, &NodeId::parse("n2").unwrap())
+        .await
+        .unwrap();
+    append(&store, &l, &id, 3..20).await;
+    eventually("the fenced actor to stop", || {
+        let n = l.active_count();
+        async move { (n == 0).then_some(()) }
+    })
+    .await;
+    assert!(store.snapshot(&id).await.unwrap().is_none());
+}

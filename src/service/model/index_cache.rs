@@ -1,0 +1,42 @@
+//! The node's catalog index, built once per loaded catalog and shared by every
+//! listener: features quantized, song neighbours, popularity. Rebuilt only when a new
+//! catalog is published in the [`CatalogHandle`].
+
+use std::sync::{Arc, Mutex};
+
+use super::CatalogIndex;
+use crate::catalog::{Catalog, CatalogHandle};
+
+/// A catalog and the index built from it.
+type BuiltIndex = (Arc<Catalog>, Arc<CatalogIndex>);
+
+/// The node's catalog index, built once per loaded catalog and shared.
+#[derive(Clone, Default)]
+pub struct IndexCache {
+    catalog: CatalogHandle,
+    built: Arc<Mutex<Option<BuiltIndex>>>,
+}
+
+impl IndexCache {
+    pub fn new(catalog: CatalogHandle) -> Self {
+        Self {
+            catalog,
+            built: Arc::default(),
+        }
+    }
+
+    /// The index of the loaded catalog (`None` until one is loaded). The first call
+    /// after a catalog is published builds it (milliseconds for thousands of songs).
+    pub fn get(&self) -> Option<Arc<CatalogIndex>> {
+        let catalog = self.catalog.get()?;
+        let mut built = self.built.lock().unwrap_or_else(|p| p.into_inner());
+        match &*built {
+            Some((c, index)) if Arc::ptr_eq(c, &catalog) => Some(index.clone()),
+            _ => {
+                let index = Arc::new(CatalogIndex::build(catalog.clone()));
+                *built = Some((catalog, index.clone()));
+                Some(index)
+            }
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! The recommender: interactions turned into a per-listener classifier, and the feed
+//! ranked with it.
+//!
+//! How the parts fit (data flows down):
+//!
+//! - [`catalog_index`]: built once per catalog and shared (`Arc`): quantized features
+//!   ([`quantize`]), content neighbours ([`neighbours`]), popularity and genre lists.
+//! - [`labels`]: a listener's interactions reduced to one weighted label per song.
+//! - [`classifier`]: the small trait every classifier meets. Two engines meet it:
+//!   [`hist_forest`] (built for this workload, the default) and [`crate_forest`] (the
+//!   `randomforest` crate); [`engine`]'s [`Model`] is the one a setting chose
+//!   ([`EngineKind`]).
+//! - [`feed`]: candidates and ranking (diversity, nothing just played, exploration).
+//! - [`listener_model`]: [`ListenerModel`], the state a listener actor owns: training
+//!   set, last applied log seq, fitted model; snapshots to and from bytes.
+//!
+//! Nothing here knows about HTTP, actors or the cluster: it is plain, synchronous,
+//! deterministic library code (fits are meant to run on a blocking pool).
+
+pub mod catalog_index;
+pub mod classifier;
+pub mod crate_forest;
+pub mod engine;
+pub mod feed;
+pub mod hist_forest;
+pub mod index_cache;
+pub mod labels;
+pub mod listener_model;
+pub mod neighbours;
+pub mod quantize;
+pub mod ranked;
+
+pub use catalog_index::CatalogIndex;
+pub use classifier::{Engine, LabeledRow, ModelError};
+pub use engine::{EngineKind, Model};
+pub use feed::{FeedItem, Ranking, Reason};
+pub use index_cache::IndexCache;
+pub use labels::TrainingRow;
+pub use listener_model::{ColdReason, FitJob, FitOutcome, FitStatus, ListenerModel};
+pub use quantize::FeatureIndex;
+pub use ranked::{degraded_feed, RankedItem};

@@ -1,0 +1,6 @@
+//! Benchmarks a user can run (`spoofify bench ...`): each prints its figures side by
+//! side from one run, because these machines are shared and noisy.
+//!
+//! - [`model`]: the model engines: fit and score time, AUC, model size.
+
+pub mod model;

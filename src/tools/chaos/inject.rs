@@ -1,0 +1,79 @@
+//! The fault phase's clock: each planned fault injected at its time and healed at
+//! its end, every step recorded in the history.
+
+use std::time::Duration;
+
+use super::faults::PlannedFault;
+use super::history::{Event, Op, Phase};
+use super::topology::Topology;
+use super::workload::Recorder;
+
+/// Injects the schedule's faults one by one at their times; returns notes on faults
+/// that could not be injected.
+pub(super) async fn inject_all(
+    topo: &mut Topology,
+    schedule: &[PlannedFault],
+    rec: &Recorder,
+    phase_secs: f64,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    let phase_start = rec.now_ms();
+    let at = |s: f64| phase_start + (s * 1000.0) as u64;
+    for (n, f) in schedule.iter().enumerate() {
+        sleep_until_ms(rec, at(f.at_s)).await;
+        let target = if f.kind.targets_redis() {
+            "redis".to_string()
+        } else {
+            topo.nodes[f.node].id.clone()
+        };
+        let mut e = Event::new(rec.now_ms(), Op::Fault, Phase::Invoke);
+        e.node = Some(target.clone());
+        e.detail = Some(f.kind.as_str().into());
+        e.seq = Some(n as u64);
+        rec.record(e.clone());
+        tracing::info!(kind = %f.kind, %target, secs = f.duration_s, "fault");
+        // Signals, nft and restarts block briefly: keep them off the async workers.
+        match tokio::task::block_in_place(|| topo.inject(f.kind, f.node)) {
+            Ok(()) => {
+                e.t_ms = rec.now_ms();
+                e.phase = Phase::Ok;
+                rec.record(e.clone());
+            }
+            Err(err) => {
+                e.t_ms = rec.now_ms();
+                e.phase = Phase::Fail;
+                e.detail = Some(format!("{}: {err}", f.kind));
+                rec.record(e);
+                notes.push(format!(
+                    "fault {n} ({} on {target}) not injected: {err}",
+                    f.kind
+                ));
+                continue;
+            }
+        }
+        sleep_until_ms(rec, at(f.at_s + f.duration_s)).await;
+        let mut h = Event::new(rec.now_ms(), Op::Heal, Phase::Ok);
+        h.node = Some(target.clone());
+        h.detail = Some(f.kind.as_str().into());
+        h.seq = Some(n as u64);
+        if let Err(err) = tokio::task::block_in_place(|| topo.heal(f.kind, f.node)) {
+            h.phase = Phase::Fail;
+            h.detail = Some(format!("{}: {err}", f.kind));
+            notes.push(format!(
+                "fault {n} ({} on {target}) not healed cleanly: {err}",
+                f.kind
+            ));
+        }
+        h.t_ms = rec.now_ms();
+        rec.record(h);
+    }
+    sleep_until_ms(rec, at(phase_secs)).await;
+    notes
+}
+
+async fn sleep_until_ms(rec: &Recorder, t_ms: u64) {
+    let now = rec.now_ms();
+    if t_ms > now {
+        tokio::time::sleep(Duration::from_millis(t_ms - now)).await;
+    }
+}

@@ -1,0 +1,347 @@
+//! The processes of one chaos run: a private Redis (AOF on, the chosen fsync
+//! policy) and N `spoofify serve` nodes, each with its own data directory and log
+//! file, on loopback or each in its own network namespace. It injects and heals the
+//! faults that act on processes or links, and on drop kills everything it started.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use super::faults::FaultKind;
+use super::netns::{Cut, Net, NetError};
+use spoofify_service::store::redis_process::{
+    free_port, Fsync, RedisOptions, RedisProcess, RedisProcessError,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TopologyError {
+    #[error(transparent)]
+    Redis(#[from] RedisProcessError),
+    #[error(transparent)]
+    Net(#[from] NetError),
+    #[error("node {node}: {why}")]
+    Node { node: String, why: String },
+    #[error("{0} needs --netns")]
+    NeedsNetns(FaultKind),
+}
+
+/// Settings every chaos node gets (environment layer): quick membership, frequent
+/// snapshots (so fencing is exercised), short idle passivation off the path.
+const NODE_ENV: &[(&str, &str)] = &[
+    ("SPOOFIFY_MEMBERSHIP__HEARTBEAT_INTERVAL_MS", "250"),
+    ("SPOOFIFY_MEMBERSHIP__HEARTBEAT_TTL_MS", "1500"),
+    ("SPOOFIFY_MEMBERSHIP__ROUTE_DEADLINE_MS", "1000"),
+    ("SPOOFIFY_LISTENERS__SNAPSHOT_EVERY", "5"),
+    ("SPOOFIFY_LISTENERS__FIT_DEBOUNCE_MS", "100"),
+    ("SPOOFIFY_LOG__FORMAT", "json"),
+    // Every simulated listener signs up from the harness's one address.
+    ("SPOOFIFY_ACCOUNTS__LOGIN_ATTEMPTS", "1000000"),
+];
+
+/// One node process (absent while killed).
+#[derive(Debug)]
+pub struct Node {
+    pub id: String,
+    pub index: usize,
+    pub http: String,
+    pub cluster: String,
+    pub dir: PathBuf,
+    child: Option<Child>,
+    paused: bool,
+    starts: u32,
+}
+
+impl Node {
+    /// `http://<addr>`.
+    pub fn base(&self) -> String {
+        format!("http://{}", self.http)
+    }
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.join("node.log")
+    }
+}
+
+pub struct Topology {
+    pub redis: RedisProcess,
+    pub nodes: Vec<Node>,
+    pub net: Option<Net>,
+    exe: PathBuf,
+    redis_url: String,
+}
+
+impl Topology {
+    /// Starts Redis and lays out (but does not start) the nodes.
+    pub fn create(
+        root: &Path,
+        nodes: usize,
+        fsync: Fsync,
+        netns: bool,
+        exe: PathBuf,
+    ) -> Result<Self, TopologyError> {
+        let net = if netns {
+            super::netns::sweep_stale();
+            Some(Net::create(nodes)?)
+        } else {
+            None
+        };
+        let mut bind = vec!["127.0.0.1".to_string()];
+        if let Some(n) = &net {
+            bind.push(n.host_ip().to_string());
+        }
+        let redis = RedisProcess::start(RedisOptions {
+            fsync,
+            dir: Some(root.join("redis")),
+            bind,
+            ..RedisOptions::default()
+        })?;
+        let host = net
+            .as_ref()
+            .map_or("127.0.0.1".to_string(), |n| n.host_ip().to_string());
+        let redis_url = format!("redis://{host}:{}", redis.port());
+        let mut out = Vec::new();
+        for i in 0..nodes {
+            let id = format!("n{}", i + 1);
+            let (http, cluster) = match &net {
+                Some(n) => (
+                    format!("{}:8080", n.node_ip(i)),
+                    format!("{}:4000", n.node_ip(i)),
+                ),
+                None => {
+                    let p = |_| {
+                        free_port().map_err(|e| TopologyError::Node {
+                            node: id.clone(),
+                            why: format!("no free port: {e}"),
+                        })
+                    };
+                    (
+                        format!("127.0.0.1:{}", p(0)?),
+                        format!("127.0.0.1:{}", p(1)?),
+                    )
+                }
+            };
+            let dir = root.join(&id);
+            std::fs::create_dir_all(&dir).map_err(|e| TopologyError::Node {
+                node: id.clone(),
+                why: format!("creating {}: {e}", dir.display()),
+            })?;
+            out.push(Node {
+                id,
+                index: i,
+                http,
+                cluster,
+                dir,
+                child: None,
+                paused: false,
+                starts: 0,
+            });
+        }
+        Ok(Self {
+            redis,
+            nodes: out,
+            net,
+            exe,
+            redis_url,
+        })
+    }
+
+    /// Redis as the harness reaches it (always loopback).
+    pub fn redis_url_local(&self) -> String {
+        self.redis.url()
+    }
+
+    /// Starts (or restarts) node `i`; its log is appended to.
+    pub fn start_node(&mut self, i: usize) -> Result<(), TopologyError> {
+        let prefix = self.net.as_ref().map(|n| n.exec_prefix(i));
+        let node = &mut self.nodes[i];
+        let fail = |why: String| TopologyError::Node {
+            node: node.id.clone(),
+            why,
+        };
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(node.log_path())
+            .map_err(|e| fail(format!("opening its log: {e}")))?;
+        let mut cmd = match &prefix {
+            Some(p) => {
+                let mut c = Command::new(&p[0]);
+                c.args(&p[1..]).arg(&self.exe);
+                c
+            }
+            None => Command::new(&self.exe),
+        };
+        cmd.arg("serve")
+            .args(["--http", &node.http])
+            .args(["--cluster-addr", &node.cluster])
+            .args(["--node-id", &node.id, "--redis", &self.redis_url])
+            .arg("--data-dir")
+            .arg(&node.dir)
+            .env("RUST_LOG", "warn,spoofify=info,spoofify_service=info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log);
+        for (k, v) in NODE_ENV {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().map_err(|e| fail(format!("spawn: {e}")))?;
+        node.child = Some(child);
+        node.paused = false;
+        node.starts += 1;
+        Ok(())
+    }
+
+    fn signal(&self, i: usize, sig: &str) -> Result<(), TopologyError> {
+        let node = &self.nodes[i];
+        let Some(child) = &node.child else {
+            return Err(TopologyError::Node {
+                node: node.id.clone(),
+                why: "not running".into(),
+            });
+        };
+        let ok = Command::new("kill")
+            .args([sig, &child.id().to_string()])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        if ok {
+            Ok(())
+        } else {
+            Err(TopologyError::Node {
+                node: node.id.clone(),
+                why: format!("kill {sig} failed"),
+            })
+        }
+    }
+
+    /// SIGKILL node `i` and reap it.
+    pub fn kill_node(&mut self, i: usize) -> Result<(), TopologyError> {
+        if self.nodes[i].paused {
+            self.signal(i, "-CONT")?;
+        }
+        self.signal(i, "-KILL")?;
+        if let Some(mut c) = self.nodes[i].child.take() {
+            let _ = c.wait();
+        }
+        Ok(())
+    }
+
+    /// Injects a fault; the matching [`Self::heal`] undoes it.
+    pub fn inject(&mut self, kind: FaultKind, i: usize) -> Result<(), TopologyError> {
+        fn net(t: &Topology, kind: FaultKind) -> Result<&Net, TopologyError> {
+            t.net.as_ref().ok_or(TopologyError::NeedsNetns(kind))
+        }
+        match kind {
+            FaultKind::Kill => self.kill_node(i),
+            FaultKind::Pause => {
+                self.signal(i, "-STOP")?;
+                self.nodes[i].paused = true;
+                Ok(())
+            }
+            FaultKind::PartitionPeers => Ok(net(self, kind)?.cut(i, Cut::Peers)?),
+            FaultKind::PartitionRedis => Ok(net(self, kind)?.cut(
+                i,
+                Cut::Redis {
+                    port: self.redis.port(),
+                },
+            )?),
+            FaultKind::Isolate => Ok(net(self, kind)?.cut(
+                i,
+                Cut::Isolate {
+                    redis_port: self.redis.port(),
+                },
+            )?),
+            FaultKind::Lossy => Ok(net(self, kind)?.cut(i, Cut::Loss { percent: 20 })?),
+            FaultKind::Slow => Err(TopologyError::Node {
+                node: self.nodes[i].id.clone(),
+                why: "slow links need tc netem, which this kernel lacks".into(),
+            }),
+            FaultKind::RedisRestart => {
+                self.redis.kill();
+                Ok(())
+            }
+        }
+    }
+
+    pub fn heal(&mut self, kind: FaultKind, i: usize) -> Result<(), TopologyError> {
+        match kind {
+            FaultKind::Kill => self.start_node(i),
+            FaultKind::Pause => {
+                self.signal(i, "-CONT")?;
+                self.nodes[i].paused = false;
+                Ok(())
+            }
+            FaultKind::PartitionPeers
+            | FaultKind::PartitionRedis
+            | FaultKind::Isolate
+            | FaultKind::Lossy
+            | FaultKind::Slow => match &self.net {
+                Some(n) => Ok(n.heal(i)?),
+                None => Ok(()),
+            },
+            FaultKind::RedisRestart => Ok(self.redis.restart()?),
+        }
+    }
+
+    /// Heals everything still broken (used when a run is interrupted or fails).
+    pub fn heal_all(&mut self) {
+        for i in 0..self.nodes.len() {
+            if self.nodes[i].paused {
+                let _ = self.signal(i, "-CONT");
+                self.nodes[i].paused = false;
+            }
+            if let Some(n) = &self.net {
+                let _ = n.heal(i);
+            }
+        }
+        if !self.redis.is_running() {
+            let _ = self.redis.restart();
+        }
+    }
+
+    /// SIGTERM every node (graceful drain), then SIGKILL what is left after `grace`.
+    pub fn stop_nodes(&mut self, grace: std::time::Duration) {
+        for i in 0..self.nodes.len() {
+            if self.nodes[i].paused {
+                let _ = self.signal(i, "-CONT");
+            }
+            if self.nodes[i].child.is_some() {
+                let _ = self.signal(i, "-TERM");
+            }
+        }
+        let deadline = std::time::Instant::now() + grace;
+        for node in &mut self.nodes {
+            if let Some(mut c) = node.child.take() {
+                while std::time::Instant::now() < deadline {
+                    if let Ok(Some(_)) = c.try_wait() {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
+    }
+
+    /// How many times each node was started (1 = never restarted).
+    pub fn starts(&self) -> Vec<(String, u32)> {
+        self.nodes
+            .iter()
+            .map(|n| (n.id.clone(), n.starts))
+            .collect()
+    }
+}
+
+impl Drop for Topology {
+    fn drop(&mut self) {
+        for node in &mut self.nodes {
+            if let Some(mut c) = node.child.take() {
+                let _ = Command::new("kill")
+                    .args(["-CONT", &c.id().to_string()])
+                    .status();
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
+        // Redis stops when `self.redis` drops; the namespaces when `self.net` does.
+    }
+}

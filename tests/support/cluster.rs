@@ -1,0 +1,319 @@
+//! A real cluster for tests and the failover benchmark: a private Redis (AOF on) and
+//! `spoofify serve` node processes on loopback, each with its own data directory and
+//! ports; listeners are created directly in the store (account + session), so a test
+//! can drive hundreds of them over HTTP without paying for password hashing.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+use spoofify_service::config::{Overrides, Settings};
+use spoofify_service::store::redis_process::{Fsync, RedisProcess};
+use spoofify_service::store::*;
+
+use super::{free_port, poll_until};
+
+/// Settings every test node gets (env layer), tuned so membership reacts quickly.
+pub const NODE_ENV: &[(&str, &str)] = &[
+    ("SPOOFIFY_CATALOG__DEMO_SONGS", "24"),
+    ("SPOOFIFY_MEMBERSHIP__HEARTBEAT_INTERVAL_MS", "250"),
+    ("SPOOFIFY_MEMBERSHIP__HEARTBEAT_TTL_MS", "1500"),
+    ("SPOOFIFY_MEMBERSHIP__DRAIN_GRACE_MS", "800"),
+    ("SPOOFIFY_LISTENERS__SNAPSHOT_EVERY", "3"),
+    ("SPOOFIFY_LISTENERS__FIT_DEBOUNCE_MS", "50"),
+];
+
+pub struct NodeProc {
+    pub id: String,
+    pub base: String,
+    pub child: Child,
+    pub log: PathBuf,
+}
+
+impl Drop for NodeProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl NodeProc {
+    pub fn signal(&self, sig: &str) {
+        let _ = Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status();
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+pub struct TestCluster {
+    pub redis: RedisProcess,
+    /// Node data dirs and logs; kept after the test when `KEEP_CLUSTER_DIR` is set.
+    pub root: PathBuf,
+    _dir: Option<tempfile::TempDir>,
+    pub store: SharedStore,
+    pub nodes: HashMap<String, NodeProc>,
+    pub http: reqwest::Client,
+}
+
+/// A listener the test drives: its id and session cookie.
+#[derive(Clone, Debug)]
+pub struct TestListener {
+    pub id: ListenerId,
+    pub cookie: String,
+}
+
+impl TestCluster {
+    /// Redis plus `n` nodes (`n1`…), all ready.
+    pub async fn start(n: usize) -> Self {
+        let redis = RedisProcess::start_temp(Fsync::Always).expect("redis-server");
+        let overrides = Overrides {
+            redis: Some(redis.url()),
+            ..Default::default()
+        };
+        let settings = Settings::load(None, &overrides).expect("settings");
+        let store = spoofify_service::store::open(&settings)
+            .await
+            .expect("store");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (root, _dir) = if std::env::var_os("KEEP_CLUSTER_DIR").is_some() {
+            let root = dir.keep();
+            eprintln!("cluster dir kept: {}", root.display());
+            (root, None)
+        } else {
+            (dir.path().to_owned(), Some(dir))
+        };
+        let mut c = TestCluster {
+            redis,
+            root,
+            _dir,
+            store,
+            nodes: HashMap::new(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .expect("client"),
+        };
+        // A small synthetic catalog in Redis (no audio needed here): every node loads it.
+        c.store
+            .put_catalog(&synthetic_songs(40))
+            .await
+            .expect("catalog");
+        for i in 1..=n {
+            c.spawn_node(&format!("n{i}"));
+        }
+        for i in 1..=n {
+            c.wait_ready(&format!("n{i}")).await;
+        }
+        c.wait_live(n).await;
+        c
+    }
+
+    pub fn spawn_node(&mut self, id: &str) {
+        let http = free_port();
+        let cport = free_port();
+        let dir = self.root.join(id);
+        std::fs::create_dir_all(&dir).expect("node dir");
+        let log = dir.join("node.log");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_spoofify"));
+        cmd.arg("serve")
+            .args(["--http", &format!("127.0.0.1:{http}")])
+            .args(["--cluster-addr", &format!("127.0.0.1:{cport}")])
+            .args(["--node-id", id, "--redis", &self.redis.url()])
+            .arg("--data-dir")
+            .arg(&dir)
+            .env(
+                "RUST_LOG",
+                std::env::var("TEST_LOG").unwrap_or_else(|_| "info".into()),
+            )
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("log"));
+        for (k, v) in NODE_ENV {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("spawn spoofify");
+        self.nodes.insert(
+            id.to_owned(),
+            NodeProc {
+                id: id.to_owned(),
+                base: format!("http://127.0.0.1:{http}"),
+                child,
+                log,
+            },
+        );
+    }
+
+    pub async fn add_node(&mut self, id: &str) {
+        self.spawn_node(id);
+        self.wait_ready(id).await;
+    }
+
+    pub async fn wait_ready(&self, id: &str) {
+        let base = self.nodes[id].base.clone();
+        let log = self.nodes[id].log.clone();
+        let http = self.http.clone();
+        let ok = poll_until(Duration::from_secs(120), || {
+            let (http, base) = (http.clone(), base.clone());
+            async move {
+                let r = http.get(format!("{base}/readyz")).send().await.ok()?;
+                (r.status() == 200).then_some(())
+            }
+        })
+        .await;
+        assert!(
+            ok.is_some(),
+            "node {id} not ready; log:\n{}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+    }
+
+    /// Waits until the registry lists `n` nodes in state "up".
+    pub async fn wait_live(&self, n: usize) {
+        let store = self.store.clone();
+        let ok = poll_until(Duration::from_secs(20), || {
+            let store = store.clone();
+            async move {
+                let live = store.live_nodes().await.ok()?;
+                (live.iter().filter(|l| l.info.state == "up").count() == n).then_some(())
+            }
+        })
+        .await;
+        assert!(ok.is_some(), "the live set never reached {n} nodes");
+    }
+
+    pub fn bases(&self) -> Vec<(String, String)> {
+        let mut v: Vec<_> = self
+            .nodes
+            .values()
+            .map(|n| (n.id.clone(), n.base.clone()))
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Creates `n` listeners directly in the store, with a session each.
+    pub async fn listeners(&self, prefix: &str, n: usize) -> Vec<TestListener> {
+        let genres: Vec<String> = self
+            .store
+            .catalog()
+            .await
+            .expect("catalog")
+            .iter()
+            .map(|s| s.genre.clone())
+            .collect();
+        let mut out = Vec::with_capacity(n);
+        for i in 0..n {
+            let id = ListenerId::parse(&format!("{prefix}{i}")).expect("id");
+            let account = Account {
+                id: id.clone(),
+                username: Username::parse(&format!("{prefix}{i}")).expect("username"),
+                password_hash: "not-a-real-hash".into(),
+                created_ms: now_ms(),
+                preferences: Preferences {
+                    genres: vec![genres[i % genres.len()].clone()],
+                    seed_songs: vec![],
+                    onboarded: true,
+                },
+            };
+            self.store.create_account(&account).await.expect("account");
+            let token = format!("token-{prefix}-{i}-{}", now_ms());
+            let session = Session {
+                token_hash: spoofify_service::http::session::hash_token(&token),
+                listener: id.clone(),
+                created_ms: now_ms(),
+            };
+            self.store
+                .put_session(&session, Duration::from_secs(3600))
+                .await
+                .expect("session");
+            out.push(TestListener {
+                id,
+                cookie: format!("spoofify_session={token}"),
+            });
+        }
+        out
+    }
+
+    pub async fn song_ids(&self) -> Vec<String> {
+        self.store
+            .catalog()
+            .await
+            .expect("catalog")
+            .iter()
+            .map(|s| s.id.to_string())
+            .collect()
+    }
+}
+
+/// Songs with metadata and features but no audio, in four genres.
+pub fn synthetic_songs(n: usize) -> Vec<spoofify_service::catalog::Song> {
+    use spoofify_service::catalog::{Features, Song, SongId, SongSource};
+    (0..n)
+        .map(|i| Song {
+            id: SongId::parse(&format!("demo-{i:04}")).expect("song id"),
+            title: format!("Song {i}"),
+            artist: format!("Artist {}", i % 7),
+            album: format!("Album {}", i % 5),
+            genre: ["rock", "jazz", "ambient", "techno"][i % 4].into(),
+            duration_ms: 180_000,
+            year: None,
+            source: SongSource::Imported {
+                path: format!("synthetic/{i}.ogg").into(),
+                size: 0,
+                mtime_ms: 0,
+            },
+            features: Features::from_raw([
+                i as f32,
+                (i % 4) as f32,
+                1.0,
+                2.0,
+                0.5,
+                0.1,
+                3.0,
+                (i % 3) as f32,
+            ]),
+            popularity: (i % 10) as f32 / 10.0,
+        })
+        .collect()
+}
+
+/// Posts one interaction; `Some(seq)` when acknowledged (2xx).
+pub async fn interact(
+    http: &reqwest::Client,
+    base: &str,
+    l: &TestListener,
+    client_id: &str,
+    song: &str,
+    kind: &str,
+) -> Option<u64> {
+    let r = http
+        .post(format!("{base}/api/interactions"))
+        .header("cookie", &l.cookie)
+        .json(&serde_json::json!({"id": client_id, "song_id": song, "kind": kind, "position_ms": 1000}))
+        .send()
+        .await
+        .ok()?;
+    if !r.status().is_success() {
+        return None;
+    }
+    r.json::<Value>().await.ok()?["seq"].as_u64()
+}
+
+/// `GET /api/feed`; the JSON body when 200.
+pub async fn feed(http: &reqwest::Client, base: &str, l: &TestListener) -> Option<Value> {
+    let r = http
+        .get(format!("{base}/api/feed?limit=5"))
+        .header("cookie", &l.cookie)
+        .send()
+        .await
+        .ok()?;
+    if r.status() != 200 {
+        return None;
+    }
+    r.json().await.ok()
+}
