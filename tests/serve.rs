@@ -166,7 +166,7 @@ async fn fresh_node_serves_the_demo_catalog_and_streams_ranges() {
         .unwrap();
     assert_eq!(r.status(), 400);
     let e: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(e["error"]["code"], "bad_request");
+    assert_eq!(e["error"]["code"], "invalid_input");
     let r = client
         .get(format!("{base}/api/songs/NOT%20AN%20ID"))
         .send()

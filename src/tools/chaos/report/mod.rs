@@ -413,7 +413,7 @@ mod tests {
         let page = render(&r);
         assert!(!page.contains("<script>"));
         assert!(!page.contains("<b>eve</b>"));
-        assert!(page.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; more"));
+        assert!(page.contains("&lt;script&gt;alert(&apos;x&apos;)&lt;/script&gt; &amp; more"));
         assert!(page.contains("kill &quot;n2&quot;"));
     }
 
