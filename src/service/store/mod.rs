@@ -156,3 +156,10 @@ pub async fn open(settings: &crate::config::Settings) -> StoreResult<SharedStore
         Ok(Arc::new(redis::RedisStore::connect(&settings.redis).await?))
     }
 }
+
+/// True when a log read can return nothing whatever the log holds: no room (`limit`
+/// 0), or nothing after the highest possible seq. Both backends answer it without a
+/// round trip.
+pub(crate) fn empty_read(after: u64, limit: usize) -> bool {
+    limit == 0 || after == u64::MAX
+}

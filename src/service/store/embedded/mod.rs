@@ -262,7 +262,7 @@ impl Store for EmbeddedStore {
         after: u64,
         limit: usize,
     ) -> StoreResult<Vec<LoggedInteraction>> {
-        if limit == 0 || after == u64::MAX {
+        if super::empty_read(after, limit) {
             return Ok(Vec::new());
         }
         let listener = listener.clone();

@@ -81,7 +81,7 @@ pub(super) async fn read_interactions(
     after: u64,
     limit: usize,
 ) -> StoreResult<Vec<LoggedInteraction>> {
-    if limit == 0 || after == u64::MAX {
+    if crate::store::empty_read(after, limit) {
         return Ok(Vec::new());
     }
     let reply: Value = ::redis::cmd("XRANGE")
