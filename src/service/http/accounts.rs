@@ -22,6 +22,7 @@ use tokio::sync::Semaphore;
 use utoipa::ToSchema;
 
 use super::edge::ApiJson;
+use super::error::ErrorBody;
 use super::ratelimit::ClientAddr;
 use super::session::{self, CurrentListener};
 use super::{ApiError, AppState};
@@ -194,9 +195,11 @@ fn parse_username(raw: &str) -> Result<Username, ApiError> {
 
 #[utoipa::path(post, path = "/api/signup", tag = "accounts", request_body = Credentials,
     responses((status = 201, description = "Account created and signed in (session cookie set)", body = Me),
-              (status = 400, description = "Invalid username or password", body = super::error::ErrorBody),
-              (status = 409, description = "Username taken", body = super::error::ErrorBody),
-              (status = 429, description = "Too many sign-ups from this address", body = super::error::ErrorBody)))]
+              (status = 400, description = "Invalid username or password", body = ErrorBody),
+              (status = 409, description = "Username taken", body = ErrorBody),
+              (status = 413, description = "Body too large", body = ErrorBody), (status = 415, description = "Body not sent as JSON", body = ErrorBody),
+              (status = 429, description = "Too many sign-ups from this address; see Retry-After", body = ErrorBody),
+              (status = 503, description = "Too busy hashing passwords, or the store is down; retry", body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
 async fn signup(
     State(state): State<AppState>,
@@ -256,8 +259,11 @@ fn new_listener_id() -> Result<ListenerId, ApiError> {
 
 #[utoipa::path(post, path = "/api/login", tag = "accounts", request_body = Credentials,
     responses((status = 200, description = "Signed in (session cookie set)", body = Me),
-              (status = 401, description = "Wrong username or password", body = super::error::ErrorBody),
-              (status = 429, description = "Too many failed attempts for this username or address; see Retry-After", body = super::error::ErrorBody)))]
+              (status = 400, description = "Malformed JSON, or a username or password no account could have", body = ErrorBody),
+              (status = 401, description = "Wrong username or password", body = ErrorBody),
+              (status = 413, description = "Body too large", body = ErrorBody), (status = 415, description = "Body not sent as JSON", body = ErrorBody),
+              (status = 429, description = "Too many failed attempts for this username or address; see Retry-After", body = ErrorBody),
+              (status = 503, description = "Too busy hashing passwords, or the store is down; retry", body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
 async fn login(
     State(state): State<AppState>,
@@ -324,7 +330,8 @@ async fn start_session(
 }
 
 #[utoipa::path(post, path = "/api/logout", tag = "accounts",
-    responses((status = 204, description = "Signed out; the session is deleted and the cookie cleared")))]
+    responses((status = 204, description = "Signed out; the session is deleted and the cookie cleared"),
+              (status = 503, description = "The store is down", body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     if let Some(token) = session::session_token(&headers) {
@@ -342,7 +349,7 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
 }
 
 #[utoipa::path(get, path = "/api/me", tag = "accounts",
-    responses((status = 200, body = Me), (status = 401, body = super::error::ErrorBody)))]
+    responses((status = 200, body = Me), (status = 401, description = "Not signed in", body = ErrorBody), (status = 503, description = "The store is down", body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(listener = %me.id))]
 async fn me(State(state): State<AppState>, me: CurrentListener) -> Result<Json<Me>, ApiError> {
     let account = state
@@ -355,8 +362,8 @@ async fn me(State(state): State<AppState>, me: CurrentListener) -> Result<Json<M
 
 #[utoipa::path(put, path = "/api/me/preferences", tag = "accounts", request_body = PreferencesInput,
     responses((status = 200, description = "Saved; the listener is onboarded", body = Me),
-              (status = 400, description = "Unknown genre or song, or too many", body = super::error::ErrorBody),
-              (status = 503, description = "The catalog is still loading", body = super::error::ErrorBody)))]
+              (status = 400, description = "Malformed JSON, an unknown genre or song, or too many", body = ErrorBody),
+              (status = 401, description = "Not signed in", body = ErrorBody), (status = 413, description = "Body too large", body = ErrorBody), (status = 415, description = "Body not sent as JSON", body = ErrorBody), (status = 503, description = "The catalog is still loading, or the store is down", body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(listener = %me.id))]
 async fn set_preferences(
     State(state): State<AppState>,

@@ -1,15 +1,19 @@
 //! The catalog API: songs (paged, by genre), one song with its features, genres,
 //! and generated cover art.
 
-use axum::extract::{Path, Query, State};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
-use std::sync::Arc;
+use utoipa::{IntoParams, ToSchema};
 
+use super::edge::ApiQuery;
+use super::error::ErrorBody;
 use super::{ApiError, AppState};
 use crate::catalog::{demo, Catalog, Song, SongId, FEATURE_NAMES};
 
@@ -26,7 +30,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// A song as every endpoint shows it (also its OpenAPI schema, named `Song`).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(as = Song)]
 pub struct SongView {
     pub id: String,
@@ -76,18 +80,57 @@ pub fn find<'c>(catalog: &'c Catalog, raw: &str) -> Result<&'c Song, ApiError> {
         .ok_or_else(|| ApiError::not_found(format!("no song with id {id}")))
 }
 
-#[derive(Debug, Deserialize)]
-struct ListQuery {
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Only songs of this genre (any case); empty or absent = all.
     genre: Option<String>,
+    /// Songs per page (default 50, at most 500).
     limit: Option<usize>,
+    /// Songs to skip (default 0).
     offset: Option<usize>,
 }
 
+/// One page of songs.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SongList {
+    songs: Vec<SongView>,
+    /// How many songs match, of which `songs` is one page.
+    total: usize,
+}
+
+/// A song with its audio features, keyed by feature name (`tempo_bpm`, …).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SongDetail {
+    #[serde(flatten)]
+    song: SongView,
+    /// As measured, in physical units (BPM, LUFS, Hz, …).
+    features: BTreeMap<String, f32>,
+    /// Z-scores over the catalog: what the recommender compares.
+    features_scaled: BTreeMap<String, f32>,
+}
+
+/// A genre and how many songs it has.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Genre {
+    name: String,
+    songs: usize,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GenreList {
+    genres: Vec<Genre>,
+}
+
+#[utoipa::path(get, path = "/api/songs", tag = "catalog", params(ListQuery),
+    responses((status = 200, body = SongList),
+              (status = 400, description = "limit or offset out of range or not a number", body = ErrorBody),
+              (status = 503, description = "The catalog is still loading", body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
 async fn list_songs(
     State(state): State<AppState>,
-    Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<SongList>, ApiError> {
     let catalog = loaded(&state)?;
     let limit = q.limit.unwrap_or(DEFAULT_PAGE);
     if limit == 0 || limit > MAX_PAGE {
@@ -109,43 +152,62 @@ async fn list_songs(
         .take(limit)
         .map(|s| SongView::from(*s))
         .collect();
-    Ok(Json(json!({"songs": page, "total": matching.len()})))
+    Ok(Json(SongList {
+        songs: page,
+        total: matching.len(),
+    }))
 }
 
+#[utoipa::path(get, path = "/api/songs/{id}", tag = "catalog",
+    params(("id" = String, Path, description = "Song id")),
+    responses((status = 200, body = SongDetail),
+              (status = 400, description = "Not a song id", body = ErrorBody),
+              (status = 404, description = "No such song", body = ErrorBody),
+              (status = 503, description = "The catalog is still loading", body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(song = %id))]
 async fn get_song(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SongDetail>, ApiError> {
     let catalog = loaded(&state)?;
     let song = find(&catalog, &id)?;
-    let mut raw = Map::new();
-    let mut scaled = Map::new();
-    for (i, name) in FEATURE_NAMES.iter().enumerate() {
-        raw.insert((*name).into(), json!(song.features.raw[i]));
-        scaled.insert((*name).into(), json!(song.features.scaled[i]));
-    }
-    let mut body = serde_json::to_value(SongView::from(song))
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    body["features"] = Value::Object(raw);
-    body["features_scaled"] = Value::Object(scaled);
-    Ok(Json(body))
+    let named = |values: &[f32]| -> BTreeMap<String, f32> {
+        FEATURE_NAMES
+            .iter()
+            .zip(values)
+            .map(|(name, v)| ((*name).to_owned(), *v))
+            .collect()
+    };
+    Ok(Json(SongDetail {
+        song: SongView::from(song),
+        features: named(&song.features.raw),
+        features_scaled: named(&song.features.scaled),
+    }))
 }
 
+#[utoipa::path(get, path = "/api/genres", tag = "catalog",
+    responses((status = 200, body = GenreList),
+              (status = 503, description = "The catalog is still loading", body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
-async fn genres(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+async fn genres(State(state): State<AppState>) -> Result<Json<GenreList>, ApiError> {
     let catalog = loaded(&state)?;
-    let list: Vec<Value> = catalog
+    let genres = catalog
         .genres()
         .into_iter()
-        .map(|g| {
-            let n = catalog.songs().iter().filter(|s| s.genre == g).count();
-            json!({"name": g, "songs": n})
+        .map(|name| {
+            let songs = catalog.songs().iter().filter(|s| s.genre == name).count();
+            Genre { name, songs }
         })
         .collect();
-    Ok(Json(json!({"genres": list})))
+    Ok(Json(GenreList { genres }))
 }
 
+#[utoipa::path(get, path = "/art/{id}", tag = "catalog",
+    params(("id" = String, Path, description = "Song id")),
+    responses((status = 200, description = "The song's cover art", content_type = "image/svg+xml", body = String),
+              (status = 400, description = "Not a song id", body = ErrorBody),
+              (status = 404, description = "No such song", body = ErrorBody),
+              (status = 503, description = "The catalog is still loading", body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(song = %id))]
 async fn art(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
     let catalog = loaded(&state)?;

@@ -6,32 +6,42 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
+use utoipa::ToSchema;
 
+use super::error::ErrorBody;
 use super::{ApiError, AppState};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/api/cluster", get(cluster))
 }
 
-#[derive(Debug, Serialize)]
-struct NodeView {
+/// A live node as the registry in the store has it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NodeView {
     id: String,
+    /// "up" or "draining".
     state: String,
+    /// How long ago the node last beat.
     heartbeat_age_ms: u64,
+    /// Its active listener actors as of its last beat.
     listeners: u64,
     http_addr: String,
     cluster_addr: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-struct ClusterView {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClusterView {
     nodes: Vec<NodeView>,
+    /// The node that answered.
     #[serde(rename = "self")]
     this: String,
     /// This node's own count right now (the registry's is as of its last beat).
     local_listeners: usize,
 }
 
+#[utoipa::path(get, path = "/api/cluster", tag = "cluster",
+    responses((status = 200, body = ClusterView),
+              (status = 503, description = "The store is down", body = ErrorBody)))]
 #[tracing::instrument(name = "cluster_view", skip_all)]
 async fn cluster(State(state): State<AppState>) -> Result<Json<ClusterView>, ApiError> {
     let mut nodes = state.store.live_nodes().await?;

@@ -6,12 +6,15 @@
 //!   "model": {"epoch", "applied_seq", "training_rows", "fitted_rows",
 //!   "training_digest"}|null}`
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::catalog::{loaded, SongView};
+use super::edge::ApiQuery;
+use super::error::ErrorBody;
 use super::session::CurrentListener;
 use super::{ApiError, AppState};
 use crate::cluster::routing::FeedError;
@@ -26,20 +29,24 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/api/feed", get(feed))
 }
 
-#[derive(Debug, Deserialize)]
-struct FeedQuery {
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FeedQuery {
+    /// Items to return (default 20, at most 100).
     limit: Option<usize>,
 }
 
-#[derive(Debug, Serialize)]
-struct FeedItem {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedItem {
     song: SongView,
     score: f32,
+    /// Why this song was chosen, for people.
     reason: String,
 }
 
-#[derive(Debug, Serialize)]
-struct ModelView {
+/// The listener model that ranked the feed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ModelView {
     epoch: u64,
     applied_seq: u64,
     training_rows: u64,
@@ -48,21 +55,30 @@ struct ModelView {
     training_digest: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-struct FeedResponse {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedResponse {
     items: Vec<FeedItem>,
+    /// True when the listener's model could not be reached and this is a fallback.
     degraded: bool,
+    /// Why the feed is degraded (null when it is not).
     degraded_reason: Option<String>,
+    /// The node that answered.
     served_by: String,
+    /// The node whose listener actor ranked the feed (null when degraded).
     ranked_by: Option<String>,
     model: Option<ModelView>,
 }
 
+#[utoipa::path(get, path = "/api/feed", tag = "feed", params(FeedQuery),
+    responses((status = 200, body = FeedResponse),
+              (status = 400, description = "limit out of range or not a number", body = ErrorBody),
+              (status = 401, description = "Not signed in", body = ErrorBody),
+              (status = 503, description = "The catalog is still loading, or the store is down", body = ErrorBody)))]
 #[tracing::instrument(name = "feed", skip_all, fields(listener = %who.id))]
 async fn feed(
     State(state): State<AppState>,
     who: CurrentListener,
-    Query(q): Query<FeedQuery>,
+    ApiQuery(q): ApiQuery<FeedQuery>,
 ) -> Result<Json<FeedResponse>, ApiError> {
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {

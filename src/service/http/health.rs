@@ -5,7 +5,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::{json, Value};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::AppState;
 
@@ -15,28 +16,74 @@ pub fn routes() -> Router<AppState> {
         .route("/readyz", get(readyz))
 }
 
-async fn healthz(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({"status": "ok", "node": state.node_id}))
+/// The process serves HTTP.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// Always "ok".
+    status: &'static str,
+    node: String,
 }
 
+/// Whether this node can serve the API, and if not, what it waits for.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    /// "ready" or "not_ready".
+    status: &'static str,
+    node: String,
+    store: StoreHealth,
+    catalog: CatalogHealth,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StoreHealth {
+    ok: bool,
+    /// Which backend: "embedded" or "redis".
+    kind: &'static str,
+    /// Why the store did not answer (absent when it did).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CatalogHealth {
+    loaded: bool,
+    songs: usize,
+}
+
+#[utoipa::path(get, path = "/healthz", tag = "health",
+    responses((status = 200, description = "The process serves HTTP", body = Health)))]
+async fn healthz(State(state): State<AppState>) -> Json<Health> {
+    Json(Health {
+        status: "ok",
+        node: state.node_id.to_string(),
+    })
+}
+
+#[utoipa::path(get, path = "/readyz", tag = "health",
+    responses((status = 200, description = "The store answers and the catalog is loaded", body = Readiness),
+              (status = 503, description = "Not ready yet, or the store is down; the body says which", body = Readiness)))]
 #[tracing::instrument(skip_all)]
-async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    let store = match state.store.ping().await {
-        Ok(()) => json!({"ok": true, "kind": state.store.kind()}),
-        Err(e) => json!({"ok": false, "kind": state.store.kind(), "error": e.to_string()}),
-    };
+async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
+    let error = state.store.ping().await.err().map(|e| e.to_string());
     let songs = state.catalog.get().map(|c| c.len());
-    let ready = store["ok"] == json!(true) && songs.is_some_and(|n| n > 0);
+    let ready = error.is_none() && songs.is_some_and(|n| n > 0);
     let status = if ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    let body = json!({
-        "status": if ready { "ready" } else { "not_ready" },
-        "node": state.node_id,
-        "store": store,
-        "catalog": {"loaded": songs.is_some(), "songs": songs.unwrap_or(0)},
-    });
+    let body = Readiness {
+        status: if ready { "ready" } else { "not_ready" },
+        node: state.node_id.to_string(),
+        store: StoreHealth {
+            ok: error.is_none(),
+            kind: state.store.kind(),
+            error,
+        },
+        catalog: CatalogHealth {
+            loaded: songs.is_some(),
+            songs: songs.unwrap_or(0),
+        },
+    };
     (status, Json(body))
 }

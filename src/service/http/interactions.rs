@@ -11,8 +11,11 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::catalog::{find, loaded};
+use super::edge::ApiJson;
+use super::error::ErrorBody;
 use super::session::CurrentListener;
 use super::{ApiError, AppState};
 use crate::store::{now_ms, ClientId, Interaction, InteractionKind};
@@ -24,30 +27,47 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/api/interactions", post(create))
 }
 
-#[derive(Debug, Deserialize)]
+/// One interaction as the client reports it.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Body {
+pub struct NewInteraction {
+    /// Made by the client, unique per listener (e.g. a UUID): sending the same id
+    /// again is a no-op.
     id: String,
     song_id: String,
+    /// "finished", "skipped", "liked" or "disliked".
+    #[schema(value_type = String, pattern = "^(finished|skipped|liked|disliked)$")]
     kind: InteractionKind,
+    /// Where in the song it happened (default 0).
     #[serde(default)]
     position_ms: u64,
 }
 
-#[derive(Debug, Serialize)]
-struct Created {
+/// The interaction is durable in the listener's log.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Acknowledged {
     id: String,
+    /// Its position in the listener's log.
     seq: u64,
+    /// True when this id was logged before (nothing new was written).
     duplicate: bool,
 }
 
+#[utoipa::path(post, path = "/api/interactions", tag = "feed", request_body = NewInteraction,
+    responses((status = 201, description = "Logged durably", body = Acknowledged),
+              (status = 200, description = "Logged before under this id; nothing new was written", body = Acknowledged),
+              (status = 400, description = "Malformed or invalid (id, kind, position past the song's end)", body = ErrorBody),
+              (status = 401, description = "Not signed in", body = ErrorBody),
+              (status = 404, description = "No such song", body = ErrorBody),
+              (status = 413, description = "Body too large", body = ErrorBody),
+              (status = 415, description = "Body not sent as JSON", body = ErrorBody),
+              (status = 503, description = "Not stored (the catalog is loading or the store is down); retry with the same id", body = ErrorBody)))]
 #[tracing::instrument(name = "interaction", skip_all, fields(listener = %who.id))]
 async fn create(
     State(state): State<AppState>,
     who: CurrentListener,
-    body: Result<Json<Body>, axum::extract::rejection::JsonRejection>,
-) -> Result<(StatusCode, Json<Created>), ApiError> {
-    let Json(body) = body.map_err(|e| ApiError::invalid(e.body_text()))?;
+    ApiJson(body): ApiJson<NewInteraction>,
+) -> Result<(StatusCode, Json<Acknowledged>), ApiError> {
     let id = ClientId::parse(&body.id).map_err(|e| ApiError::invalid(e.to_string()))?;
     let catalog = loaded(&state)?;
     let song = find(&catalog, &body.song_id)?;
@@ -76,7 +96,7 @@ async fn create(
     };
     Ok((
         status,
-        Json(Created {
+        Json(Acknowledged {
             id: interaction.id.to_string(),
             seq: appended.seq,
             duplicate: appended.duplicate,

@@ -12,6 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::catalog::{loaded, SongView};
 use super::edge::ApiQuery;
+use super::error::ErrorBody;
 use super::session::CurrentListener;
 use super::{ApiError, AppState};
 use crate::catalog::SongId;
@@ -68,8 +69,7 @@ pub struct History {
 }
 
 #[utoipa::path(get, path = "/api/likes", tag = "library",
-    responses((status = 200, body = Likes), (status = 401, body = super::error::ErrorBody),
-              (status = 503, description = "The catalog is still loading", body = super::error::ErrorBody)))]
+    responses((status = 200, body = Likes), (status = 401, description = "Not signed in", body = ErrorBody), (status = 503, description = "The catalog is still loading, or the store is down", body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(listener = %me.id))]
 async fn likes(
     State(state): State<AppState>,
@@ -115,8 +115,9 @@ async fn likes(
 }
 
 #[utoipa::path(get, path = "/api/history", tag = "library", params(HistoryParams),
-    responses((status = 200, body = History), (status = 400, body = super::error::ErrorBody),
-              (status = 401, body = super::error::ErrorBody)))]
+    responses((status = 200, body = History),
+              (status = 400, description = "limit out of range or not a number", body = ErrorBody),
+              (status = 401, description = "Not signed in", body = ErrorBody), (status = 503, description = "The catalog is still loading, or the store is down", body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(listener = %me.id))]
 async fn history(
     State(state): State<AppState>,

@@ -17,6 +17,7 @@ use utoipa::ToSchema;
 
 use super::catalog::{loaded, SongView};
 use super::edge::ApiJson;
+use super::error::ErrorBody;
 use super::session::CurrentListener;
 use super::{ApiError, AppState};
 use crate::catalog::SongId;
@@ -113,7 +114,7 @@ pub struct Reorder {
 }
 
 #[utoipa::path(get, path = "/api/playlists", tag = "playlists",
-    responses((status = 200, body = PlaylistList), (status = 401, body = super::error::ErrorBody)))]
+    responses((status = 200, body = PlaylistList), (status = 401, description = "Not signed in", body = ErrorBody), (status = 503, description = "The store is down", body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(listener = %me.id))]
 async fn list(
     State(state): State<AppState>,
@@ -134,8 +135,7 @@ async fn list(
 }
 
 #[utoipa::path(post, path = "/api/playlists", tag = "playlists", request_body = NewPlaylist,
-    responses((status = 201, body = PlaylistView), (status = 400, body = super::error::ErrorBody),
-              (status = 401, body = super::error::ErrorBody)))]
+    responses((status = 201, body = PlaylistView), (status = 400, description = "Malformed JSON or an invalid value", body = ErrorBody), (status = 401, description = "Not signed in", body = ErrorBody), (status = 413, description = "Body too large", body = ErrorBody), (status = 415, description = "Body not sent as JSON", body = ErrorBody), (status = 503, description = "The catalog is still loading, or the store is down", body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(listener = %me.id))]
 async fn create(
     State(state): State<AppState>,
@@ -167,7 +167,7 @@ async fn create(
 
 #[utoipa::path(get, path = "/api/playlists/{id}", tag = "playlists",
     params(("id" = String, Path, description = "Playlist id")),
-    responses((status = 200, body = PlaylistView), (status = 404, description = "No such playlist of yours", body = super::error::ErrorBody)))]
+    responses((status = 200, body = PlaylistView), (status = 401, description = "Not signed in", body = ErrorBody), (status = 404, description = "No such playlist of yours", body = ErrorBody), (status = 503, description = "The store is down", body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(listener = %me.id))]
 async fn show(
     State(state): State<AppState>,
@@ -180,8 +180,7 @@ async fn show(
 
 #[utoipa::path(patch, path = "/api/playlists/{id}", tag = "playlists", request_body = Rename,
     params(("id" = String, Path, description = "Playlist id")),
-    responses((status = 200, body = PlaylistView), (status = 400, body = super::error::ErrorBody),
-              (status = 404, body = super::error::ErrorBody)))]
+    responses((status = 200, body = PlaylistView), (status = 400, description = "Malformed JSON or an invalid value", body = ErrorBody), (status = 401, description = "Not signed in", body = ErrorBody), (status = 404, description = "No such playlist of yours", body = ErrorBody), (status = 413, description = "Body too large", body = ErrorBody), (status = 415, description = "Body not sent as JSON", body = ErrorBody), (status = 503, description = "The store is down", body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(listener = %me.id))]
 async fn rename(
     State(state): State<AppState>,
@@ -197,7 +196,7 @@ async fn rename(
 
 #[utoipa::path(delete, path = "/api/playlists/{id}", tag = "playlists",
     params(("id" = String, Path, description = "Playlist id")),
-    responses((status = 204, description = "Deleted"), (status = 404, body = super::error::ErrorBody)))]
+    responses((status = 204, description = "Deleted"), (status = 401, description = "Not signed in", body = ErrorBody), (status = 404, description = "No such playlist of yours", body = ErrorBody), (status = 503, description = "The store is down", body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(listener = %me.id))]
 async fn remove_playlist(
     State(state): State<AppState>,
@@ -211,8 +210,7 @@ async fn remove_playlist(
 
 #[utoipa::path(post, path = "/api/playlists/{id}/songs", tag = "playlists", request_body = AddSong,
     params(("id" = String, Path, description = "Playlist id")),
-    responses((status = 200, body = PlaylistView), (status = 400, body = super::error::ErrorBody),
-              (status = 404, body = super::error::ErrorBody)))]
+    responses((status = 200, body = PlaylistView), (status = 400, description = "Malformed JSON or an invalid value", body = ErrorBody), (status = 401, description = "Not signed in", body = ErrorBody), (status = 404, description = "No such playlist of yours", body = ErrorBody), (status = 413, description = "Body too large", body = ErrorBody), (status = 415, description = "Body not sent as JSON", body = ErrorBody), (status = 503, description = "The catalog is still loading, or the store is down", body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(listener = %me.id))]
 async fn add_song(
     State(state): State<AppState>,
@@ -240,7 +238,11 @@ async fn add_song(
 
 #[utoipa::path(delete, path = "/api/playlists/{id}/songs/{index}", tag = "playlists",
     params(("id" = String, Path, description = "Playlist id"), ("index" = usize, Path, description = "Position, 0 = first")),
-    responses((status = 200, body = PlaylistView), (status = 404, body = super::error::ErrorBody)))]
+    responses((status = 200, body = PlaylistView),
+              (status = 400, description = "The position is not a number", body = ErrorBody),
+              (status = 401, description = "Not signed in", body = ErrorBody),
+              (status = 404, description = "No such playlist of yours, or no song at that position", body = ErrorBody),
+              (status = 503, description = "The store is down", body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(listener = %me.id))]
 async fn remove_song(
     State(state): State<AppState>,
@@ -263,8 +265,8 @@ async fn remove_song(
 #[utoipa::path(put, path = "/api/playlists/{id}/songs", tag = "playlists", request_body = Reorder,
     params(("id" = String, Path, description = "Playlist id")),
     responses((status = 200, body = PlaylistView),
-              (status = 400, description = "Not a rearrangement of the playlist's songs", body = super::error::ErrorBody),
-              (status = 404, body = super::error::ErrorBody)))]
+              (status = 400, description = "Malformed JSON, or not a rearrangement of the playlist's songs", body = ErrorBody),
+              (status = 401, description = "Not signed in", body = ErrorBody), (status = 404, description = "No such playlist of yours", body = ErrorBody), (status = 413, description = "Body too large", body = ErrorBody), (status = 415, description = "Body not sent as JSON", body = ErrorBody), (status = 503, description = "The store is down", body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(listener = %me.id))]
 async fn reorder(
     State(state): State<AppState>,

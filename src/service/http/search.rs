@@ -14,6 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::catalog::{loaded, SongView};
 use super::edge::ApiQuery;
+use super::error::ErrorBody;
 use super::{ApiError, AppState};
 use crate::catalog::Song;
 
@@ -52,8 +53,8 @@ pub struct SearchResults {
 
 #[utoipa::path(get, path = "/api/search", tag = "catalog", params(SearchParams),
     responses((status = 200, body = SearchResults),
-              (status = 400, description = "Query too long or limit out of range", body = super::error::ErrorBody),
-              (status = 503, description = "The catalog is still loading", body = super::error::ErrorBody)))]
+              (status = 400, description = "Query too long or limit out of range", body = ErrorBody),
+              (status = 503, description = "The catalog is still loading", body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
 async fn search(
     State(state): State<AppState>,
