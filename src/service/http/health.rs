@@ -1,5 +1,6 @@
 //! Liveness and readiness: `/healthz` answers as soon as the process serves HTTP;
-//! `/readyz` only when the store answers and the catalog is loaded.
+//! `/readyz` only when the store answers and the catalog is loaded (on first start:
+//! its first part), with how far the demo catalog's generation has come.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -32,11 +33,25 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
+    let generating = state.catalog.generation().map(|g| {
+        json!({
+            "done": g.done,
+            "total": g.total,
+            "complete": g.is_complete(),
+            "failed": g.failed,
+            "elapsed_ms": g.elapsed.as_millis() as u64,
+            "eta_ms": g.eta().map(|d| d.as_millis() as u64),
+        })
+    });
     let body = json!({
         "status": if ready { "ready" } else { "not_ready" },
         "node": state.node_id,
         "store": store,
-        "catalog": {"loaded": songs.is_some(), "songs": songs.unwrap_or(0)},
+        "catalog": {
+            "loaded": songs.is_some(),
+            "songs": songs.unwrap_or(0),
+            "generation": generating,
+        },
     });
     (status, Json(body))
 }
