@@ -27,14 +27,6 @@ use crate::http::{self, AppState};
 use crate::media::Media;
 use crate::store::{self, NodeId};
 
-/// Songs of the demo catalog made before the node publishes it and turns ready: a
-/// quarter of the default 400, about two tracks of every album — ~30 s on two idle
-/// cores, well inside the 90 s first-start budget even on a busy machine.
-const FIRST_PART_SONGS: usize = 100;
-/// After the first part the catalog is republished every this many songs: often enough
-/// to see it grow, rarely enough that saving it and rebuilding the recommender's catalog
-/// index stay negligible.
-const PART_SONGS: usize = 50;
 /// Parts waiting to be saved and published; when the store is slower than that, the
 /// generator waits for it rather than queueing whole catalogs in memory.
 const PUBLISH_QUEUE: usize = 2;
@@ -186,15 +178,19 @@ async fn generate_demo(state: &AppState, made: Vec<Song>, url: &str) -> anyhow::
                 tracing::info!("demo catalog {generation}");
             }
         };
-        let parts = Parts {
-            first: FIRST_PART_SONGS,
-            every: PART_SONGS,
-        };
         // A closed channel means the node is going away: nothing left to publish to.
         let mut publish = |songs: &[Song]| {
             let _ = tx.blocking_send(songs.to_vec());
         };
-        demo::generate_parts(&dir, n, seed, made, parts, &progress, &mut publish)
+        demo::generate_parts(
+            &dir,
+            n,
+            seed,
+            made,
+            Parts::FIRST_START,
+            &progress,
+            &mut publish,
+        )
     });
     let mut url = Some(url);
     while let Some(songs) = rx.recv().await {

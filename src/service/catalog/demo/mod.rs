@@ -65,6 +65,16 @@ pub struct Parts {
 }
 
 impl Parts {
+    /// A node's first start: the first 72 songs — in [`plan::generation_order`] that is
+    /// one track of every album of the default 400 (71 albums), every artist and genre;
+    /// ~20 s on two idle cores, inside the 90 s first-start budget even on a busy
+    /// machine — then every 50 more: often enough to see the catalog grow, rarely
+    /// enough that saving it and rebuilding the recommender's index cost nothing.
+    pub const FIRST_START: Parts = Parts {
+        first: 72,
+        every: 50,
+    };
+
     /// Everything at once, at the end.
     pub const WHOLE: Parts = Parts {
         first: usize::MAX,
