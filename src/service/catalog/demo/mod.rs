@@ -137,6 +137,12 @@ pub fn generate_parts(
     let mut next_part = parts.first;
     let mut first_error = None;
     progress(all.len(), total);
+    // Resuming with the first part already made: serve it while the rest is made.
+    if !all.is_empty() && all.len() >= next_part && all.len() < total {
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        publish(&all);
+        next_part = all.len().saturating_add(parts.every);
+    }
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
     let (tx, rx) = mpsc::channel::<Result<Song, DemoError>>();

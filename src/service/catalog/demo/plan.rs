@@ -19,7 +19,7 @@ use rand_chacha::ChaCha8Rng;
 use super::compose::{self, Plan, Timbre};
 use super::genre::{Genre, GENRES};
 use super::names;
-use crate::catalog::SongId;
+use crate::catalog::song::SongId;
 
 /// One artist per this many songs (400 songs → 44 artists, 3–4 per genre).
 const SONGS_PER_ARTIST: usize = 9;
