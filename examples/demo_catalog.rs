@@ -8,7 +8,7 @@ use spoofify_service::catalog::SongSource;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let songs: usize = args.next().map_or(Ok(160), |s| s.parse())?;
+    let songs: usize = args.next().map_or(Ok(400), |s| s.parse())?;
     let seed: u64 = args.next().map_or(Ok(2026), |s| s.parse())?;
     let dir = args
         .next()

@@ -70,7 +70,7 @@ enum CatalogCommand {
         #[command(flatten)]
         node: NodeFlags,
         /// Number of songs.
-        #[arg(long, default_value_t = 160)]
+        #[arg(long, default_value_t = 400)]
         songs: usize,
         /// Random seed: the same seed makes the same catalog.
         #[arg(long, default_value_t = 42)]

@@ -2,8 +2,11 @@
 //!
 //! The HTTP server starts first so `/healthz` answers at once; the catalog is loaded
 //! from the store, or — on first start with an empty catalog — generated from the
-//! demo seed on the blocking pool, saved, and then published, at which point
-//! `/readyz` turns 200. Listener actors and cluster membership start with the node
+//! demo seed on the blocking pool and published in parts: the first part (every album
+//! represented) as soon as it is made, at which point `/readyz` turns 200 and the log
+//! prints the URL to open, then the rest as it comes, each part saved to the store and
+//! swapped in whole. The log draws a progress bar meanwhile and `/readyz` reports it.
+//! A first start that was interrupted resumes with the songs it had already made. Listener actors and cluster membership start with the node
 //! (`crate::cluster`). One shutdown signal (SIGINT/SIGTERM) first drains the node
 //! (announce "draining", hand listeners off with snapshots, deregister) while HTTP
 //! still serves, then stops the server gracefully: in-flight requests finish.
@@ -14,14 +17,21 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::catalog::CatalogHandle;
-use crate::catalog::{demo, Catalog};
+use crate::catalog::demo::{self, Parts};
+use crate::catalog::generation::Generation;
+use crate::catalog::{Catalog, CatalogHandle, Song};
 use crate::cluster::Cluster;
 use crate::config::Settings;
 use crate::http::ratelimit::LoginLimiter;
 use crate::http::{self, AppState};
 use crate::media::Media;
-use crate::store::{self, NodeId, SharedStore};
+use crate::store::{self, NodeId};
+
+/// Parts waiting to be saved and published; when the store is slower than that, the
+/// generator waits for it rather than queueing whole catalogs in memory.
+const PUBLISH_QUEUE: usize = 2;
+/// The log shows the progress bar this many times over a whole generation (every 5 %).
+const PROGRESS_LINES: usize = 20;
 
 /// A running node's address and handles, for tests and the CLI.
 pub struct Node {
@@ -69,8 +79,9 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let state = node.state.clone();
+    let url = open_url(node.addr);
     tokio::spawn(async move {
-        if let Err(e) = load_catalog(&state).await {
+        if let Err(e) = load_catalog(&state, &url).await {
             tracing::error!(
                 error = format!("{e:#}"),
                 "catalog could not be loaded; /readyz stays 503"
@@ -97,57 +108,132 @@ pub async fn serve(
     Ok(())
 }
 
-/// Loads the catalog from the store, generating the demo catalog first if it is empty.
-async fn load_catalog(state: &AppState) -> anyhow::Result<()> {
-    let mut songs = state.store.catalog().await.context("reading the catalog")?;
-    if songs.is_empty() {
-        songs = generate_demo(&state.settings, &state.store).await?;
-    }
-    let catalog = Arc::new(Catalog::new(songs));
-    tracing::info!(
-        songs = catalog.len(),
-        genres = catalog.genres().len(),
-        "catalog ready"
-    );
-    state.catalog.set(catalog);
-    Ok(())
+/// The address a person opens: a wildcard bind is reached on loopback.
+fn open_url(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
 }
 
-async fn generate_demo(
-    settings: &Settings,
-    store: &SharedStore,
-) -> anyhow::Result<Vec<crate::catalog::Song>> {
+/// Loads the catalog from the store; generates the demo catalog when the store has none
+/// (or has an interrupted first start's part of it).
+async fn load_catalog(state: &AppState, url: &str) -> anyhow::Result<()> {
+    let stored = state.store.catalog().await.context("reading the catalog")?;
+    let settings = &state.settings;
+    let (n, seed) = (settings.catalog.demo_songs, settings.catalog.demo_seed);
+    let made = if stored.is_empty() {
+        Some(Vec::new())
+    } else {
+        demo::resumable(&settings.data_dir, n, seed, &stored)
+    };
+    match made {
+        Some(made) if made.len() < n => generate_demo(state, made, url).await,
+        _ => {
+            publish(state, stored, Some(url));
+            Ok(())
+        }
+    }
+}
+
+/// Generates the demo catalog (the songs not in `made`) on the blocking pool, saving and
+/// publishing it part by part.
+async fn generate_demo(state: &AppState, made: Vec<Song>, url: &str) -> anyhow::Result<()> {
+    let settings = &state.settings;
     let (dir, n, seed) = (
         settings.data_dir.clone(),
         settings.catalog.demo_songs,
         settings.catalog.demo_seed,
     );
-    tracing::info!(
-        songs = n,
-        seed,
-        "empty catalog: generating the demo catalog"
-    );
+    if made.is_empty() {
+        tracing::info!(
+            songs = n,
+            seed,
+            "empty catalog: generating the demo catalog"
+        );
+    } else {
+        tracing::info!(
+            songs = n,
+            seed,
+            made = made.len(),
+            "resuming the demo catalog's generation"
+        );
+    }
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Song>>(PUBLISH_QUEUE);
+    let handle = state.catalog.clone();
     let started = std::time::Instant::now();
-    let songs = tokio::task::spawn_blocking(move || {
+    let task = tokio::task::spawn_blocking(move || {
+        let every = (n / PROGRESS_LINES).max(1);
         let progress = |done: usize, total: usize| {
-            if done.is_multiple_of(20) || done == total {
-                tracing::info!(done, total, "generating demo catalog");
+            let generation = Generation {
+                done,
+                total,
+                elapsed: started.elapsed(),
+                failed: false,
+            };
+            handle.set_generation(generation);
+            if done.is_multiple_of(every) || done == total {
+                tracing::info!("demo catalog {generation}");
             }
         };
-        demo::generate(&dir, n, seed, &progress)
-    })
-    .await
-    .context("demo generation task")??;
-    tracing::info!(
-        songs = songs.len(),
-        secs = started.elapsed().as_secs_f32(),
-        "demo catalog generated"
-    );
-    store
-        .put_catalog(&songs)
-        .await
-        .context("saving the catalog")?;
-    Ok(songs)
+        // A closed channel means the node is going away: nothing left to publish to.
+        let mut publish = |songs: &[Song]| {
+            let _ = tx.blocking_send(songs.to_vec());
+        };
+        demo::generate_parts(
+            &dir,
+            n,
+            seed,
+            made,
+            Parts::FIRST_START,
+            &progress,
+            &mut publish,
+        )
+    });
+    let mut url = Some(url);
+    while let Some(songs) = rx.recv().await {
+        // The store keeps each part, so a restart resumes rather than starting over.
+        if let Err(e) = state.store.put_catalog(&songs).await {
+            tracing::error!(
+                error = format!("{e:#}"),
+                "could not save the demo catalog; serving it from memory"
+            );
+        }
+        publish(state, songs, url.take());
+    }
+    let outcome = task.await.context("demo generation task")?;
+    let mut generation = state.catalog.generation();
+    match outcome {
+        Ok(songs) => {
+            tracing::info!(
+                songs = songs.len(),
+                secs = started.elapsed().as_secs_f32(),
+                "demo catalog generated"
+            );
+            Ok(())
+        }
+        Err(e) => {
+            if let Some(g) = generation.as_mut() {
+                g.failed = true;
+                state.catalog.set_generation(*g);
+            }
+            Err(e).context("generating the demo catalog (the songs made so far are served)")
+        }
+    }
+}
+
+/// Swaps in a new catalog made of `songs`; with `url`, announces that the node is ready.
+fn publish(state: &AppState, songs: Vec<Song>, url: Option<&str>) {
+    let catalog = Arc::new(Catalog::new(songs));
+    let (songs, genres) = (catalog.len(), catalog.genres().len());
+    let (artists, albums) = (catalog.artist_count(), catalog.album_count());
+    state.catalog.set(catalog);
+    match url {
+        Some(url) => tracing::info!(songs, genres, artists, albums, "catalog ready: open {url}"),
+        None => tracing::info!(songs, genres, artists, albums, "catalog grew"),
+    }
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -4,12 +4,14 @@
 //! Songs come from two places — the seeded demo generator ([`demo`]) and the import
 //! of a real music folder ([`import`]) — and both go through the same audio
 //! analysis ([`analysis`]), so a feature means the same thing whatever its source.
-//! The catalog is loaded once at start-up and then read-only: an `Arc<Catalog>` is
-//! shared by the HTTP handlers and the recommender.
+//! A `Catalog` is read-only once built: an `Arc<Catalog>` is shared by the HTTP
+//! handlers and the recommender. On first start the demo catalog is published in parts
+//! (each a new `Catalog` swapped in whole; [`generation`] says how far it has come).
 
 pub mod analysis;
 pub mod demo;
 pub mod features;
+pub mod generation;
 pub mod handle;
 pub mod import;
 pub mod song;
@@ -61,6 +63,23 @@ impl Catalog {
     /// The song's position in [`Catalog::songs`]: a dense index the model uses as a row id.
     pub fn index_of(&self, id: &SongId) -> Option<usize> {
         self.by_id.get(id).copied()
+    }
+
+    /// Distinct artists.
+    pub fn artist_count(&self) -> usize {
+        let artists: std::collections::HashSet<&str> =
+            self.songs.iter().map(|s| s.artist.as_str()).collect();
+        artists.len()
+    }
+
+    /// Distinct albums (an album is an artist's: two artists' "Greatest Hits" are two).
+    pub fn album_count(&self) -> usize {
+        let albums: std::collections::HashSet<(&str, &str)> = self
+            .songs
+            .iter()
+            .map(|s| (s.artist.as_str(), s.album.as_str()))
+            .collect();
+        albums.len()
     }
 
     /// Distinct genres, sorted.

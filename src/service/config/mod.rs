@@ -190,7 +190,7 @@ mod tests {
     fn defaults_load_and_flags_win() {
         let s = Settings::load(None, &Overrides::default()).unwrap();
         assert_eq!(s.http, "127.0.0.1:8080");
-        assert_eq!(s.catalog.demo_songs, 160);
+        assert_eq!(s.catalog.demo_songs, 400);
         let o = Overrides {
             http: Some("127.0.0.1:0".into()),
             ..Default::default()

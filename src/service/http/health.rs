@@ -1,5 +1,6 @@
 //! Liveness and readiness: `/healthz` answers as soon as the process serves HTTP;
-//! `/readyz` only when the store answers and the catalog is loaded.
+//! `/readyz` only when the store answers and the catalog is loaded (on first start:
+//! its first part), with how far the demo catalog's generation has come.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -48,6 +49,21 @@ pub struct StoreHealth {
 pub struct CatalogHealth {
     loaded: bool,
     songs: usize,
+    /// How far the demo catalog's generation has come (absent when none ran).
+    generation: Option<GenerationView>,
+}
+
+/// Progress of the demo catalog generated at first start.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GenerationView {
+    done: usize,
+    total: usize,
+    complete: bool,
+    /// A song could not be made: the rest will not come.
+    failed: bool,
+    elapsed_ms: u64,
+    /// Estimated time to completion (absent until it can be estimated).
+    eta_ms: Option<u64>,
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "health",
@@ -72,6 +88,14 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) 
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
+    let generation = state.catalog.generation().map(|g| GenerationView {
+        done: g.done,
+        total: g.total,
+        complete: g.is_complete(),
+        failed: g.failed,
+        elapsed_ms: g.elapsed.as_millis() as u64,
+        eta_ms: g.eta().map(|d| d.as_millis() as u64),
+    });
     let body = Readiness {
         status: if ready { "ready" } else { "not_ready" },
         node: state.node_id.to_string(),
@@ -83,6 +107,7 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) 
         catalog: CatalogHealth {
             loaded: songs.is_some(),
             songs: songs.unwrap_or(0),
+            generation,
         },
     };
     (status, Json(body))

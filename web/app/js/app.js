@@ -275,6 +275,34 @@ function onKey(ev) {
   action();
 }
 
+// ---- the demo catalog growing on a first start ----------------------------------------
+
+/** How often the app asks whether the demo catalog is still being made. */
+const CATALOG_POLL_MS = 15000;
+
+/**
+ * On a node's first start the demo catalog arrives in parts: say so once, and again
+ * when it is complete. Quiet when the catalog is whole (the usual case).
+ */
+async function watchCatalog(announced = false) {
+  let generation = null;
+  try {
+    const r = await fetch('/readyz', { headers: { accept: 'application/json' } });
+    generation = (await r.json())?.catalog?.generation ?? null;
+  } catch {
+    return; // the sync indicator already tells when the server is unreachable
+  }
+  if (!generation || generation.failed) return;
+  if (generation.complete) {
+    if (announced) toast(`The demo catalog is complete: ${generation.total} songs.`);
+    return;
+  }
+  if (!announced) {
+    toast(`The demo catalog is still being made: ${generation.done} of ${generation.total} songs so far — more appear as you listen.`);
+  }
+  setTimeout(() => watchCatalog(true), CATALOG_POLL_MS);
+}
+
 // ---- start --------------------------------------------------------------------------
 
 async function boot() {
@@ -287,6 +315,7 @@ async function boot() {
     if (e.status !== 401) toast(`The server could not be reached: ${e.message}`, 'error');
   }
   await route();
+  watchCatalog();
 }
 
 boot().catch(showCrash);

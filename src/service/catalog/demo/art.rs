@@ -1,5 +1,7 @@
-//! Generated cover art: an SVG per song from its genre's palette and shapes seeded by
-//! the song id, with the title and artist written on it (XML-escaped: they are data).
+//! Generated cover art: one SVG per album — every track of an album shows the same
+//! cover. Colours come from the genre's palette, the kind of shapes from the artist (an
+//! artist's albums look related), their layout from the album; the album title and the
+//! artist are written on it (XML-escaped: they are data).
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -24,6 +26,8 @@ fn palette(genre: &str) -> [&'static str; 4] {
         "folk" => ["#3b5e2b", "#a47148", "#f4e285", "#f7b267"],
         "ambient" => ["#a8d8ea", "#aa96da", "#fcbad3", "#ffffd2"],
         "classical" => ["#f5f0e1", "#c9b79c", "#7b5e57", "#3e2723"],
+        "reggae" => ["#1e5128", "#d4a017", "#c0392b", "#27ae60"],
+        "synthwave" => ["#2b0f54", "#ab1f65", "#ff4f69", "#fff7ad"],
         _ => ["#222f3e", "#576574", "#ff9f43", "#54a0ff"],
     }
 }
@@ -52,9 +56,11 @@ fn stable_hash(s: &str) -> u64 {
     })
 }
 
-/// A deterministic SVG cover for a song.
+/// The deterministic SVG cover of the song's album.
 pub fn cover_svg(song: &Song) -> String {
-    let mut rng = ChaCha8Rng::seed_from_u64(stable_hash(song.id.as_str()));
+    let album_key = format!("{}\u{1f}{}", song.artist, song.album);
+    let mut rng = ChaCha8Rng::seed_from_u64(stable_hash(&album_key));
+    let family = stable_hash(&song.artist) % 4;
     let [from, to, a1, a2] = palette(&song.genre);
     let mut shapes = String::new();
     let count = rng.random_range(5..11);
@@ -63,7 +69,13 @@ pub fn cover_svg(song: &Song) -> String {
         let opacity = rng.random_range(0.25..0.8);
         let (x, y) = (rng.random_range(0..SIZE), rng.random_range(0..SIZE));
         let r = rng.random_range(15..90);
-        let shape = match rng.random_range(0..3) {
+        // Family 3 mixes every kind; the others keep to one.
+        let kind = if family == 3 {
+            rng.random_range(0..3)
+        } else {
+            family
+        };
+        let shape = match kind {
             0 => format!(
                 r#"<circle cx="{x}" cy="{y}" r="{r}" fill="{color}" fill-opacity="{opacity:.2}"/>"#
             ),
@@ -98,7 +110,7 @@ pub fn cover_svg(song: &Song) -> String {
         band = SIZE - 70,
         ty = SIZE - 40,
         ay = SIZE - 16,
-        title = escape_xml(&clip(&song.title)),
+        title = escape_xml(&clip(&song.album)),
         artist = escape_xml(&clip(&song.artist)),
     )
 }
@@ -113,6 +125,31 @@ mod tests {
             escape_xml(r#"<a href="x">&'"#),
             "&lt;a href=&quot;x&quot;&gt;&amp;&apos;"
         );
+    }
+
+    #[test]
+    fn tracks_of_an_album_share_its_cover() {
+        let song = |id: &str, artist: &str, album: &str| Song {
+            id: crate::catalog::SongId::parse(id).expect("id"),
+            title: format!("title of {id}"),
+            artist: artist.into(),
+            album: album.into(),
+            genre: "jazz".into(),
+            duration_ms: 1,
+            year: None,
+            source: crate::catalog::SongSource::Imported {
+                path: "x".into(),
+                size: 0,
+                mtime_ms: 0,
+            },
+            features: Default::default(),
+            popularity: 0.5,
+        };
+        let a = cover_svg(&song("a", "Trio & Co", "Blue <Hour>"));
+        assert_eq!(a, cover_svg(&song("b", "Trio & Co", "Blue <Hour>")));
+        assert_ne!(a, cover_svg(&song("c", "Trio & Co", "Other Album")));
+        assert!(a.contains("Blue &lt;Hour&gt;") && a.contains("Trio &amp; Co"));
+        assert!(!a.contains("title of"));
     }
 
     #[test]

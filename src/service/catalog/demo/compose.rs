@@ -12,7 +12,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::genre::{Genre, Lead, Part, Style, Texture};
-use super::synth::{drum, midi_hz, note, Noise, Svf};
+use super::synth::{drum, midi_hz, note, Noise, Svf, Tone, Wave};
 use crate::audio::Pcm;
 
 /// 44.1 kHz stereo: what listeners expect; the 160-song budget was measured with it.
@@ -38,10 +38,58 @@ const GATE: f32 = 0.9;
 /// Delay between strings in a strum.
 const STRUM_SECONDS: f32 = 0.012;
 
+/// An artist's sound within their genre: applied to the genre's pitched instruments
+/// (drums are left as the genre has them, so the beat stays the genre's).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Timbre {
+    /// Multiplies filter cutoffs; below 1 also darkens unfiltered parts with a low-pass.
+    pub brightness: f32,
+    /// Multiplies each instrument's drive (1 = as the genre has it; more is grittier).
+    pub grit: f32,
+    /// Detune (cents) added to harmony and lead: wider, more chorused.
+    pub width_cents: f32,
+    /// Scales attack and release times: above 1 softer, below 1 snappier.
+    pub softness: f32,
+}
+
+impl Timbre {
+    /// The genre's own sound, unchanged.
+    pub const NEUTRAL: Timbre = Timbre {
+        brightness: 1.0,
+        grit: 1.0,
+        width_cents: 0.0,
+        softness: 1.0,
+    };
+
+    /// The tone as this artist plays it.
+    fn voice(&self, tone: &Tone, widen: bool) -> Tone {
+        /// Cutoff of the low-pass a dark artist puts on an unfiltered part, at brightness 1.
+        const DARK_CUTOFF_HZ: f32 = 5000.0;
+        let mut t = *tone;
+        t.cutoff = match t.cutoff {
+            Some((base, amount, decay)) => {
+                Some((base * self.brightness, amount * self.brightness, decay))
+            }
+            None if self.brightness < 1.0 && !matches!(t.wave, Wave::Pluck { .. }) => {
+                Some((DARK_CUTOFF_HZ * self.brightness, 0.0, 1.0))
+            }
+            None => None,
+        };
+        t.drive = (t.drive * self.grit).max(1.0);
+        if widen && !matches!(t.wave, Wave::Pluck { .. }) {
+            t.detune_cents += self.width_cents;
+        }
+        t.attack *= self.softness;
+        t.release *= self.softness;
+        t
+    }
+}
+
 /// Everything that decides how a song sounds.
 #[derive(Debug, Clone, Copy)]
 pub struct Plan {
     pub genre: &'static Genre,
+    pub timbre: Timbre,
     pub bpm: f32,
     /// Key root as a pitch class (0 = C).
     pub root: i32,
@@ -173,19 +221,30 @@ pub fn render(plan: &Plan) -> Pcm {
             pan: d.pan,
         });
     }
-    layers.push(pitched(&ctx, &g.bass, Role::Bass, &mut rng, &mut noise));
-    layers.push(pitched(
-        &ctx,
-        &g.harmony,
-        Role::Harmony,
-        &mut rng,
-        &mut noise,
-    ));
+    let t = &plan.timbre;
+    let bass = Part {
+        tone: t.voice(&g.bass.tone, false),
+        ..g.bass
+    };
+    layers.push(pitched(&ctx, &bass, Role::Bass, &mut rng, &mut noise));
+    let harmony = Part {
+        tone: t.voice(&g.harmony.tone, true),
+        ..g.harmony
+    };
+    layers.push(pitched(&ctx, &harmony, Role::Harmony, &mut rng, &mut noise));
     if let Some(p) = &g.pulse {
-        layers.push(pitched(&ctx, p, Role::Pulse, &mut rng, &mut noise));
+        let pulse = Part {
+            tone: t.voice(&p.tone, false),
+            ..*p
+        };
+        layers.push(pitched(&ctx, &pulse, Role::Pulse, &mut rng, &mut noise));
     }
     if let Some(l) = &g.lead {
-        layers.push(lead(&ctx, l, &mut rng, &mut noise));
+        let lead_part = Lead {
+            tone: t.voice(&l.tone, true),
+            ..*l
+        };
+        layers.push(lead(&ctx, &lead_part, &mut rng, &mut noise));
     }
     if let Some(t) = g.texture {
         layers.push(texture(&ctx, t, &mut noise));

@@ -1,50 +1,41 @@
 //! The seeded demo catalog generator: synthesises songs in Rust (no system packages),
-//! encodes each one once (the High master), and analyses the encoded file through the
-//! same decode path an import uses.
+//! encodes each one once (the High master) and measures its features from the same PCM
+//! with the analysis an import uses.
 //!
-//! - [`genre`]: what each of the ten genres sounds like (pure data).
+//! - [`genre`]: what each of the twelve genres sounds like (pure data).
+//! - [`plan`]: artists with their own style within a genre, albums, every song's plan.
 //! - [`synth`]: oscillators, filters, plucked strings and drum voices.
-//! - [`compose`]: a song plan turned into stereo PCM.
-//! - [`names`] and [`art`]: titles, artists, albums and SVG covers.
+//! - [`compose`]: a song plan (and its artist's timbre) turned into stereo PCM.
+//! - [`names`] and [`art`]: titles, artists, albums and SVG album covers.
 //!
-//! Determinism: the catalog plan (genres, artists, albums, tempi, keys, gains, lengths,
+//! Songs are made on all cores and handed over in parts ([`Parts`]): a node publishes
+//! the first part as soon as it is made and the rest as it comes, so a first start
+//! serves within its budget however long the whole catalog takes.
+//!
+//! Determinism: the catalog plan (artists, styles, albums, tempi, keys, gains, lengths,
 //! per-song seeds) is drawn serially from one ChaCha RNG seeded with the catalog seed;
 //! each song is then rendered only from its own plan, so the output does not depend on
-//! the number of worker threads or on which thread made which song.
+//! the number of worker threads, on which thread made which song, nor on the parts.
 
 pub mod art;
 pub mod compose;
 pub mod genre;
 pub mod names;
+pub mod plan;
 pub mod synth;
 
 pub use art::cover_svg;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::mpsc;
 
-use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
-
-use super::analysis::{analyze_file, AnalysisError};
+use super::analysis::analyze_pcm;
 use super::features::Features;
-use super::song::{DemoTruth, Song, SongId, SongSource};
+use super::song::{DemoTruth, Song, SongSource};
 use crate::audio::{encode_vorbis, CodecError, Quality};
-use compose::Plan;
-use genre::GENRES;
+use plan::{generation_order, plan_catalog, Planned};
 
-/// Songs per album: a small album keeps many artists in a small catalog.
-const ALBUM_SONGS: (usize, usize) = (3, 6);
-/// Chance that an album goes to a new artist rather than one the genre already has.
-const NEW_ARTIST_SHARE: f64 = 0.5;
-/// Release years of demo albums.
-const YEARS: (u16, u16) = (1972, 2025);
-/// Target length is MIN + SPAN·u^SKEW seconds (u uniform): skewed to short songs so the
-/// mean (~47 s) keeps 160 songs inside the generation budget, with some long ones.
-const LENGTH_SPAN_SECONDS: f32 = 60.0;
-const LENGTH_SKEW: f32 = 2.5;
 const KEYS: [&str; 12] = [
     "C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B",
 ];
@@ -58,38 +49,80 @@ pub enum DemoError {
     },
     #[error(transparent)]
     Codec(#[from] CodecError),
-    #[error(transparent)]
-    Analysis(#[from] AnalysisError),
     #[error("generating {0} failed unexpectedly (a worker panicked)")]
     Worker(String),
 }
 
-/// Progress callback: (songs done, songs total).
+/// Progress callback: (songs done, songs total). Called from one thread at a time.
 pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
 
-/// One song as planned: metadata plus the synthesis plan.
-#[derive(Debug, Clone)]
-struct Planned {
-    id: SongId,
-    title: String,
-    artist: String,
-    album: String,
-    year: u16,
-    popularity: f32,
-    plan: Plan,
+/// When songs are handed over while generating: once `first` songs are made, then
+/// after every `every` more, and at the end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parts {
+    pub first: usize,
+    pub every: usize,
 }
 
-/// Generates `songs` demo songs from `seed` into `data_dir`: synthesis, one encode
-/// (the master, `media/<id>/high.ogg`), analysis of the encoded file. Deterministic for
-/// a seed; runs on all available cores.
-#[tracing::instrument(skip_all, fields(songs, seed))]
+impl Parts {
+    /// A node's first start: the first 72 songs — in [`plan::generation_order`] that is
+    /// one track of every album of the default 400 (71 albums), every artist and genre;
+    /// ~20 s on two idle cores, inside the 90 s first-start budget even on a busy
+    /// machine — then every 50 more: often enough to see the catalog grow, rarely
+    /// enough that saving it and rebuilding the recommender's index cost nothing.
+    pub const FIRST_START: Parts = Parts {
+        first: 72,
+        every: 50,
+    };
+
+    /// Everything at once, at the end.
+    pub const WHOLE: Parts = Parts {
+        first: usize::MAX,
+        every: usize::MAX,
+    };
+}
+
+/// Generates `songs` demo songs from `seed` into `data_dir` and returns them in id
+/// order. Deterministic for a seed; runs on all available cores.
 pub fn generate(
     data_dir: &Path,
     songs: usize,
     seed: u64,
     progress: Progress<'_>,
 ) -> Result<Vec<Song>, DemoError> {
+    generate_parts(
+        data_dir,
+        songs,
+        seed,
+        Vec::new(),
+        Parts::WHOLE,
+        progress,
+        &mut |_| {},
+    )
+}
+
+/// Generates the songs of the (`songs`, `seed`) catalog that `made` does not hold yet
+/// (see [`resumable`]), in [`generation_order`]: synthesis, one encode (the master,
+/// `media/<id>/high.ogg`), analysis. `publish` gets every song made so far (`made`
+/// included, in id order) each time a part is complete and once at the end. Returns
+/// all songs in id order, or the first error (after the parts already published).
+#[tracing::instrument(skip_all, fields(songs, seed))]
+pub fn generate_parts(
+    data_dir: &Path,
+    songs: usize,
+    seed: u64,
+    made: Vec<Song>,
+    parts: Parts,
+    progress: Progress<'_>,
+    publish: &mut dyn FnMut(&[Song]),
+) -> Result<Vec<Song>, DemoError> {
     let planned = plan_catalog(songs, seed);
+    let have: std::collections::HashSet<&str> = made.iter().map(|s| s.id.as_str()).collect();
+    let todo: Vec<&Planned> = generation_order(&planned)
+        .into_iter()
+        .map(|i| &planned[i])
+        .filter(|p| !have.contains(p.id.as_str()))
+        .collect();
     let media = data_dir.join("media");
     std::fs::create_dir_all(&media).map_err(|source| DemoError::Io {
         path: media.display().to_string(),
@@ -97,47 +130,101 @@ pub fn generate(
     })?;
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .min(planned.len())
+        .min(todo.len())
         .max(1);
+    let total = made.len() + todo.len();
+    let mut all = made;
+    let mut next_part = parts.first;
+    let mut first_error = None;
+    progress(all.len(), total);
+    // Resuming with the first part already made: serve it while the rest is made.
+    if !all.is_empty() && all.len() >= next_part && all.len() < total {
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        publish(&all);
+        next_part = all.len().saturating_add(parts.every);
+    }
     let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
-    let results: Vec<Mutex<Option<Result<Song, DemoError>>>> =
-        planned.iter().map(|_| Mutex::new(None)).collect();
-    progress(0, planned.len());
+    let (tx, rx) = mpsc::channel::<Result<Song, DemoError>>();
     std::thread::scope(|scope| {
         for _ in 0..workers {
-            scope.spawn(|| loop {
+            let tx = tx.clone();
+            let (next, failed, todo) = (&next, &failed, &todo);
+            scope.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= planned.len() || failed.load(Ordering::Relaxed) {
+                if i >= todo.len() || failed.load(Ordering::Relaxed) {
                     break;
                 }
-                let result = make_song(data_dir, &planned[i]);
+                let result = make_song(data_dir, todo[i]);
                 if result.is_err() {
                     failed.store(true, Ordering::Relaxed);
                 }
-                if let Ok(mut slot) = results[i].lock() {
-                    *slot = Some(result);
+                if tx.send(result).is_err() {
+                    break;
                 }
-                progress(done.fetch_add(1, Ordering::Relaxed) + 1, planned.len());
             });
         }
-    });
-    let mut out = Vec::with_capacity(planned.len());
-    for (slot, p) in results.into_iter().zip(&planned) {
-        match slot.into_inner().ok().flatten() {
-            Some(Ok(song)) => out.push(song),
-            Some(Err(e)) => return Err(e),
-            None => return Err(DemoError::Worker(p.id.to_string())),
+        drop(tx);
+        // Runs until every worker has stopped (the channel then closes).
+        for result in rx {
+            match result {
+                Ok(song) => all.push(song),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                    continue;
+                }
+            }
+            progress(all.len(), total);
+            if all.len() >= next_part && all.len() < total {
+                all.sort_by(|a, b| a.id.cmp(&b.id));
+                publish(&all);
+                next_part = all.len().saturating_add(parts.every);
+            }
         }
+    });
+    if let Some(e) = first_error {
+        return Err(e);
     }
-    Ok(out)
+    if all.len() < total {
+        return Err(DemoError::Worker(format!(
+            "{} of {total} songs",
+            total - all.len()
+        )));
+    }
+    all.sort_by(|a, b| a.id.cmp(&b.id));
+    publish(&all);
+    Ok(all)
 }
 
-/// Synthesises, encodes and analyses one song.
+/// The songs of `stored` that generating (`songs`, `seed`) would make — same id, title
+/// and song seed — with their masters in `data_dir`: what an interrupted first start
+/// already made. `None` when `stored` holds anything else (imported songs, another
+/// seed or size): that catalog is not ours to complete.
+pub fn resumable(data_dir: &Path, songs: usize, seed: u64, stored: &[Song]) -> Option<Vec<Song>> {
+    let planned = plan_catalog(songs, seed);
+    let by_id: std::collections::HashMap<&str, &Planned> =
+        planned.iter().map(|p| (p.id.as_str(), p)).collect();
+    let ours = |s: &Song| match (&s.source, by_id.get(s.id.as_str())) {
+        (SongSource::Demo { truth, .. }, Some(p)) => {
+            truth.seed == p.plan.seed && s.title == p.title
+        }
+        _ => false,
+    };
+    if !stored.iter().all(ours) {
+        return None;
+    }
+    let on_disk = |s: &&Song| match &s.source {
+        SongSource::Demo { master, .. } => data_dir.join(master).is_file(),
+        SongSource::Imported { .. } => false,
+    };
+    Some(stored.iter().filter(on_disk).cloned().collect())
+}
+
+/// Synthesises, analyses and encodes one song.
 #[tracing::instrument(skip_all, fields(song = %p.id))]
 fn make_song(data_dir: &Path, p: &Planned) -> Result<Song, DemoError> {
     let pcm = compose::render(&p.plan);
+    let analysis = analyze_pcm(&pcm);
     let master: PathBuf = ["media", p.id.as_str(), "high.ogg"].iter().collect();
     let path = data_dir.join(&master);
     if let Some(dir) = path.parent() {
@@ -147,8 +234,6 @@ fn make_song(data_dir: &Path, p: &Planned) -> Result<Song, DemoError> {
         })?;
     }
     encode_vorbis(&pcm, Quality::High, &path)?;
-    drop(pcm);
-    let analysis = analyze_file(&path)?;
     let plan = &p.plan;
     Ok(Song {
         id: p.id.clone(),
@@ -173,101 +258,18 @@ fn make_song(data_dir: &Path, p: &Planned) -> Result<Song, DemoError> {
     })
 }
 
-/// Draws the whole catalog plan from the seed: albums of a few songs, each album by an
-/// artist of its genre, genres taken in a shuffled rotation so all appear early.
-fn plan_catalog(songs: usize, seed: u64) -> Vec<Planned> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut order: Vec<usize> = (0..GENRES.len()).collect();
-    order.shuffle(&mut rng);
-    // Per genre: (artist name, popularity) of artists made so far.
-    let mut artists: Vec<Vec<(String, f32)>> = vec![Vec::new(); GENRES.len()];
-    let mut out = Vec::with_capacity(songs);
-    let mut album_index = 0;
-    while out.len() < songs {
-        let g = order[album_index % order.len()];
-        album_index += 1;
-        let genre = &GENRES[g];
-        let roster = &mut artists[g];
-        if roster.is_empty() || rng.random_bool(NEW_ARTIST_SHARE) {
-            let name = names::artist(&mut rng, genre.name);
-            roster.push((name, rng.random_range(0.1..1.0)));
-        }
-        let (artist, artist_pop) = roster[rng.random_range(0..roster.len())].clone();
-        let album = names::album(&mut rng);
-        let year = rng.random_range(YEARS.0..=YEARS.1);
-        let size = rng.random_range(ALBUM_SONGS.0..=ALBUM_SONGS.1);
-        for _ in 0..size.min(songs - out.len()) {
-            let n = out.len() + 1;
-            let Ok(id) = SongId::parse(&format!("demo-{n:04}")) else {
-                continue;
-            };
-            let bpm = (rng.random_range(genre.tempo.0..=genre.tempo.1) * 10.0).round() / 10.0;
-            let gain_db =
-                (rng.random_range(genre.gain_db.0..=genre.gain_db.1) * 10.0).round() / 10.0;
-            let u: f32 = rng.random();
-            let plan = Plan {
-                genre,
-                bpm,
-                root: rng.random_range(0..12),
-                minor: rng.random_bool(f64::from(genre.minor_share)),
-                gain_db,
-                target_seconds: compose::MIN_SECONDS + LENGTH_SPAN_SECONDS * u.powf(LENGTH_SKEW),
-                seed: rng.random(),
-            };
-            let popularity = (artist_pop * rng.random_range(0.4..1.0f32)).clamp(0.0, 1.0);
-            out.push(Planned {
-                id,
-                title: names::title(&mut rng),
-                artist: artist.clone(),
-                album: album.clone(),
-                year,
-                popularity,
-                plan,
-            });
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
+    use super::compose::{Plan, Timbre};
+    use super::genre::GENRES;
     use super::*;
-
-    #[test]
-    fn plan_is_deterministic_and_covers_genres() {
-        let a = plan_catalog(160, 42);
-        let b = plan_catalog(160, 42);
-        let c = plan_catalog(160, 43);
-        let key = |p: &[Planned]| -> Vec<(String, String, f32, u64)> {
-            p.iter()
-                .map(|s| (s.id.to_string(), s.title.clone(), s.plan.bpm, s.plan.seed))
-                .collect()
-        };
-        assert_eq!(key(&a), key(&b));
-        assert_ne!(key(&a), key(&c));
-        assert_eq!(a.len(), 160);
-        assert_eq!(a[0].id.as_str(), "demo-0001");
-        assert_eq!(a[159].id.as_str(), "demo-0160");
-        let mut genres: Vec<&str> = a.iter().map(|p| p.plan.genre.name).collect();
-        genres.sort();
-        genres.dedup();
-        assert_eq!(genres.len(), GENRES.len());
-        let mut artists: Vec<&str> = a.iter().map(|p| p.artist.as_str()).collect();
-        artists.sort();
-        artists.dedup();
-        assert!(
-            artists.len() >= 10 && artists.len() < 100,
-            "{} artists",
-            artists.len()
-        );
-        assert!(a.iter().all(|p| (0.0..=1.0).contains(&p.popularity)));
-    }
 
     #[test]
     fn rendered_songs_have_the_planned_shape() {
         for (i, genre) in GENRES.iter().enumerate() {
             let plan = Plan {
                 genre,
+                timbre: Timbre::NEUTRAL,
                 bpm: (genre.tempo.0 + genre.tempo.1) / 2.0,
                 root: i as i32,
                 minor: i % 2 == 0,
@@ -294,5 +296,51 @@ mod tests {
                 genre.name
             );
         }
+    }
+
+    #[test]
+    fn parts_are_published_as_they_complete_and_a_run_resumes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut published = Vec::new();
+        let parts = Parts { first: 3, every: 2 };
+        let all = generate_parts(dir.path(), 8, 5, Vec::new(), parts, &|_, _| {}, &mut |s| {
+            published.push(s.len())
+        })
+        .expect("generate");
+        assert_eq!(published, vec![3, 5, 7, 8]);
+        assert_eq!(all.len(), 8);
+        assert!(all.windows(2).all(|w| w[0].id < w[1].id));
+
+        // An interrupted run: five songs stored, one of them without its master.
+        let mut stored = all[..5].to_vec();
+        let SongSource::Demo { master, .. } = &stored[4].source else {
+            panic!("not a demo song");
+        };
+        std::fs::remove_file(dir.path().join(master)).expect("remove a master");
+        let resumed = resumable(dir.path(), 8, 5, &stored).expect("ours to resume");
+        assert_eq!(resumed.len(), 4);
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        let progress = |d: usize, _| done.store(d, Ordering::Relaxed);
+        let again = generate_parts(
+            dir.path(),
+            8,
+            5,
+            resumed,
+            Parts::WHOLE,
+            &progress,
+            &mut |_| {},
+        )
+        .expect("resume");
+        assert_eq!(again, all);
+        assert_eq!(done.load(Ordering::Relaxed), 8);
+
+        // Another seed, or a song that is not a demo song: not ours.
+        assert!(resumable(dir.path(), 8, 6, &stored).is_none());
+        stored[0].source = SongSource::Imported {
+            path: "x.ogg".into(),
+            size: 1,
+            mtime_ms: 1,
+        };
+        assert!(resumable(dir.path(), 8, 5, &stored).is_none());
     }
 }

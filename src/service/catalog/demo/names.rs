@@ -116,14 +116,17 @@ fn pick<R: Rng + ?Sized>(rng: &mut R, words: &[&'static str]) -> &'static str {
 pub fn artist<R: Rng + ?Sized>(rng: &mut R, genre: &str) -> String {
     let solo = format!("{} {}", pick(rng, FIRST), pick(rng, LAST));
     match (genre, rng.random_range(0..3)) {
-        ("house" | "techno" | "drum-and-bass", 0) => format!("DJ {}", pick(rng, NOUNS)),
-        ("house" | "techno" | "drum-and-bass", _) => {
+        ("house" | "techno" | "drum-and-bass" | "synthwave", 0) => {
+            format!("DJ {}", pick(rng, NOUNS))
+        }
+        ("house" | "techno" | "drum-and-bass" | "synthwave", _) => {
             format!("{} {}", pick(rng, ADJECTIVES), pick(rng, NOUNS))
         }
         ("hip-hop", 0) => format!("MC {}", pick(rng, NOUNS)),
         ("hip-hop", _) => format!("Lil {}", pick(rng, NOUNS)),
         ("rock" | "metal", 0) => format!("The {} {}s", pick(rng, ADJECTIVES), pick(rng, NOUNS)),
         ("rock" | "metal", _) => format!("{} {}", pick(rng, NOUNS), pick(rng, NOUNS)),
+        ("reggae", 0) => format!("{} & the {}s", pick(rng, FIRST), pick(rng, NOUNS)),
         ("jazz" | "classical", 0) => format!("The {} {}", pick(rng, LAST), pick(rng, GROUP_SUFFIX)),
         (_, 0) => format!("{} {}", pick(rng, ADJECTIVES), pick(rng, GROUP_SUFFIX)),
         _ => solo,
