@@ -215,17 +215,17 @@ fn no_circles_between_files_of_a_module() {
     }
     let mut circles = Vec::new();
     for parent in &modules {
-        // The children of `parent`: its direct submodules (a file or a folder).
-        let children: BTreeSet<String> = files
+        // The files below `parent`, and its children: direct submodules (a file or a folder).
+        let below: Vec<&SourceFile> = files
             .iter()
             .filter(|f| f.module.len() > parent.len() && f.module.starts_with(parent))
+            .collect();
+        let children: BTreeSet<String> = below
+            .iter()
             .map(|f| f.module[parent.len()].clone())
             .collect();
         let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for f in files
-            .iter()
-            .filter(|f| f.module.len() > parent.len() && f.module.starts_with(parent))
-        {
+        for f in below {
             let from = f.module[parent.len()].clone();
             // A `#[cfg(test)] mod tests;` file may use what it tests.
             if from == "tests" {
