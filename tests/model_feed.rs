@@ -14,7 +14,6 @@ use spoofify_service::store::types::{
     ClientId, Interaction, InteractionKind, LoggedInteraction, Preferences,
 };
 use spoofify_tools::sim::synthetic_catalog;
-use spoofify_tools::sim::synthetic_catalog;
 
 fn index(n: usize) -> CatalogIndex {
     CatalogIndex::build(Arc::new(synthetic_catalog(n, 5)))

@@ -23,7 +23,7 @@ use super::engine::Model;
 use super::mix;
 use super::neighbours::distance2;
 use super::reason::Reason;
-use super::rotation::{neighbourhood_approval, Evidence, Standing, REPLAY_MIN_PLAYS};
+use super::rotation::{neighbourhood_approval, Evidence, REPLAY_MIN_PLAYS};
 use crate::catalog::{Song, SongId, FEATURE_COUNT};
 
 /// Share of a page given to exploration (rounded; 1 in a page of 10) while the

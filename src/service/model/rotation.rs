@@ -25,7 +25,7 @@ pub const REPLAY_MIN_PLAYS: u64 = 25;
 pub const REPLAY_MIN_MS: u64 = 20 * 60 * 1000;
 /// The spacing a favorite is aimed at: the mix offers favorites no faster than the
 /// listener's favorites can sustain at this gap, so they never come back in a block.
-pub const REPLAY_TARGET_PLAYS: u64 = 50;
+pub const REPLAY_TARGET_PLAYS: u64 = 30;
 /// A skipped song stays away for this many plays per skip in a row…
 pub const SKIP_REST_PLAYS: u64 = 100;
 /// …and at least this long: the listener said "not now", not "never".
