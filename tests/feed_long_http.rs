@@ -202,7 +202,7 @@ async fn forty_rounds_over_http_never_loop_and_stay_liked() {
             let (status, body) = api
                 .post(
                     "/api/interactions",
-                    json!({"id": format!("r{round:02}-{i:02}"), "song_id": id, "kind": kind,
+                    json!({"id": format!("steady-r{round:02}-i{i:02}"), "song_id": id, "kind": kind,
                            "position_ms": position_ms}),
                 )
                 .await;

@@ -66,8 +66,8 @@ pub struct Evidence {
 
 /// The evidence of the songs heard within [`NEIGHBOURHOOD_HORIZON`] plays, each by
 /// its latest interaction (`index_of` maps a history entry to a catalog index).
-pub fn evidence<'h>(
-    history: &'h History,
+pub fn evidence(
+    history: &History,
     index_of: impl Fn(&crate::catalog::SongId) -> Option<u32>,
 ) -> Vec<Evidence> {
     history
