@@ -215,11 +215,21 @@ fn a_fitted_feed_learns_the_genre_and_repeats_nothing_recent() {
         feed.iter().any(|f| f.reason == Reason::Favorite),
         "a listener who skips 90% of new songs gets favorites"
     );
-    let metal = feed
+    // The listener skipped 90 % lately, so exploration takes a large share (away from
+    // what they skip); the rest is what the model learnt.
+    let ranked: Vec<_> = feed
+        .iter()
+        .filter(|f| f.reason != Reason::Exploration)
+        .collect();
+    let metal = ranked
         .iter()
         .filter(|f| idx.catalog().get(&f.song_id).unwrap().genre == "metal")
         .count();
-    assert!(metal >= 14, "only {metal}/20 metal after 300 interactions");
+    assert!(
+        metal * 10 >= ranked.len() * 8,
+        "only {metal}/{} metal among ranked items after 300 interactions",
+        ranked.len()
+    );
     let explored = feed
         .iter()
         .filter(|f| f.reason == Reason::Exploration)
