@@ -202,7 +202,7 @@ mod tests {
 
     fn i(n: u64, song: &str, kind: InteractionKind, position_ms: u64) -> Interaction {
         Interaction {
-            id: ClientId::parse(&format!("h-{n}")).unwrap(),
+            id: ClientId::parse(&format!("history-{n:04}")).unwrap(),
             song_id: SongId::parse(song).unwrap(),
             kind,
             position_ms,

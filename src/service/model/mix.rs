@@ -113,8 +113,8 @@ mod tests {
         let s = signals(0.95, 0.3, 10);
         assert_eq!(
             familiar_slots(10, &s, None, 50),
-            2,
-            "10 favorites every 50 plays"
+            4,
+            "10 favorites every 30 plays"
         );
         let s = signals(0.95, 0.3, 100);
         assert_eq!(familiar_slots(10, &s, None, 3), 3, "only 3 rested");

@@ -171,7 +171,7 @@ mod tests {
     fn play_at(h: &mut History, song: &str, kind: InteractionKind, skip_ms: u64, filler: usize) {
         let n = h.applied();
         let mk = |k: u64, s: &str, kind| Interaction {
-            id: ClientId::parse(&format!("r-{k}")).unwrap(),
+            id: ClientId::parse(&format!("rotation-{k:04}")).unwrap(),
             song_id: SongId::parse(s).unwrap(),
             kind,
             position_ms: if kind == InteractionKind::Finished {
@@ -205,7 +205,7 @@ mod tests {
         // Short songs: 25 plays but only 25 × 30 s of listening.
         let mut h = History::default();
         let mk = |k: u64, s: &str| Interaction {
-            id: ClientId::parse(&format!("s-{k}")).unwrap(),
+            id: ClientId::parse(&format!("short-{k:04}")).unwrap(),
             song_id: SongId::parse(s).unwrap(),
             kind: InteractionKind::Finished,
             position_ms: 30_000,
