@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use spoofify_service::catalog::{Catalog, SongId};
 use spoofify_service::model::labels::{WEIGHT_LATE_SKIP, WEIGHT_LIKED};
-use spoofify_service::model::listener_model::RECENT_WINDOW;
+use spoofify_service::model::rotation::REPLAY_MIN_PLAYS;
 use spoofify_service::model::{
     CatalogIndex, ColdReason, EngineKind, FitStatus, ListenerModel, Reason,
 };
@@ -27,7 +27,8 @@ fn entry(seq: u64, song: &SongId, kind: InteractionKind, position_ms: u64) -> Lo
             song_id: song.clone(),
             kind,
             position_ms,
-            at_ms: seq,
+            // A minute apart.
+            at_ms: seq * 60_000,
         },
     }
 }
@@ -162,7 +163,7 @@ fn one_class_stays_cold_then_the_model_takes_over() {
 }
 
 #[test]
-fn a_fitted_feed_learns_the_genre_and_repeats_nothing() {
+fn a_fitted_feed_learns_the_genre_and_repeats_nothing_recent() {
     let idx = index(800);
     let mut m = ListenerModel::new(EngineKind::Histogram, 9);
     let log = genre_log(idx.catalog(), "metal", 300);
@@ -173,12 +174,12 @@ fn a_fitted_feed_learns_the_genre_and_repeats_nothing() {
     let feed = m.feed(&idx, &prefs(&["pop"]), 20, 4);
     assert_eq!(feed.len(), 20);
     assert_page_rules(&idx, &feed);
-    // Nothing from the recent window, and no rejected song at all.
-    let window = RECENT_WINDOW.min(idx.len() / 2);
+    // Nothing from the latest plays; a skipped song only as a second chance (100
+    // plays and 3 hours after the skip); favorites only as such.
     let played: HashSet<&SongId> = log
         .iter()
         .rev()
-        .take(window)
+        .take(REPLAY_MIN_PLAYS as usize)
         .map(|e| &e.interaction.song_id)
         .collect();
     assert!(
@@ -190,15 +191,45 @@ fn a_fitted_feed_learns_the_genre_and_repeats_nothing() {
         .filter(|e| e.interaction.kind == InteractionKind::Skipped)
         .map(|e| &e.interaction.song_id)
         .collect();
+    for f in feed.iter().filter(|f| rejected.contains(&f.song_id)) {
+        assert_eq!(f.reason, Reason::SecondChance, "{f:?}");
+        let last = log
+            .iter()
+            .rposition(|e| e.interaction.song_id == f.song_id)
+            .unwrap();
+        assert!(log.len() - 1 - last >= 100, "{f:?} skipped too recently");
+    }
+    let finished: HashSet<&SongId> = log
+        .iter()
+        .filter(|e| e.interaction.kind == InteractionKind::Finished)
+        .map(|e| &e.interaction.song_id)
+        .collect();
+    for f in &feed {
+        assert_eq!(
+            f.reason == Reason::Favorite,
+            finished.contains(&f.song_id),
+            "{f:?}: favorites are exactly the songs finished before"
+        );
+    }
     assert!(
-        feed.iter().all(|f| !rejected.contains(&f.song_id)),
-        "offered a skipped song"
+        feed.iter().any(|f| f.reason == Reason::Favorite),
+        "a listener who skips 90% of new songs gets favorites"
     );
-    let metal = feed
+    // The listener skipped 90 % lately, so exploration takes a large share (away from
+    // what they skip); the rest is what the model learnt.
+    let ranked: Vec<_> = feed
+        .iter()
+        .filter(|f| f.reason != Reason::Exploration)
+        .collect();
+    let metal = ranked
         .iter()
         .filter(|f| idx.catalog().get(&f.song_id).unwrap().genre == "metal")
         .count();
-    assert!(metal >= 14, "only {metal}/20 metal after 300 interactions");
+    assert!(
+        metal * 10 >= ranked.len() * 8,
+        "only {metal}/{} metal among ranked items after 300 interactions",
+        ranked.len()
+    );
     let explored = feed
         .iter()
         .filter(|f| f.reason == Reason::Exploration)

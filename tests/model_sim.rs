@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use spoofify_service::model::{CatalogIndex, EngineKind};
-use spoofify_tools::sim::quality::{evaluate, EvalConfig, Policy};
+use spoofify_service::model::CatalogIndex;
+use spoofify_tools::sim::quality::{evaluate, EvalConfig, EvalReport, Group, Policy};
 use spoofify_tools::sim::{synthetic_catalog, Listener, TasteShape};
 
 #[test]
@@ -24,21 +24,45 @@ fn a_small_eval_is_deterministic_and_the_model_beats_popularity() {
     let idx = CatalogIndex::build(Arc::new(synthetic_catalog(1500, 3)));
     let cfg = EvalConfig {
         listeners_per_shape: 2,
-        interactions: 50,
+        interactions: 100,
         ..EvalConfig::default()
     };
-    let policies = [Policy::Popularity, Policy::Engine(EngineKind::Histogram)];
+    let policies = [Policy::Popularity, Policy::ModelOnly, Policy::ModelMix];
     let a = evaluate(&idx, &cfg, &policies);
     let b = evaluate(&idx, &cfg, &policies);
-    let strip = |r: &spoofify_tools::sim::quality::EvalReport| {
+    // Everything but the fit times (wall clock).
+    let strip = |r: &EvalReport| {
         r.policies
             .iter()
-            .map(|p| (p.skip_rate_at.clone(), p.ndcg_at_10, p.hit_rate_at_10))
+            .map(|p| (serde_json::to_string(&p.groups).unwrap(), p.fits))
             .collect::<Vec<_>>()
     };
-    assert_eq!(strip(&a), strip(&b));
-    let pop = a.policies[0].skip_at(50).unwrap();
-    let model = a.policies[1].skip_at(50).unwrap();
-    assert!(model < pop, "model skip@50 {model} vs popularity {pop}");
-    assert!(a.policies[1].ndcg_at_10 > a.policies[0].ndcg_at_10);
+    assert_eq!(strip(&a), strip(&b), "same seed, same figures");
+    let steady = |p: Policy| a.policy(p).unwrap().group(Group::Steady).unwrap().clone();
+    let (pop, model, mixed) = (
+        steady(Policy::Popularity),
+        steady(Policy::ModelOnly),
+        steady(Policy::ModelMix),
+    );
+    let skip =
+        |g: &spoofify_tools::sim::quality::GroupReport| g.at(100).unwrap().skip_rate.unwrap();
+    assert!(
+        skip(&model) < skip(&pop),
+        "model {} vs popularity {}",
+        skip(&model),
+        skip(&pop)
+    );
+    assert!(
+        skip(&mixed) < skip(&pop),
+        "mix {} vs popularity {}",
+        skip(&mixed),
+        skip(&pop)
+    );
+    let ndcg =
+        |g: &spoofify_tools::sim::quality::GroupReport| g.at(100).unwrap().ndcg_at_10.unwrap();
+    assert!(ndcg(&model) > ndcg(&pop));
+    // Checkpoints 50, 60, 100; distinct songs from 100 on; no wall on 1500 songs.
+    assert_eq!(a.checkpoints, vec![50, 60, 100]);
+    assert!(mixed.at(100).unwrap().distinct_per_100.unwrap() >= 30.0);
+    assert_eq!(mixed.walls, 0);
 }

@@ -60,9 +60,10 @@ impl ModelPort {
         self.model.training_input(catalog).len()
     }
 
-    /// The fingerprint of the training input (see [`crate::model::labels::digest`]).
+    /// The fingerprint of what the log built: training input and listening history
+    /// (see [`ListenerModel::input_digest`]).
     pub fn training_digest(&self, catalog: &Catalog) -> u64 {
-        crate::model::labels::digest(&self.model.training_input(catalog))
+        self.model.input_digest(catalog)
     }
 
     /// Songs of the training input, oldest first.

@@ -1,34 +1,31 @@
-//! The feed: candidates from the catalog, ranked for one listener.
+//! The feed: one page for one listener, familiar and new.
 //!
-//! Candidates come from four sources, each remembered as the item's [`Reason`]:
-//! content neighbours of the listener's latest finishes, their chosen genres, the
-//! most popular songs, and a random exploration sample. Ranking is by the model's
-//! probability (or, in cold start, by genre match and popularity), then a greedy pass
-//! keeps the same artist or album from playing back to back and caps each artist per
-//! page. A share of the page ([`EXPLORATION_SHARE`]) goes to the exploration songs
-//! the model is least sure about, so it keeps learning. Songs just played and songs
-//! the listener rejected are never offered.
+//! Steps: new candidates come from the sources in [`super::candidates`] and are
+//! scored by the model (or, in cold start, by genre match and popularity); rested
+//! favorites ([`super::rotation`]) are ranked by how long they have rested and how
+//! much the listener likes them; [`super::mix`] decides how many slots of the page
+//! are familiar; a share of the new slots ([`exploration_share`]) goes to the
+//! exploration songs the model is least sure about, so it keeps learning. Then a
+//! greedy pass fills the slots, keeping the same artist or album from playing back
+//! to back and capping each artist per page.
+//!
+//! Songs played lately, songs resting after a skip and banned songs are never
+//! offered: the rotation rules guarantee no song twice within 20 feed items.
 
-use rand::seq::{IndexedRandom, SliceRandom};
+use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
-use super::catalog_index::CatalogIndex;
+use super::candidates::{self, Candidate};
+use super::context::{FeedContext, RestedFavorite};
 use super::engine::Model;
+use super::mix;
 use super::neighbours::distance2;
+use super::reason::Reason;
+use super::rotation::{neighbourhood_approval, Evidence, REPLAY_MIN_PLAYS};
 use crate::catalog::{Song, SongId, FEATURE_COUNT};
-use crate::store::types::Preferences;
 
-/// Latest finishes whose neighbours become candidates.
-pub const NEIGHBOUR_SEEDS: usize = 10;
-/// Popular songs offered as candidates.
-pub const POPULAR_CANDIDATES: usize = 100;
-/// Songs per chosen genre: the most popular half, the rest at random.
-pub const GENRE_CANDIDATES: usize = 100;
-/// Random songs offered for exploration (and as a broad pool for the model).
-pub const EXPLORE_CANDIDATES: usize = 500;
 /// Share of a page given to exploration (rounded; 1 in a page of 10) while the
 /// listener mostly plays what they get.
 pub const EXPLORATION_SHARE: f32 = 0.1;
@@ -41,38 +38,18 @@ pub const EXPLORATION_SKIP_THRESHOLD: f32 = 0.5;
 pub const MAX_PER_ARTIST: usize = 3;
 /// Latest finishes and rejections the content-only ranking compares against.
 pub const CONTENT_SEEDS: usize = 20;
-
-/// Why a song is in the feed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Reason {
-    /// Sounds like a song the listener finished.
-    SimilarTo {
-        song_id: SongId,
-        title: String,
-    },
-    /// In a genre the listener chose.
-    Genre {
-        genre: String,
-    },
-    Popular,
-    /// Found in the broad random sample, ranked high by the listener's model.
-    ForYou,
-    /// Outside what the listener has heard, offered so the model keeps learning.
-    Exploration,
-}
-
-impl fmt::Display for Reason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Reason::SimilarTo { title, .. } => write!(f, "sounds like \u{201c}{title}\u{201d}"),
-            Reason::Genre { genre } => write!(f, "from {genre}, a genre you chose"),
-            Reason::Popular => f.write_str("popular right now"),
-            Reason::ForYou => f.write_str("picked for you"),
-            Reason::Exploration => f.write_str("something new to try"),
-        }
-    }
-}
+/// A liked favorite comes round this much sooner than one only finished.
+pub const LIKED_FAVORITE_BOOST: f32 = 1.25;
+/// Share of a new song's score that comes from its neighbourhood's approval (what
+/// the listener finished lately among songs that sound like it) rather than the
+/// model: the model learns from everything with a half-life, the neighbourhood
+/// follows the last hundred plays, so a changed taste shows in the ranking at once.
+pub const APPROVAL_BLEND: f32 = 0.3;
+/// Plays whose outcomes steer exploration while the model is wrong.
+pub const TROUBLE_EVIDENCE_PLAYS: u64 = 20;
+/// The share reached when the listener skips everything lately (the model is wrong:
+/// trust what they did in the last hundred plays instead).
+pub const MAX_APPROVAL_BLEND: f32 = 0.8;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FeedItem {
@@ -83,90 +60,129 @@ pub struct FeedItem {
     pub reason: Reason,
 }
 
-/// How a feed is ranked. `Model` is the product (cold start until a model exists);
-/// the others are the baselines `spoofify eval` compares against.
+/// How a feed is ranked. `Model` is the product: the model's ranking with favorites
+/// mixed in (cold start until a model exists). The others are what `spoofify eval`
+/// compares it with; none of them replays favorites.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ranking {
     Model,
+    ModelOnly,
     Content,
     Popularity,
     Random,
 }
 
-/// What the feed needs to know about one listener.
-pub struct FeedContext<'a> {
-    pub index: &'a CatalogIndex,
-    pub prefs: &'a Preferences,
-    /// Song indices that must not be offered (just played, rejected).
-    pub excluded: &'a [bool],
-    /// Latest finished or liked songs, newest first.
-    pub positives: &'a [u32],
-    /// Latest rejected songs, newest first.
-    pub negatives: &'a [u32],
-    pub model: Option<&'a Model>,
-    /// Share of skips among the listener's latest interactions (0 when none).
-    pub recent_skip_rate: f32,
+impl Ranking {
+    /// True when the ranking mixes rested favorites in.
+    pub fn replays(self) -> bool {
+        self == Ranking::Model
+    }
+
+    fn uses_model(self) -> bool {
+        matches!(self, Ranking::Model | Ranking::ModelOnly)
+    }
+}
+
+/// How far the recent skip rate is past [`EXPLORATION_SKIP_THRESHOLD`], in [0, 1]:
+/// how wrong the model has been lately.
+fn trouble(recent_skip_rate: f32) -> f32 {
+    ((recent_skip_rate - EXPLORATION_SKIP_THRESHOLD) / (1.0 - EXPLORATION_SKIP_THRESHOLD))
+        .clamp(0.0, 1.0)
+}
+
+/// The product's score for a new song: the model's probability blended with its
+/// neighbourhood's approval, [`APPROVAL_BLEND`] of it, up to [`MAX_APPROVAL_BLEND`]
+/// as the recent skip rate climbs.
+pub fn blended(ctx: &FeedContext<'_>, song: u32, p: f32) -> f32 {
+    let a = neighbourhood_approval(ctx.index.features(), ctx.evidence, song);
+    let beta =
+        APPROVAL_BLEND + trouble(ctx.recent_skip_rate) * (MAX_APPROVAL_BLEND - APPROVAL_BLEND);
+    (1.0 - beta) * p + beta * a
 }
 
 /// The exploration share for a recent skip rate: [`EXPLORATION_SHARE`], rising
 /// linearly to [`MAX_EXPLORATION_SHARE`] as the skip rate goes from
 /// [`EXPLORATION_SKIP_THRESHOLD`] to 1.
 pub fn exploration_share(recent_skip_rate: f32) -> f32 {
-    let t = ((recent_skip_rate - EXPLORATION_SKIP_THRESHOLD) / (1.0 - EXPLORATION_SKIP_THRESHOLD))
-        .clamp(0.0, 1.0);
-    EXPLORATION_SHARE + t * (MAX_EXPLORATION_SHARE - EXPLORATION_SHARE)
+    EXPLORATION_SHARE + trouble(recent_skip_rate) * (MAX_EXPLORATION_SHARE - EXPLORATION_SHARE)
+}
+
+/// What fills one position of a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Familiar,
+    New,
+    Explore,
 }
 
 /// Builds one page of at most `limit` items. Deterministic for a seed.
 pub fn build(ctx: &FeedContext<'_>, limit: usize, seed: u64, ranking: Ranking) -> Vec<FeedItem> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let n = ctx.index.len();
-    if n == 0 || limit == 0 {
+    if ctx.index.is_empty() || limit == 0 {
         return Vec::new();
     }
-    let candidates = match ranking {
-        Ranking::Popularity => popular_candidates(ctx, limit * 3),
-        Ranking::Random => random_candidates(ctx, limit * 3, &mut rng),
-        Ranking::Model | Ranking::Content => candidates(ctx, &mut rng),
+    let model = ctx.model.filter(|_| ranking.uses_model());
+    let mut items = match ranking {
+        Ranking::Popularity => candidates::most_popular(ctx, limit * 3),
+        Ranking::Random => candidates::at_random(ctx, limit * 3, &mut rng),
+        _ => candidates::gather(ctx, &mut rng),
     };
-    let songs: Vec<u32> = candidates.iter().map(|(s, _)| *s).collect();
-    let mut scores = vec![0.0f32; songs.len()];
-    let model = ctx.model.filter(|_| ranking == Ranking::Model);
-    match (ranking, model) {
-        (Ranking::Model, Some(m)) => m.score(ctx.index.features(), &songs, &mut scores),
-        (Ranking::Content, _) if !ctx.positives.is_empty() => {
-            for (s, o) in songs.iter().zip(scores.iter_mut()) {
-                *o = content_score(ctx, *s);
-            }
-        }
-        (Ranking::Popularity, _) => {
-            for (s, o) in songs.iter().zip(scores.iter_mut()) {
-                *o = ctx.index.catalog().songs()[*s as usize].popularity;
-            }
-        }
-        (Ranking::Random, _) => scores.iter_mut().for_each(|o| *o = rng.random()),
-        _ => {
-            for ((s, r), o) in candidates.iter().zip(scores.iter_mut()) {
-                *o = cold_score(ctx, *s, r);
-            }
+    let new_count = items.len();
+    let favorites: &[RestedFavorite] = if ranking.replays() { ctx.rested } else { &[] };
+    items.extend(favorites.iter().map(|f| Candidate {
+        song: f.song,
+        reason: Reason::Favorite,
+    }));
+    let resort_from = items.len();
+    items.extend(
+        ctx.last_resort
+            .iter()
+            .filter(|r| ranking.replays() || !r.favorite)
+            .map(|r| Candidate {
+                song: r.song,
+                reason: if r.favorite {
+                    Reason::Favorite
+                } else {
+                    Reason::SecondChance
+                },
+            }),
+    );
+    let songs: Vec<u32> = items.iter().map(|c| c.song).collect();
+    let mut scores = score(ctx, ranking, model, &items, &mut rng);
+    if ranking == Ranking::Model && model.is_some() {
+        for i in 0..new_count {
+            scores[i] = blended(ctx, songs[i], scores[i]);
         }
     }
-    let explore = match ranking {
-        Ranking::Model | Ranking::Content => {
-            (limit as f32 * exploration_share(ctx.recent_skip_rate)).round() as usize
-        }
-        _ => 0,
-    };
-    let mut main: Vec<usize> = (0..songs.len()).collect();
+
+    let mut main: Vec<usize> = (0..new_count).collect();
     main.sort_by(|&a, &b| {
         scores[b]
             .total_cmp(&scores[a])
             .then(songs[a].cmp(&songs[b]))
     });
-    let mut pool: Vec<usize> = (0..songs.len())
-        .filter(|&i| candidates[i].1 == Reason::Exploration)
+    let mut pool: Vec<usize> = (0..new_count)
+        .filter(|&i| items[i].reason == Reason::Exploration)
         .collect();
-    if model.is_some() {
+    if model.is_some() && ctx.recent_skip_rate >= EXPLORATION_SKIP_THRESHOLD {
+        // The model is wrong lately (a taste moved): explore away from what is being
+        // skipped *now* (the latest plays only: what was skipped before the change
+        // may be what the listener wants now), at random otherwise.
+        pool.shuffle(&mut rng);
+        let now: Vec<Evidence> = ctx
+            .evidence
+            .iter()
+            .filter(|e| e.since_plays < TROUBLE_EVIDENCE_PLAYS)
+            .copied()
+            .collect();
+        let approval: Vec<f32> = pool
+            .iter()
+            .map(|&i| neighbourhood_approval(ctx.index.features(), &now, songs[i]))
+            .collect();
+        let mut order: Vec<usize> = (0..pool.len()).collect();
+        order.sort_by(|&a, &b| approval[b].total_cmp(&approval[a]));
+        pool = order.into_iter().map(|k| pool[k]).collect();
+    } else if model.is_some() {
         // Optimism under uncertainty: p + sqrt(p(1-p)) favours songs the model thinks
         // good but is unsure of, so a label there teaches it most for the fewest skips.
         let ucb = |i: usize| scores[i] + (scores[i] * (1.0 - scores[i])).max(0.0).sqrt();
@@ -174,41 +190,157 @@ pub fn build(ctx: &FeedContext<'_>, limit: usize, seed: u64, ranking: Ranking) -
     } else {
         pool.shuffle(&mut rng);
     }
-    let picked = arrange(ctx, &songs, &main, &pool, limit, explore);
-    picked
+    let familiar = rank_favorites(favorites, &scores[new_count..resort_from], model.is_some());
+    let familiar: Vec<usize> = familiar.into_iter().map(|i| new_count + i).collect();
+    let last_resort: Vec<usize> = (resort_from..items.len()).collect();
+
+    let familiar_slots = if ranking.replays() {
+        let quality = model.map(|_| new_quality(&main, &songs, &scores, ctx, limit));
+        mix::familiar_slots(limit, &ctx.mix, quality, familiar.len())
+    } else {
+        0
+    };
+    let explore = if matches!(ranking, Ranking::Popularity | Ranking::Random) {
+        0
+    } else {
+        ((limit as f32 * exploration_share(ctx.recent_skip_rate)).round() as usize)
+            .min(limit - familiar_slots)
+    };
+    let plan = plan(limit, familiar_slots, explore);
+    let queues = Queues {
+        familiar: &familiar,
+        main: &main,
+        pool: &pool,
+        last_resort: &last_resort,
+    };
+    arrange(ctx, &songs, &queues, &plan)
         .into_iter()
-        .map(|(i, explored)| FeedItem {
+        .map(|(i, slot)| FeedItem {
             song_id: ctx.index.catalog().songs()[songs[i] as usize].id.clone(),
             score: scores[i],
-            reason: match (&candidates[i].1, explored) {
-                (_, true) => Reason::Exploration,
-                (Reason::Exploration, false) if model.is_some() => Reason::ForYou,
-                (r, false) => r.clone(),
+            reason: match (&items[i].reason, slot) {
+                (Reason::Favorite | Reason::SecondChance, _) => items[i].reason.clone(),
+                (_, Slot::Explore) => Reason::Exploration,
+                (Reason::Exploration, _) if model.is_some() => Reason::ForYou,
+                (r, _) => r.clone(),
             },
         })
         .collect()
 }
 
-/// Fills the page in order: exploration slots from `pool`, the rest from `main`, each
-/// pick keeping artist and album apart from the previous item (relaxed only when no
-/// candidate allows it). Returns (candidate position, taken as exploration).
+/// Scores every item the way `ranking` ranks.
+fn score(
+    ctx: &FeedContext<'_>,
+    ranking: Ranking,
+    model: Option<&Model>,
+    items: &[Candidate],
+    rng: &mut ChaCha8Rng,
+) -> Vec<f32> {
+    let songs: Vec<u32> = items.iter().map(|c| c.song).collect();
+    let mut scores = vec![0.0f32; songs.len()];
+    let all = ctx.index.catalog().songs();
+    match (ranking, model) {
+        (_, Some(m)) => m.score(ctx.index.features(), &songs, &mut scores),
+        (Ranking::Content, _) if !ctx.positives.is_empty() => {
+            for (s, o) in songs.iter().zip(scores.iter_mut()) {
+                *o = content_score(ctx, *s);
+            }
+        }
+        (Ranking::Popularity, _) => {
+            for (s, o) in songs.iter().zip(scores.iter_mut()) {
+                *o = all[*s as usize].popularity;
+            }
+        }
+        (Ranking::Random, _) => scores.iter_mut().for_each(|o| *o = rng.random()),
+        _ => {
+            for (c, o) in items.iter().zip(scores.iter_mut()) {
+                *o = cold_score(ctx, c.song, &c.reason);
+            }
+        }
+    }
+    scores
+}
+
+/// Rested favorites in the order they should come back: the longer rested and the
+/// better liked (model score, an explicit like) first. Returns positions in `favs`.
+fn rank_favorites(favs: &[RestedFavorite], scores: &[f32], scored: bool) -> Vec<usize> {
+    let key = |i: usize| {
+        let f = &favs[i];
+        let rest = (1.0 + f.since_plays as f32 / REPLAY_MIN_PLAYS as f32).ln();
+        let liking = if scored { 0.5 + scores[i] } else { 1.0 };
+        let boost = if f.liked { LIKED_FAVORITE_BOOST } else { 1.0 };
+        rest * liking * boost
+    };
+    let mut order: Vec<usize> = (0..favs.len()).collect();
+    order.sort_by(|&a, &b| {
+        key(b)
+            .total_cmp(&key(a))
+            .then(favs[a].song.cmp(&favs[b].song))
+    });
+    order
+}
+
+/// The model's mean score over the best never-heard candidates, one page's worth:
+/// how much unheard music it still rates highly.
+fn new_quality(
+    main: &[usize],
+    songs: &[u32],
+    scores: &[f32],
+    ctx: &FeedContext<'_>,
+    limit: usize,
+) -> f32 {
+    let best: Vec<f32> = main
+        .iter()
+        .filter(|&&i| ctx.standing.get(songs[i] as usize) == Some(&None))
+        .take(limit)
+        .map(|&i| scores[i])
+        .collect();
+    if best.is_empty() {
+        0.0
+    } else {
+        best.iter().sum::<f32>() / best.len() as f32
+    }
+}
+
+/// Which kind of song fills each position: exploration evenly spread and never
+/// first (1 of 10 lands at position 5), familiar slots spread evenly over the rest.
+fn plan(limit: usize, familiar: usize, explore: usize) -> Vec<Slot> {
+    let mut plan = vec![Slot::New; limit];
+    for j in 0..explore.min(limit) {
+        let at = ((2 * j + 1) * limit / (2 * explore)).max(1).min(limit - 1);
+        plan[at] = Slot::Explore;
+    }
+    let free: Vec<usize> = (0..limit).filter(|&i| plan[i] == Slot::New).collect();
+    let familiar = familiar.min(free.len());
+    for k in 0..familiar {
+        plan[free[k * free.len() / familiar]] = Slot::Familiar;
+    }
+    plan
+}
+
+/// The ordered queues a page is filled from (positions in the item list).
+struct Queues<'q> {
+    familiar: &'q [usize],
+    main: &'q [usize],
+    pool: &'q [usize],
+    /// Used by every slot once the others are empty.
+    last_resort: &'q [usize],
+}
+
+/// Fills the page slot by slot, each from its own queue first and the others after,
+/// keeping artist and album apart from the previous item (relaxed only when no
+/// candidate allows it). Returns (item position, the slot it filled).
 fn arrange(
     ctx: &FeedContext<'_>,
     songs: &[u32],
-    main: &[usize],
-    pool: &[usize],
-    limit: usize,
-    explore: usize,
-) -> Vec<(usize, bool)> {
-    // Exploration slots spread evenly, never first: 1 of 10 lands at position 5.
-    let slots: Vec<usize> = (0..explore.min(limit))
-        .map(|j| ((2 * j + 1) * limit / (2 * explore)).max(1).min(limit - 1))
-        .collect();
+    q: &Queues<'_>,
+    plan: &[Slot],
+) -> Vec<(usize, Slot)> {
     let all = ctx.index.catalog().songs();
     let mut used = vec![false; songs.len()];
-    let mut out: Vec<(usize, bool)> = Vec::with_capacity(limit);
+    let mut out: Vec<(usize, Slot)> = Vec::with_capacity(plan.len());
     let mut per_artist: std::collections::HashMap<&str, usize> = Default::default();
-    while out.len() < limit {
+    for &slot in plan {
         let prev: Option<&Song> = out.last().map(|&(i, _)| &all[songs[i] as usize]);
         let fits = |i: usize, cap: bool, apart: bool| {
             let s = &all[songs[i] as usize];
@@ -217,101 +349,43 @@ fn arrange(
                     || per_artist.get(s.artist.as_str()).copied().unwrap_or(0) < MAX_PER_ARTIST)
                 && (!apart || prev.is_none_or(|p| p.artist != s.artist && p.album != s.album))
         };
-        let want_explore = slots.contains(&out.len());
+        let queues: [(&[usize], Slot); 4] = match slot {
+            Slot::Familiar => [
+                (q.familiar, Slot::Familiar),
+                (q.main, Slot::New),
+                (q.pool, Slot::Explore),
+                (q.last_resort, Slot::Familiar),
+            ],
+            Slot::New => [
+                (q.main, Slot::New),
+                (q.familiar, Slot::Familiar),
+                (q.pool, Slot::Explore),
+                (q.last_resort, Slot::New),
+            ],
+            Slot::Explore => [
+                (q.pool, Slot::Explore),
+                (q.main, Slot::New),
+                (q.familiar, Slot::Familiar),
+                (q.last_resort, Slot::New),
+            ],
+        };
         let mut choice = None;
         'search: for (cap, apart) in [(true, true), (false, true), (false, false)] {
-            let queues: [(&[usize], bool); 2] = if want_explore {
-                [(pool, true), (main, false)]
-            } else {
-                [(main, false), (pool, true)]
-            };
-            for (queue, explored) in queues {
+            for (queue, filled) in queues {
                 if let Some(&i) = queue.iter().find(|&&i| fits(i, cap, apart)) {
-                    choice = Some((i, explored));
+                    choice = Some((i, filled));
                     break 'search;
-                }
-                if !want_explore {
-                    break; // exploration songs only fill exploration slots
                 }
             }
         }
-        let Some((i, explored)) = choice else { break };
+        let Some((i, filled)) = choice else { break };
         used[i] = true;
         *per_artist
             .entry(all[songs[i] as usize].artist.as_str())
             .or_default() += 1;
-        out.push((i, explored));
+        out.push((i, filled));
     }
     out
-}
-
-/// Candidate songs with the first reason that brought each in.
-fn candidates(ctx: &FeedContext<'_>, rng: &mut ChaCha8Rng) -> Vec<(u32, Reason)> {
-    let all = ctx.index.catalog().songs();
-    let mut seen = ctx.excluded.to_vec();
-    seen.resize(all.len(), false);
-    let mut out = Vec::new();
-    let mut push = |s: u32, r: &Reason, out: &mut Vec<(u32, Reason)>| {
-        if !seen[s as usize] {
-            seen[s as usize] = true;
-            out.push((s, r.clone()));
-        }
-    };
-    for &seed in ctx.positives.iter().take(NEIGHBOUR_SEEDS) {
-        let song = &all[seed as usize];
-        let reason = Reason::SimilarTo {
-            song_id: song.id.clone(),
-            title: song.title.clone(),
-        };
-        for nb in ctx.index.neighbours().of(seed as usize) {
-            push(nb, &reason, &mut out);
-        }
-    }
-    for genre in &ctx.prefs.genres {
-        let songs = ctx.index.genre(genre);
-        let reason = Reason::Genre {
-            genre: genre.clone(),
-        };
-        let top = GENRE_CANDIDATES / 2;
-        for &s in songs.iter().take(top) {
-            push(s, &reason, &mut out);
-        }
-        let rest = &songs[top.min(songs.len())..];
-        for &s in rest.choose_multiple(rng, GENRE_CANDIDATES - top) {
-            push(s, &reason, &mut out);
-        }
-    }
-    for &s in ctx.index.popular().iter().take(POPULAR_CANDIDATES) {
-        push(s, &Reason::Popular, &mut out);
-    }
-    let n = all.len() as u32;
-    for _ in 0..EXPLORE_CANDIDATES.min(all.len()) {
-        push(rng.random_range(0..n), &Reason::Exploration, &mut out);
-    }
-    out
-}
-
-fn popular_candidates(ctx: &FeedContext<'_>, want: usize) -> Vec<(u32, Reason)> {
-    ctx.index
-        .popular()
-        .iter()
-        .filter(|&&s| !ctx.excluded.get(s as usize).copied().unwrap_or(false))
-        .take(want)
-        .map(|&s| (s, Reason::Popular))
-        .collect()
-}
-
-fn random_candidates(
-    ctx: &FeedContext<'_>,
-    want: usize,
-    rng: &mut ChaCha8Rng,
-) -> Vec<(u32, Reason)> {
-    let mut open: Vec<u32> = (0..ctx.index.len() as u32)
-        .filter(|&s| !ctx.excluded.get(s as usize).copied().unwrap_or(false))
-        .collect();
-    open.shuffle(rng);
-    open.truncate(want);
-    open.into_iter().map(|s| (s, Reason::Exploration)).collect()
 }
 
 /// Cold start: chosen genres first, then popularity; a little credit for sounding
@@ -320,7 +394,8 @@ pub fn cold_score(ctx: &FeedContext<'_>, song: u32, reason: &Reason) -> f32 {
     let s = &ctx.index.catalog().songs()[song as usize];
     let genre = ctx.prefs.genres.contains(&s.genre) as u8 as f32;
     let similar = matches!(reason, Reason::SimilarTo { .. }) as u8 as f32;
-    0.5 * genre + 0.4 * s.popularity.clamp(0.0, 1.0) + 0.25 * similar
+    let favorite = matches!(reason, Reason::Favorite) as u8 as f32;
+    0.5 * genre + 0.4 * s.popularity.clamp(0.0, 1.0) + 0.25 * similar + favorite
 }
 
 /// Content-only: closeness to the latest finishes, minus closeness to rejections.

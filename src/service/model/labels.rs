@@ -23,10 +23,12 @@ pub const WEIGHT_DISLIKED: f32 = 1.5;
 pub const WEIGHT_EARLY_SKIP: f32 = 1.0;
 /// A late skip is weak evidence: the listener got far into the song.
 pub const WEIGHT_LATE_SKIP: f32 = 0.3;
-/// Interactions after which a signal's weight halves.
-pub const RECENCY_HALF_LIFE: f64 = 50.0;
+/// Interactions after which a signal's weight halves. Short, because favorites the
+/// listener still likes are replayed (see `rotation`), which renews their signal:
+/// what fades is what the listener no longer comes back to.
+pub const RECENCY_HALF_LIFE: f64 = 30.0;
 /// Old signals never weigh less than this share: they still say something.
-pub const MIN_RECENCY: f64 = 0.2;
+pub const MIN_RECENCY: f64 = 0.05;
 /// Songs remembered, at most (the oldest are forgotten): bounds memory, fit time and
 /// snapshot size for a listener with a very long history.
 pub const MAX_TRACKED_SONGS: usize = 5_000;

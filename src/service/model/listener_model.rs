@@ -1,6 +1,7 @@
 //! [`ListenerModel`]: everything a listener actor keeps to recommend: the training
-//! set built from the interaction log, the last log seq applied, the songs just
-//! played, and the fitted model.
+//! set built from the interaction log, the listening history (what played when, for
+//! the rotation of favorites and the mix), the last log seq applied, and the fitted
+//! model.
 //!
 //! Life cycle, as the actor drives it:
 //!
@@ -13,31 +14,34 @@
 //! ```
 //!
 //! Everything is deterministic: the same log applied to a new model gives the same
-//! training input ([`ListenerModel::training_input`]) and, for the same seed, the same
-//! fitted model. While the labels are too few or of one class the feed is cold start
+//! training input ([`ListenerModel::training_input`]), the same history (both behind
+//! [`ListenerModel::input_digest`]) and, for the same seed, the same fitted model. While the labels are too few or of one class the feed is cold start
 //! (chosen genres and popularity); the model takes over at the first fit that works.
 
 use serde::{Deserialize, Serialize};
-use std::collections::VecDeque;
 
 use super::catalog_index::CatalogIndex;
 use super::classifier::{LabeledRow, ModelError};
+use super::context::{FeedContext, LastResort, RestedFavorite};
 use super::engine::{EngineKind, Model};
-use super::feed::{self, FeedContext, FeedItem, Ranking, Reason};
+use super::feed::{self, FeedItem, Ranking};
+use super::history::{Fnv, History};
 use super::labels::{TrainingRow, TrainingSet};
-use crate::catalog::{Catalog, SongId};
+use super::mix::MixSignals;
+use super::reason::Reason;
+use super::rotation::{self, Evidence, Standing, REPLAY_MIN_PLAYS};
+use crate::catalog::Catalog;
 use crate::store::types::{InteractionKind, LoggedInteraction, Preferences};
 
-/// Songs of the latest interactions that are not offered again (capped at half the
-/// catalog so a small catalog never runs dry).
-pub const RECENT_WINDOW: usize = 200;
 /// Labels needed before a model is fitted: fewer say too little to beat genres and
 /// popularity.
 pub const MIN_LABELS: usize = 4;
 /// Latest interactions whose skip rate steers the exploration share.
 pub const SKIP_RATE_WINDOW: usize = 20;
-/// Version of the snapshot layout; bump on any change and keep reading old ones.
-const SNAPSHOT_VERSION: u16 = 1;
+/// Version of the snapshot layout; bump on any change. An older snapshot is refused
+/// ([`ModelError::Malformed`]): the actor then rebuilds from the whole log, which is
+/// exact (the log is never trimmed) — version 1 had no listening history.
+const SNAPSHOT_VERSION: u16 = 2;
 
 /// Why the feed is still cold start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,9 +71,8 @@ pub struct ListenerModel {
     engine: EngineKind,
     seed: u64,
     training: TrainingSet,
+    history: History,
     last_seq: u64,
-    /// Songs of the latest interactions, newest last.
-    recent: VecDeque<SongId>,
     fitted: Option<Fitted>,
     /// The log seq the last fit (or cold-start decision) covered.
     fit_seq: u64,
@@ -111,14 +114,20 @@ impl FitJob {
     }
 }
 
+/// The snapshot's first field, read alone to tell versions apart.
+#[derive(Deserialize)]
+struct SnapshotVersion {
+    version: u16,
+}
+
 #[derive(Serialize, Deserialize)]
-struct SnapshotV1 {
+struct SnapshotV2 {
     version: u16,
     engine: EngineKind,
     seed: u64,
     training: TrainingSet,
+    history: History,
     last_seq: u64,
-    recent: Vec<SongId>,
     fit_seq: u64,
     /// Model bytes and the rows it was fitted on.
     model: Option<(Vec<u8>, u64)>,
@@ -130,8 +139,8 @@ impl ListenerModel {
             engine,
             seed,
             training: TrainingSet::default(),
+            history: History::default(),
             last_seq: 0,
-            recent: VecDeque::new(),
             fitted: None,
             fit_seq: 0,
         }
@@ -164,16 +173,28 @@ impl ListenerModel {
         }
         self.last_seq = entry.seq;
         self.training.record(&entry.interaction);
-        self.recent.push_back(entry.interaction.song_id.clone());
-        if self.recent.len() > RECENT_WINDOW {
-            self.recent.pop_front();
-        }
+        self.history.record(&entry.interaction);
         true
     }
 
     /// What a fit would be trained on: one row per song, oldest first.
     pub fn training_input(&self, catalog: &Catalog) -> Vec<TrainingRow> {
         self.training.rows(catalog)
+    }
+
+    /// What the listener has heard, per song.
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    /// A fingerprint of everything the log built: the training input and the
+    /// listening history. An actor and a rebuild from the same log agree on it (the
+    /// chaos `model-input` check).
+    pub fn input_digest(&self, catalog: &Catalog) -> u64 {
+        let mut h = Fnv::new();
+        h.eat(&super::labels::digest(&self.training_input(catalog)).to_le_bytes());
+        h.eat(&self.history.digest().to_le_bytes());
+        h.0
     }
 
     /// Takes what a fit needs (cheap); run the job with [`FitJob::run`].
@@ -255,15 +276,7 @@ impl ListenerModel {
         ranking: Ranking,
     ) -> Vec<FeedItem> {
         let parts = self.feed_parts(index);
-        let ctx = FeedContext {
-            index,
-            prefs,
-            excluded: &parts.excluded,
-            positives: &parts.positives,
-            negatives: &parts.negatives,
-            model: self.model_for(index),
-            recent_skip_rate: parts.recent_skip_rate,
-        };
+        let ctx = parts.context(index, prefs, self.model_for(index));
         feed::build(&ctx, limit, seed, ranking)
     }
 
@@ -278,19 +291,17 @@ impl ListenerModel {
         seed: u64,
     ) -> Vec<f32> {
         let parts = self.feed_parts(index);
-        let ctx = FeedContext {
-            index,
-            prefs,
-            excluded: &parts.excluded,
-            positives: &parts.positives,
-            negatives: &parts.negatives,
-            model: self.model_for(index),
-            recent_skip_rate: parts.recent_skip_rate,
-        };
+        let ctx = parts.context(index, prefs, self.model_for(index));
         let mut out = vec![0.0f32; songs.len()];
         let all = index.catalog().songs();
         match (ranking, ctx.model) {
-            (Ranking::Model, Some(m)) => m.score(index.features(), songs, &mut out),
+            (Ranking::ModelOnly, Some(m)) => m.score(index.features(), songs, &mut out),
+            (Ranking::Model, Some(m)) => {
+                m.score(index.features(), songs, &mut out);
+                for (s, o) in songs.iter().zip(out.iter_mut()) {
+                    *o = feed::blended(&ctx, *s, *o);
+                }
+            }
             (Ranking::Content, _) if !parts.positives.is_empty() => {
                 for (s, o) in songs.iter().zip(out.iter_mut()) {
                     *o = feed::content_score(&ctx, *s);
@@ -323,13 +334,38 @@ impl ListenerModel {
     }
 
     fn feed_parts(&self, index: &CatalogIndex) -> FeedParts {
-        let n = index.len();
-        let mut excluded = vec![false; n];
-        let window = RECENT_WINDOW.min(n / 2);
-        for id in self.recent.iter().rev().take(window) {
-            if let Some(i) = index.index_of(id) {
-                excluded[i as usize] = true;
+        let mut standing = vec![None; index.len()];
+        let mut rested = Vec::new();
+        let mut last_resort: Vec<(LastResort, u64)> = Vec::new();
+        let mut favorites = 0;
+        let evidence = rotation::evidence(&self.history, |id| index.index_of(id));
+        for (id, h) in self.history.songs() {
+            let Some(i) = index.index_of(id) else {
+                continue;
+            };
+            let duration = index.catalog().songs()[i as usize].duration_ms;
+            let st = rotation::standing(&self.history, h, duration);
+            favorites += usize::from(st.is_favorite());
+            let since_plays = self.history.since(h).plays;
+            let approved = || {
+                rotation::neighbourhood_approval(index.features(), &evidence, i)
+                    >= rotation::MIN_NEIGHBOURHOOD_APPROVAL
+            };
+            match st {
+                Standing::Rested if approved() => rested.push(RestedFavorite {
+                    song: i,
+                    since_plays,
+                    liked: h.liked,
+                }),
+                Standing::Rested | Standing::Cooling | Standing::Resting
+                    if since_plays >= REPLAY_MIN_PLAYS =>
+                {
+                    let favorite = st.is_favorite();
+                    last_resort.push((LastResort { song: i, favorite }, since_plays));
+                }
+                _ => {}
             }
+            standing[i as usize] = Some(st);
         }
         let mut positives = Vec::new();
         let mut negatives = Vec::new();
@@ -340,8 +376,6 @@ impl ListenerModel {
             if row.positive {
                 positives.push(i);
             } else {
-                // A rejected song is not offered again.
-                excluded[i as usize] = true;
                 negatives.push(i);
             }
         }
@@ -359,23 +393,34 @@ impl ListenerModel {
         } else {
             latest.iter().filter(|&&x| x).count() as f32 / latest.len() as f32
         };
+        // Favorites before skipped songs; the longest away first.
+        last_resort.sort_by(|(a, sa), (b, sb)| {
+            b.favorite
+                .cmp(&a.favorite)
+                .then(sb.cmp(sa))
+                .then(a.song.cmp(&b.song))
+        });
         FeedParts {
-            excluded,
+            standing,
+            rested,
+            last_resort: last_resort.into_iter().map(|(r, _)| r).collect(),
             positives,
             negatives,
             recent_skip_rate,
+            mix: MixSignals::read(&self.history, favorites),
+            evidence,
         }
     }
 
     /// Serializes the whole state (bincode 2 over serde), model included.
     pub fn to_snapshot_bytes(&self) -> Vec<u8> {
-        let snap = SnapshotV1 {
+        let snap = SnapshotV2 {
             version: SNAPSHOT_VERSION,
             engine: self.engine,
             seed: self.seed,
             training: self.training.clone(),
+            history: self.history.clone(),
             last_seq: self.last_seq,
-            recent: self.recent.iter().cloned().collect(),
             fit_seq: self.fit_seq,
             model: self
                 .fitted
@@ -389,15 +434,18 @@ impl ListenerModel {
     /// Reads a snapshot back. A model fitted on another catalog is dropped (the next
     /// [`Self::refit`] rebuilds it from the training set, which is kept).
     pub fn from_snapshot_bytes(bytes: &[u8], index: &CatalogIndex) -> Result<Self, ModelError> {
-        let (snap, _): (SnapshotV1, usize) =
+        let (head, _): (SnapshotVersion, usize) =
             bincode::serde::decode_from_slice(bytes, bincode::config::standard())
                 .map_err(|e| ModelError::Malformed(e.to_string()))?;
-        if snap.version != SNAPSHOT_VERSION {
+        if head.version != SNAPSHOT_VERSION {
             return Err(ModelError::Malformed(format!(
-                "snapshot version {} (expected {SNAPSHOT_VERSION})",
-                snap.version
+                "snapshot version {} (expected {SNAPSHOT_VERSION}); rebuild from the log",
+                head.version
             )));
         }
+        let (snap, _): (SnapshotV2, usize) =
+            bincode::serde::decode_from_slice(bytes, bincode::config::standard())
+                .map_err(|e| ModelError::Malformed(e.to_string()))?;
         let mut fit_seq = snap.fit_seq;
         let fitted = match snap.model {
             Some((bytes, rows)) => {
@@ -418,19 +466,47 @@ impl ListenerModel {
             engine: snap.engine,
             seed: snap.seed,
             training: snap.training,
+            history: snap.history,
             last_seq: snap.last_seq,
-            recent: snap.recent.into_iter().collect(),
             fitted,
             fit_seq,
         })
     }
 }
 
+/// What a feed reads from the listener's state, computed once per page.
 struct FeedParts {
-    excluded: Vec<bool>,
+    standing: Vec<Option<Standing>>,
+    rested: Vec<RestedFavorite>,
+    last_resort: Vec<LastResort>,
+    evidence: Vec<Evidence>,
     positives: Vec<u32>,
     negatives: Vec<u32>,
     recent_skip_rate: f32,
+    mix: MixSignals,
+}
+
+impl FeedParts {
+    fn context<'a>(
+        &'a self,
+        index: &'a CatalogIndex,
+        prefs: &'a Preferences,
+        model: Option<&'a Model>,
+    ) -> FeedContext<'a> {
+        FeedContext {
+            index,
+            prefs,
+            standing: &self.standing,
+            rested: &self.rested,
+            last_resort: &self.last_resort,
+            positives: &self.positives,
+            negatives: &self.negatives,
+            model,
+            recent_skip_rate: self.recent_skip_rate,
+            mix: self.mix,
+            evidence: &self.evidence,
+        }
+    }
 }
 
 /// SplitMix64 of two words: a fit seed that follows the log position.

@@ -10,32 +10,46 @@
 //!   [`hist_forest`] (built for this workload, the default) and [`crate_forest`] (the
 //!   `randomforest` crate); [`engine`]'s [`Model`] is the one a setting chose
 //!   ([`EngineKind`]).
-//! - [`feed`]: candidates and ranking (diversity, nothing just played, exploration).
+//! - [`history`]: what a listener has heard, per song (plays, skips in a row, when),
+//!   folded from the log like the labels.
+//! - [`rotation`]: when a heard song may come back (favorites rest in plays and time,
+//!   skips rest, repeated skips ban); [`mix`]: how many slots of a page are familiar.
+//! - [`context`]: what one page's ranking knows about the listener;
+//!   [`candidates`]: where new songs come from, each source with its [`Reason`]
+//!   ([`reason`]); [`feed`]: one page — candidates scored, favorites mixed in,
+//!   exploration, diversity.
 //! - [`listener_model`]: [`ListenerModel`], the state a listener actor owns: training
-//!   set, last applied log seq, fitted model; snapshots to and from bytes.
+//!   set, history, last applied log seq, fitted model; snapshots to and from bytes.
 //!
 //! Nothing here knows about HTTP, actors or the cluster: it is plain, synchronous,
 //! deterministic library code (fits are meant to run on a blocking pool).
 
+pub mod candidates;
 pub mod catalog_index;
 pub mod classifier;
+pub mod context;
 pub mod crate_forest;
 pub mod engine;
 pub mod feed;
 pub mod hist_forest;
+pub mod history;
 pub mod index_cache;
 pub mod labels;
 pub mod listener_model;
+pub mod mix;
 pub mod neighbours;
 pub mod quantize;
 pub mod ranked;
+pub mod reason;
+pub mod rotation;
 
 pub use catalog_index::CatalogIndex;
 pub use classifier::{Engine, LabeledRow, ModelError};
 pub use engine::{EngineKind, Model};
-pub use feed::{FeedItem, Ranking, Reason};
+pub use feed::{FeedItem, Ranking};
 pub use index_cache::IndexCache;
 pub use labels::TrainingRow;
 pub use listener_model::{ColdReason, FitJob, FitOutcome, FitStatus, ListenerModel};
 pub use quantize::FeatureIndex;
 pub use ranked::{degraded_feed, RankedItem};
+pub use reason::Reason;

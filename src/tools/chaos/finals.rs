@@ -47,10 +47,7 @@ pub(super) async fn collect_finals(
                     for e in log {
                         m.apply(e);
                     }
-                    format!(
-                        "{:016x}",
-                        spoofify_service::model::labels::digest(&m.training_input(&catalog))
-                    )
+                    format!("{:016x}", m.input_digest(&catalog))
                 });
                 let model = if ask_models {
                     final_model(&http, nodes, &cookie).await

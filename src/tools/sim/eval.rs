@@ -1,16 +1,22 @@
-//! `spoofify eval`: recommendation quality with simulated listeners (see
-//! [`super::quality`] for the protocol), printed as a table or JSON.
+//! `spoofify eval`: recommendation quality over hours of simulated listening (see
+//! [`super::quality`] for the protocol), on the demo catalog, the synthetic one, or
+//! both. Prints a table (or JSON), writes `eval-<catalog>.json` and the curves as
+//! `eval-<catalog>.svg` into `--out`, and says which of issue 11's goals are met.
 //!
-//! The catalog is the demo catalog by default (generated into a temporary directory);
-//! when the generator yields no songs the synthetic catalog is used instead and the
-//! output says so.
+//! The demo catalog is generated into a temporary directory (about a minute for 160
+//! songs); `--demo-cache FILE` keeps its songs as JSON so later runs skip that. When
+//! the generator yields no songs the synthetic catalog is used and the output says so.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::quality::{evaluate, EvalConfig, EvalReport, Policy, CHECKPOINTS};
+use anyhow::Context;
+
+use super::plot;
+use super::quality::{evaluate, EvalConfig, EvalReport, Group, GroupReport, Policy};
 use super::synthetic::synthetic_catalog;
-use spoofify_service::catalog::Catalog;
-use spoofify_service::model::CatalogIndex;
+use spoofify_service::catalog::{Catalog, Song};
+use spoofify_service::model::{CatalogIndex, EngineKind};
 
 /// Which catalog a benchmark runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -21,36 +27,69 @@ pub enum CatalogChoice {
     Synthetic,
 }
 
+/// Which catalogs `spoofify eval` runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EvalCatalogs {
+    Demo,
+    Synthetic,
+    /// The demo catalog, then the synthetic one.
+    Both,
+}
+
 /// Options of `spoofify eval`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct EvalArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Catalog to listen to.
-    #[arg(long, value_enum, default_value_t = CatalogChoice::Demo)]
-    pub catalog: CatalogChoice,
-    /// Songs in the catalog (demo generation is slow: keep it small there).
+    /// Catalogs to listen to.
+    #[arg(long, value_enum, default_value_t = EvalCatalogs::Both)]
+    pub catalog: EvalCatalogs,
+    /// Songs in the demo catalog (generation is slow: about 0.5 s of CPU a song).
+    #[arg(long, default_value_t = DEMO_SONGS)]
+    pub demo_songs: usize,
+    /// Songs in the synthetic catalog.
+    #[arg(long, default_value_t = SYNTHETIC_SONGS)]
+    pub synthetic_songs: usize,
+    /// Keep the generated demo songs in this JSON file and reuse them when it exists
+    /// (with the same song count and seed).
     #[arg(long)]
-    pub songs: Option<usize>,
-    /// Seed for the catalog and the listeners.
+    pub demo_cache: Option<PathBuf>,
+    /// Seed for the catalogs and the listeners.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Simulated listeners per taste shape (5 shapes).
+    /// Simulated listeners per taste shape (4 steady shapes and 1 drifting).
     #[arg(long, default_value_t = 12)]
     pub listeners_per_shape: usize,
     /// Interactions per listener.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 400)]
     pub interactions: usize,
     /// Worker threads.
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
+    /// Model engine of the model policies.
+    #[arg(long, default_value_t = EngineKind::Histogram)]
+    pub engine: EngineKind,
+    /// Directory for `eval-<catalog>.json` and `eval-<catalog>.svg`.
+    #[arg(long, default_value = "eval-results")]
+    pub out: PathBuf,
 }
 
-/// Synthetic catalog size: large enough that 100 interactions never exhaust a taste.
+/// Synthetic catalog size: large enough that 400 interactions never exhaust a taste.
 pub const SYNTHETIC_SONGS: usize = 3000;
-/// Demo catalog size: the `spoofify catalog demo` default (synthesis takes time).
+/// Demo catalog size: the `spoofify catalog demo` default.
 pub const DEMO_SONGS: usize = 160;
+/// Skip-rate goals (issue 11): synthetic ≤ 20 % from interaction 50, demo ≤ 25 %
+/// from 60; drifting listeners under 25 % within 50 interactions of the change.
+pub const SYNTHETIC_SKIP_GOAL: (f64, usize) = (0.20, 50);
+pub const DEMO_SKIP_GOAL: (f64, usize) = (0.25, 60);
+pub const DRIFT_SKIP_GOAL: f64 = 0.25;
+pub const DRIFT_RECOVERY: usize = 50;
+/// Liked-share goals for steady listeners from round 6: at least this, and at least
+/// this multiple of the catalog's base rate; and distinct songs in any 100 items.
+pub const LIKED_SHARE_GOAL: f64 = 0.6;
+pub const LIKED_BASE_MULTIPLE: f64 = 2.0;
+pub const DISTINCT_GOAL: f64 = 30.0;
 
 /// Loads the chosen catalog (`songs` songs, or the default of its kind; the synthetic
 /// one defaults to `synthetic_songs`); returns it with a line saying what was used.
@@ -62,17 +101,9 @@ pub fn load_catalog(
 ) -> anyhow::Result<(Catalog, String)> {
     if choice == CatalogChoice::Demo {
         let n = songs.unwrap_or(DEMO_SONGS);
-        let dir = std::env::temp_dir().join(format!("spoofify-demo-{}", std::process::id()));
-        std::fs::create_dir_all(&dir)?;
-        let generated = spoofify_service::catalog::demo::generate(&dir, n, seed, &|_, _| {});
-        let _ = std::fs::remove_dir_all(&dir);
-        let generated = generated?;
-        if !generated.is_empty() {
-            let c = Catalog::new(generated);
-            let note = format!("demo catalog, {} songs, seed {seed}", c.len());
-            return Ok((c, note));
+        if let Some(found) = demo_catalog(n, seed, None)? {
+            return Ok(found);
         }
-        eprintln!("note: the demo generator produced no songs; using the synthetic catalog");
     }
     let n = songs.unwrap_or(synthetic_songs);
     let c = synthetic_catalog(n, seed);
@@ -80,89 +111,270 @@ pub fn load_catalog(
     Ok((c, note))
 }
 
-/// Runs the evaluation and prints its table (or JSON) to stdout.
+/// The demo catalog of `n` songs, from `cache` when it holds one made with the same
+/// count and seed, else generated (and written to `cache`). `None` when the
+/// generator yields no songs.
+fn demo_catalog(
+    n: usize,
+    seed: u64,
+    cache: Option<&Path>,
+) -> anyhow::Result<Option<(Catalog, String)>> {
+    let note = |c: &Catalog| format!("demo catalog, {} songs, seed {seed}", c.len());
+    let tag = format!("{n}:{seed}");
+    if let Some(path) = cache.filter(|p| p.exists()) {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let (found, songs): (String, Vec<Song>) =
+            serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        if found == tag && !songs.is_empty() {
+            let c = Catalog::new(songs);
+            let line = format!("{} (cached in {})", note(&c), path.display());
+            return Ok(Some((c, line)));
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("spoofify-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let generated = spoofify_service::catalog::demo::generate(&dir, n, seed, &|_, _| {});
+    let _ = std::fs::remove_dir_all(&dir);
+    let generated = generated?;
+    if generated.is_empty() {
+        eprintln!("note: the demo generator produced no songs; using the synthetic catalog");
+        return Ok(None);
+    }
+    if let Some(path) = cache {
+        let text = serde_json::to_string(&(&tag, &generated))?;
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    let c = Catalog::new(generated);
+    let line = note(&c);
+    Ok(Some((c, line)))
+}
+
+/// Runs the evaluation on the chosen catalogs: prints, writes JSON and SVG.
 pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
-    let (catalog, note) = load_catalog(args.catalog, args.songs, SYNTHETIC_SONGS, args.seed)?;
-    anyhow::ensure!(!catalog.is_empty(), "the catalog is empty");
-    let index = CatalogIndex::build(Arc::new(catalog));
-    let cfg = EvalConfig {
-        listeners_per_shape: args.listeners_per_shape,
-        interactions: args.interactions,
-        seed: args.seed,
-        threads: args.threads,
-        ..EvalConfig::default()
+    let kinds: &[CatalogChoice] = match args.catalog {
+        EvalCatalogs::Demo => &[CatalogChoice::Demo],
+        EvalCatalogs::Synthetic => &[CatalogChoice::Synthetic],
+        EvalCatalogs::Both => &[CatalogChoice::Demo, CatalogChoice::Synthetic],
     };
-    let report = evaluate(&index, &cfg, &Policy::all());
-    if args.json {
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    let mut all = Vec::new();
+    for &kind in kinds {
+        let (catalog, note, demo) = match kind {
+            CatalogChoice::Demo => {
+                match demo_catalog(args.demo_songs, args.seed, args.demo_cache.as_deref())? {
+                    Some((c, n)) => (c, n, true),
+                    None => synthetic(args),
+                }
+            }
+            CatalogChoice::Synthetic => synthetic(args),
+        };
+        anyhow::ensure!(!catalog.is_empty(), "the catalog is empty");
+        let index = CatalogIndex::build(Arc::new(catalog));
+        let cfg = EvalConfig {
+            listeners_per_shape: args.listeners_per_shape,
+            interactions: args.interactions,
+            seed: args.seed,
+            threads: args.threads,
+            engine: args.engine,
+            ..EvalConfig::default()
+        };
+        let report = evaluate(&index, &cfg, &Policy::ALL);
+        let name = if demo { "demo" } else { "synthetic" };
+        let skip_goal = if demo {
+            DEMO_SKIP_GOAL
+        } else {
+            SYNTHETIC_SKIP_GOAL
+        };
+        let goals = goals(&report, skip_goal);
         let mut v = serde_json::to_value(&report)?;
-        v["catalog"] = serde_json::Value::String(note);
-        println!("{}", serde_json::to_string_pretty(&v)?);
-    } else {
-        print_table(&report, &note);
+        v["catalog"] = serde_json::Value::String(note.clone());
+        v["goals"] = serde_json::to_value(&goals)?;
+        let json_path = args.out.join(format!("eval-{name}.json"));
+        std::fs::write(&json_path, serde_json::to_string_pretty(&v)?)
+            .with_context(|| format!("writing {}", json_path.display()))?;
+        let svg_path = args.out.join(format!("eval-{name}.svg"));
+        let title = format!("spoofify eval: {note}");
+        std::fs::write(&svg_path, plot::render(&report, &title, skip_goal.0))
+            .with_context(|| format!("writing {}", svg_path.display()))?;
+        if args.json {
+            all.push(v);
+        } else {
+            print_report(&report, &note, &goals);
+            println!(
+                "written: {} and {}\n",
+                json_path.display(),
+                svg_path.display()
+            );
+        }
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&all)?);
     }
     Ok(())
 }
 
-fn print_table(r: &EvalReport, note: &str) {
-    println!(
-        "spoofify eval: {note}; {} listeners x {} interactions, pages of {}; {:.1} s",
-        r.listeners, r.config.interactions, r.config.page, r.seconds
-    );
-    print!("{:<14}", "policy");
-    for k in CHECKPOINTS {
-        print!(" {:>8}", format!("skip@{k}"));
+fn synthetic(args: &EvalArgs) -> (Catalog, String, bool) {
+    let c = synthetic_catalog(args.synthetic_songs, args.seed);
+    let note = format!("synthetic catalog, {} songs, seed {}", c.len(), args.seed);
+    (c, note, false)
+}
+
+/// One goal of issue 11, measured on the product (model + mix).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Goal {
+    pub goal: String,
+    pub measured: String,
+    pub met: bool,
+}
+
+/// The goals for the product policy: skip rate (steady), liked share, distinct
+/// songs, drifting recovery, and no wall.
+pub fn goals(r: &EvalReport, (skip_max, skip_from): (f64, usize)) -> Vec<Goal> {
+    let mut out = Vec::new();
+    let Some(p) = r.policy(Policy::ModelMix) else {
+        return out;
+    };
+    if let Some(g) = p.group(Group::Steady) {
+        let worst = g
+            .points
+            .iter()
+            .filter(|pt| pt.at >= skip_from)
+            .filter_map(|pt| pt.skip_rate.map(|s| (pt.at, s)))
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        if let Some((at, s)) = worst {
+            out.push(Goal {
+                goal: format!(
+                    "steady skip rate <= {:.0}% at every checkpoint {skip_from}..{}",
+                    skip_max * 100.0,
+                    r.config.interactions
+                ),
+                measured: format!("worst {:.1}% (at {at})", s * 100.0),
+                met: s <= skip_max,
+            });
+        }
+        if let Some(min) = g.min_liked_share_from_round_6 {
+            let need = LIKED_SHARE_GOAL.max(LIKED_BASE_MULTIPLE * g.base_rate);
+            out.push(Goal {
+                goal: format!(
+                    "steady liked share >= 0.6 and >= 2x base rate ({:.2}) in every round from 6",
+                    g.base_rate
+                ),
+                measured: format!("lowest round {min:.2} (need {need:.2})"),
+                met: min >= need,
+            });
+        }
+        distinct_goal(&mut out, g);
+        out.push(Goal {
+            goal: "the feed never runs dry (steady)".into(),
+            measured: format!("{} walls", g.walls),
+            met: g.walls == 0,
+        });
     }
+    if let Some(g) = p.group(Group::Drifting) {
+        let at = r.drift_at + DRIFT_RECOVERY;
+        if let Some(s) = g.at(at).and_then(|pt| pt.skip_rate) {
+            out.push(Goal {
+                goal: format!(
+                    "drifting skip rate < {:.0}% by interaction {at} ({DRIFT_RECOVERY} after the change)",
+                    DRIFT_SKIP_GOAL * 100.0
+                ),
+                measured: format!("{:.1}%", s * 100.0),
+                met: s < DRIFT_SKIP_GOAL,
+            });
+        }
+        distinct_goal(&mut out, g);
+    }
+    out
+}
+
+fn distinct_goal(out: &mut Vec<Goal>, g: &GroupReport) {
+    let min = g
+        .points
+        .iter()
+        .filter_map(|pt| pt.distinct_per_100)
+        .reduce(f64::min);
+    if let Some(min) = min {
+        out.push(Goal {
+            goal: format!(
+                "{}: >= {DISTINCT_GOAL:.0} distinct songs per 100 items",
+                g.group.as_str()
+            ),
+            measured: format!("lowest mean {min:.1}"),
+            met: min >= DISTINCT_GOAL,
+        });
+    }
+}
+
+fn print_report(r: &EvalReport, note: &str, goals: &[Goal]) {
     println!(
-        " {:>8} {:>8} {:>7} {:>8}",
-        "NDCG@10", "HR@10", "fits", "fit ms"
+        "spoofify eval: {note}; {} listeners x {} interactions, pages of {}, engine {}; {:.1} s",
+        r.listeners, r.config.interactions, r.config.page, r.config.engine, r.seconds
     );
-    for p in &r.policies {
-        print!("{:<14}", p.policy);
-        for k in CHECKPOINTS {
-            match p.skip_at(k) {
-                Some(x) => print!(" {:>7.1}%", x * 100.0),
-                None => print!(" {:>8}", "-"),
+    type Measure = (
+        &'static str,
+        fn(&super::quality::Point) -> Option<f64>,
+        bool,
+    );
+    let measures: [Measure; 4] = [
+        ("skip rate", |p| p.skip_rate, true),
+        ("liked share", |p| p.liked_share, true),
+        ("distinct songs per 100", |p| p.distinct_per_100, false),
+        ("NDCG@10", |p| p.ndcg_at_10, false),
+    ];
+    for group in Group::ALL {
+        let Some(first) = r.policies.first().and_then(|p| p.group(group)) else {
+            continue;
+        };
+        let change = match group {
+            Group::Drifting => format!(", taste changes at {}", r.drift_at),
+            Group::Steady => String::new(),
+        };
+        println!(
+            "\n{} listeners ({}{change}; base rate of liked songs {:.2})",
+            group.as_str(),
+            first.listeners,
+            first.base_rate
+        );
+        for (title, value, percent) in measures {
+            print!("{:<24}", title);
+            for k in &r.checkpoints {
+                print!(" {k:>6}");
+            }
+            println!();
+            for p in &r.policies {
+                let Some(g) = p.group(group) else { continue };
+                print!("  {:<22}", p.policy);
+                for k in &r.checkpoints {
+                    match g.at(*k).and_then(value) {
+                        Some(x) if percent => print!(" {:>5.1}%", x * 100.0),
+                        Some(x) if x > 1.0 => print!(" {x:>6.1}"),
+                        Some(x) => print!(" {x:>6.3}"),
+                        None => print!(" {:>6}", "-"),
+                    }
+                }
+                if let (Some(at), true) = (g.first_wall_at, title == "skip rate") {
+                    print!("  ({} walls, first at {at})", g.walls);
+                }
+                println!();
             }
         }
-        println!(
-            " {:>8.3} {:>8.3} {:>7} {:>8.2}",
-            p.ndcg_at_10, p.hit_rate_at_10, p.fits, p.fit_ms_mean
-        );
     }
-    println!();
-    print!("{:<14}", "skip@50 by");
-    for (s, _) in r
-        .policies
-        .first()
-        .map(|p| p.skip_rate_at_50_by_shape.as_slice())
-        .unwrap_or(&[])
-    {
-        print!(" {s:>11}");
-    }
-    println!();
-    for p in &r.policies {
-        print!("{:<14}", p.policy);
-        for (_, x) in &p.skip_rate_at_50_by_shape {
-            print!(" {:>10.1}%", x * 100.0);
-        }
-        println!();
-    }
-    let pop = r
-        .policies
-        .iter()
-        .find(|p| p.policy == "popularity")
-        .and_then(|p| p.skip_at(50));
     println!();
     for p in r.policies.iter().filter(|p| p.fits > 0) {
-        if let (Some(s), Some(pop)) = (p.skip_at(50), pop) {
-            let met = s <= 0.20 && s <= pop / 2.0;
-            println!(
-                "goal for {}: skip@50 {:.1}% <= 20% and <= half of popularity's {:.1}%: {}",
-                p.policy,
-                s * 100.0,
-                pop * 100.0,
-                if met { "met" } else { "MISSED" }
-            );
-        }
+        println!(
+            "{}: {} fits, {:.2} ms mean",
+            p.policy, p.fits, p.fit_ms_mean
+        );
+    }
+    println!("\ngoals (model+mix):");
+    for g in goals {
+        println!(
+            "  {:<7} {} — {}",
+            if g.met { "met" } else { "MISSED" },
+            g.goal,
+            g.measured
+        );
     }
 }

@@ -2,6 +2,10 @@
 //! onboarding and then, song by song, finishes, likes, skips (early or late) or
 //! dislikes — noisily, as people do. Seeded and deterministic.
 //!
+//! A listener tires of a song heard moments ago: within [`FATIGUE_PLAYS`] plays its
+//! utility is cut to [`FATIGUE_FACTOR`] of itself, so a feed that loops is punished
+//! the way a person would punish it.
+//!
 //! The quality eval drives it in-process; the load generator and the chaos harness
 //! drive it through HTTP: ask [`Listener::react`] for each feed item and post the
 //! [`Reaction`] as an interaction.
@@ -9,9 +13,10 @@
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use std::collections::VecDeque;
 
 use super::taste::{Taste, TasteShape};
-use spoofify_service::catalog::{Catalog, Song};
+use spoofify_service::catalog::{Catalog, Song, SongId};
 use spoofify_service::store::types::{InteractionKind, Preferences};
 
 /// Chance of acting against taste either way: a loved song skipped, a disliked one
@@ -23,6 +28,10 @@ pub const LIKE_SHARE: f32 = 0.3;
 pub const DISLIKE_SHARE: f32 = 0.1;
 /// Below this utility a skip comes early; above, late (the song was nearly right).
 pub const EARLY_SKIP_UTILITY: f32 = 0.4;
+/// A song heard within this many plays is a repeat the listener is tired of…
+pub const FATIGUE_PLAYS: usize = 20;
+/// …and keeps this share of its utility.
+pub const FATIGUE_FACTOR: f32 = 0.3;
 
 /// What the listener did with one song.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +56,8 @@ pub struct Listener {
     pub taste: Taste,
     rng: ChaCha8Rng,
     heard: u32,
+    /// The latest [`FATIGUE_PLAYS`] songs, newest last.
+    recent: VecDeque<SongId>,
 }
 
 impl Listener {
@@ -59,6 +70,7 @@ impl Listener {
             taste,
             rng,
             heard: 0,
+            recent: VecDeque::new(),
         }
     }
 
@@ -102,9 +114,15 @@ impl Listener {
         }
     }
 
-    /// The hidden utility of a song right now, in [0, 1].
+    /// The hidden utility of a song right now, in [0, 1] (a song just heard is
+    /// worth less: see [`FATIGUE_FACTOR`]).
     pub fn utility(&self, song: &Song) -> f32 {
-        self.taste.utility(song, self.heard)
+        let u = self.taste.utility(song, self.heard);
+        if self.recent.contains(&song.id) {
+            u * FATIGUE_FACTOR
+        } else {
+            u
+        }
     }
 
     /// Probability that the listener finishes the song right now.
@@ -117,6 +135,10 @@ impl Listener {
         let u = self.utility(song);
         let p = self.finish_probability(song);
         self.heard += 1;
+        self.recent.push_back(song.id.clone());
+        if self.recent.len() > FATIGUE_PLAYS {
+            self.recent.pop_front();
+        }
         let d = song.duration_ms.max(1);
         if self.rng.random::<f32>() < p {
             let liked = self.rng.random::<f32>() < LIKE_SHARE * u;

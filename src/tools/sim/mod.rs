@@ -7,11 +7,13 @@
 //! - [`listener`]: [`Listener`], which given a feed plays, skips or likes each song
 //!   (with positions). The quality eval, the load generator and the chaos harness all
 //!   drive listeners through it.
-//! - [`quality`]: the quality benchmark's core over any `&Catalog`; [`eval`] is its
-//!   command (`spoofify eval`).
+//! - [`quality`]: the quality benchmark's core over any `&Catalog`: long sessions,
+//!   checkpoints of skip rate, liked share, distinct songs and NDCG@10; [`eval`] is its
+//!   command (`spoofify eval`) and [`plot`] draws its curves as SVG.
 
 pub mod eval;
 pub mod listener;
+pub mod plot;
 pub mod quality;
 pub mod synthetic;
 pub mod taste;

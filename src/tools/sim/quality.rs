@@ -1,15 +1,24 @@
-//! The quality benchmark's core: simulated listeners listen to feeds ranked by each
-//! policy (random, popularity, content-only, each model engine), page after page,
-//! and we measure how often they skip and how well held-out finishes rank.
+//! The quality benchmark's core: simulated listeners listen for a long time to feeds
+//! ranked by each policy, page after page, and we measure how the feed holds up.
 //!
 //! Protocol, per (policy, listener): onboarding picks genres; then pages of
 //! [`EvalConfig::page`] songs are served and reacted to until
-//! [`EvalConfig::interactions`]; engines refit after every page. Skip rate "at
-//! interaction k" is the share of skips among interactions k-9..=k over all listeners.
-//! Afterwards [`EvalConfig::held_out`] held-out finishes (unheard songs the listener
-//! finished when offered) are each ranked among [`EvalConfig::negatives`] held-out
-//! skips: hit rate@10 is how often the finish lands in the top 10, NDCG@10 its
-//! 1/log2(rank+1) there.
+//! [`EvalConfig::interactions`] (400 by default: hours of listening); the model
+//! refits after every page. Simulated time advances by what was listened to, so the
+//! rotation's time rules see realistic hours. At every checkpoint `k`
+//! ([`checkpoints`]: 50, 60, 100, 150, … ) we record, per listener group (steady
+//! tastes; drifting, whose taste changes at interaction 200):
+//!
+//! - skip rate: skips among interactions `k-9..=k`;
+//! - liked share: items among `k-9..=k` the listener's hidden taste likes (utility
+//!   ≥ [`LIKED_UTILITY`]), against the catalog's base rate of such songs;
+//! - distinct songs among the 100 items up to `k` (from 100 on);
+//! - NDCG@10: [`EvalConfig::held_out`] unheard songs the listener would finish, each
+//!   ranked among up to [`EvalConfig::negatives`] unheard songs they would skip, by
+//!   the policy's scores at that moment.
+//!
+//! A policy that runs out of songs (an empty page: a wall) ends that listener's run;
+//! later checkpoints count only listeners still listening and the wall is reported.
 //! Every (policy, listener) pair is seeded on its own, so results do not depend on
 //! thread scheduling.
 
@@ -23,17 +32,31 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use super::listener::Listener;
-use super::taste::TasteShape;
+use super::taste::{TasteShape, DRIFT_START};
+use spoofify_service::catalog::SongId;
 use spoofify_service::model::listener_model::mix;
 use spoofify_service::model::{CatalogIndex, EngineKind, ListenerModel, Ranking};
-use spoofify_service::store::types::{ClientId, Interaction, LoggedInteraction};
+use spoofify_service::store::types::{ClientId, Interaction, LoggedInteraction, Preferences};
 
-/// Interactions at which the skip rate is reported.
-pub const CHECKPOINTS: [usize; 4] = [10, 25, 50, 100];
-/// Interactions averaged into one checkpoint's skip rate.
+/// Interactions averaged into one checkpoint's skip rate and liked share: one page.
 pub const WINDOW: usize = 10;
-/// Ranking cut-off for NDCG and hit rate.
+/// Items over which distinct songs are counted.
+pub const DISTINCT_SPAN: usize = 100;
+/// Ranking cut-off for NDCG.
 pub const TOP_K: usize = 10;
+/// A song is "liked" when the hidden taste's utility reaches this.
+pub const LIKED_UTILITY: f32 = 0.5;
+/// Simulated start time (epoch ms) and the pause between two songs.
+const START_MS: u64 = 1_767_225_600_000;
+const GAP_MS: u64 = 2_000;
+
+/// Checkpoints up to `interactions`: 50, 60, then every 50.
+pub fn checkpoints(interactions: usize) -> Vec<usize> {
+    let mut v = vec![50, 60];
+    v.extend((2..).map(|i| i * 50).take_while(|&k| k <= interactions));
+    v.retain(|&k| k <= interactions);
+    v
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct EvalConfig {
@@ -44,18 +67,20 @@ pub struct EvalConfig {
     pub negatives: usize,
     pub seed: u64,
     pub threads: usize,
+    pub engine: EngineKind,
 }
 
 impl Default for EvalConfig {
     fn default() -> Self {
         Self {
             listeners_per_shape: 12,
-            interactions: 100,
+            interactions: 400,
             page: 10,
             held_out: 5,
             negatives: 99,
             seed: 42,
             threads: 2,
+            engine: EngineKind::Histogram,
         }
     }
 }
@@ -65,22 +90,28 @@ pub enum Policy {
     Random,
     Popularity,
     Content,
-    Engine(EngineKind),
+    /// The listener's model, new songs only (no favorites replayed).
+    ModelOnly,
+    /// The product: the model with the familiar mix.
+    ModelMix,
 }
 
 impl Policy {
-    pub fn all() -> Vec<Policy> {
-        let mut v = vec![Policy::Random, Policy::Popularity, Policy::Content];
-        v.extend(EngineKind::ALL.map(Policy::Engine));
-        v
-    }
+    pub const ALL: [Policy; 5] = [
+        Policy::Random,
+        Policy::Popularity,
+        Policy::Content,
+        Policy::ModelOnly,
+        Policy::ModelMix,
+    ];
 
-    pub fn name(&self) -> String {
+    pub fn name(&self) -> &'static str {
         match self {
-            Policy::Random => "random".into(),
-            Policy::Popularity => "popularity".into(),
-            Policy::Content => "content-only".into(),
-            Policy::Engine(k) => k.to_string(),
+            Policy::Random => "random",
+            Policy::Popularity => "popularity",
+            Policy::Content => "content-only",
+            Policy::ModelOnly => "model-only",
+            Policy::ModelMix => "model+mix",
         }
     }
 
@@ -89,30 +120,88 @@ impl Policy {
             Policy::Random => Ranking::Random,
             Policy::Popularity => Ranking::Popularity,
             Policy::Content => Ranking::Content,
-            Policy::Engine(_) => Ranking::Model,
+            Policy::ModelOnly => Ranking::ModelOnly,
+            Policy::ModelMix => Ranking::Model,
         }
+    }
+
+    fn fits(&self) -> bool {
+        matches!(self, Policy::ModelOnly | Policy::ModelMix)
+    }
+}
+
+/// Listeners are grouped by whether their taste holds still.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Group {
+    Steady,
+    Drifting,
+}
+
+impl Group {
+    pub const ALL: [Group; 2] = [Group::Steady, Group::Drifting];
+
+    fn of(shape: TasteShape) -> Group {
+        match shape {
+            TasteShape::Drifting => Group::Drifting,
+            _ => Group::Steady,
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Group::Steady => "steady",
+            Group::Drifting => "drifting",
+        }
+    }
+}
+
+/// One checkpoint's figures for one group under one policy (`None`: no listener of
+/// the group got that far, or nothing to measure).
+#[derive(Debug, Clone, Serialize)]
+pub struct Point {
+    pub at: usize,
+    pub listeners: usize,
+    pub skip_rate: Option<f64>,
+    pub liked_share: Option<f64>,
+    pub distinct_per_100: Option<f64>,
+    pub ndcg_at_10: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupReport {
+    pub group: Group,
+    pub listeners: usize,
+    /// Share of the catalog the group's tastes like, on average (before any drift).
+    pub base_rate: f64,
+    pub points: Vec<Point>,
+    /// The highest skip rate of any page-long window ending at 50..=interactions
+    /// (step 10).
+    pub worst_skip_rate_from_50: Option<f64>,
+    /// The lowest liked share of any round from round 6 on (averaged over listeners).
+    pub min_liked_share_from_round_6: Option<f64>,
+    /// Listeners whose feed ran dry, and the earliest interaction it happened at.
+    pub walls: usize,
+    pub first_wall_at: Option<usize>,
+}
+
+impl GroupReport {
+    pub fn at(&self, k: usize) -> Option<&Point> {
+        self.points.iter().find(|p| p.at == k)
     }
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PolicyReport {
     pub policy: String,
-    /// (interaction, skip rate) at each checkpoint reached.
-    pub skip_rate_at: Vec<(usize, f64)>,
-    /// Skip rate at interaction 50 per taste shape.
-    pub skip_rate_at_50_by_shape: Vec<(String, f64)>,
-    pub ndcg_at_10: f64,
-    pub hit_rate_at_10: f64,
+    pub groups: Vec<GroupReport>,
     pub fits: usize,
     pub fit_ms_mean: f64,
 }
 
 impl PolicyReport {
-    pub fn skip_at(&self, k: usize) -> Option<f64> {
-        self.skip_rate_at
-            .iter()
-            .find(|(i, _)| *i == k)
-            .map(|(_, r)| *r)
+    pub fn group(&self, g: Group) -> Option<&GroupReport> {
+        self.groups.iter().find(|r| r.group == g)
     }
 }
 
@@ -121,16 +210,29 @@ pub struct EvalReport {
     pub catalog_songs: usize,
     pub listeners: usize,
     pub config: EvalConfig,
+    pub checkpoints: Vec<usize>,
+    /// The interaction at which drifting listeners change taste.
+    pub drift_at: usize,
     pub policies: Vec<PolicyReport>,
     pub seconds: f64,
+}
+
+impl EvalReport {
+    pub fn policy(&self, p: Policy) -> Option<&PolicyReport> {
+        self.policies.iter().find(|r| r.policy == p.name())
+    }
 }
 
 /// What one simulated listener produced under one policy.
 #[derive(Default)]
 struct Run {
     skips: Vec<bool>,
-    ndcg: Vec<f64>,
-    hits: Vec<bool>,
+    liked: Vec<bool>,
+    songs: Vec<u32>,
+    /// NDCG@10 per checkpoint reached (None: no held-out finish to rank).
+    ndcg: Vec<Option<f64>>,
+    base_rate: f64,
+    wall_at: Option<usize>,
     fits: usize,
     fit_secs: f64,
 }
@@ -164,70 +266,119 @@ pub fn evaluate(index: &CatalogIndex, cfg: &EvalConfig, policies: &[Policy]) -> 
         }
     });
     let results = results.into_inner().unwrap_or_default();
+    let cps = checkpoints(cfg.interactions);
     let reports = policies
         .iter()
         .enumerate()
         .map(|(p, policy)| {
-            let runs: Vec<(&Run, TasteShape)> = jobs
+            let runs: Vec<(&Run, Group)> = jobs
                 .iter()
                 .zip(&results)
                 .filter(|((jp, _), _)| *jp == p)
-                .filter_map(|((_, l), r)| r.as_ref().map(|r| (r, listeners[*l].0)))
+                .filter_map(|((_, l), r)| r.as_ref().map(|r| (r, Group::of(listeners[*l].0))))
                 .collect();
-            summarize(policy, &runs)
+            let fits: usize = runs.iter().map(|(r, _)| r.fits).sum();
+            let fit_secs: f64 = runs.iter().map(|(r, _)| r.fit_secs).sum();
+            PolicyReport {
+                policy: policy.name().to_owned(),
+                groups: Group::ALL
+                    .iter()
+                    .map(|&g| {
+                        let of: Vec<&Run> = runs
+                            .iter()
+                            .filter(|(_, x)| *x == g)
+                            .map(|(r, _)| *r)
+                            .collect();
+                        summarize(g, &of, &cps, cfg)
+                    })
+                    .collect(),
+                fits,
+                fit_ms_mean: if fits > 0 {
+                    fit_secs * 1000.0 / fits as f64
+                } else {
+                    0.0
+                },
+            }
         })
         .collect();
     EvalReport {
         catalog_songs: index.len(),
         listeners: listeners.len(),
         config: cfg.clone(),
+        checkpoints: cps,
+        drift_at: DRIFT_START as usize,
         policies: reports,
         seconds: started.elapsed().as_secs_f64(),
     }
 }
 
-fn summarize(policy: &Policy, runs: &[(&Run, TasteShape)]) -> PolicyReport {
-    let skip_rate = |k: usize, shape: Option<TasteShape>| {
-        let (mut skips, mut n) = (0usize, 0usize);
-        for (r, s) in runs {
-            if shape.is_some_and(|x| x != *s) {
-                continue;
-            }
-            for &skip in r.skips.iter().take(k).skip(k.saturating_sub(WINDOW)) {
-                skips += skip as usize;
-                n += 1;
-            }
+/// Share of `true` over the window `from..to` of every run that reached `to`.
+fn window_share(runs: &[&Run], pick: fn(&Run) -> &[bool], from: usize, to: usize) -> Option<f64> {
+    let (mut yes, mut n) = (0usize, 0usize);
+    for r in runs.iter().filter(|r| pick(r).len() >= to) {
+        for &x in &pick(r)[from..to] {
+            yes += x as usize;
+            n += 1;
         }
-        (n > 0).then(|| skips as f64 / n as f64)
+    }
+    (n > 0).then(|| yes as f64 / n as f64)
+}
+
+fn mean(v: impl Iterator<Item = f64>) -> Option<f64> {
+    let (s, n) = v.fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
+    (n > 0).then(|| s / n as f64)
+}
+
+fn summarize(group: Group, runs: &[&Run], cps: &[usize], cfg: &EvalConfig) -> GroupReport {
+    let points = cps
+        .iter()
+        .enumerate()
+        .map(|(c, &k)| {
+            let reached: Vec<&Run> = runs
+                .iter()
+                .filter(|r| r.skips.len() >= k)
+                .copied()
+                .collect();
+            let from = k.saturating_sub(WINDOW);
+            Point {
+                at: k,
+                listeners: reached.len(),
+                skip_rate: window_share(&reached, |r| &r.skips, from, k),
+                liked_share: window_share(&reached, |r| &r.liked, from, k),
+                distinct_per_100: (k >= DISTINCT_SPAN)
+                    .then(|| {
+                        mean(reached.iter().map(|r| {
+                            let span = &r.songs[k - DISTINCT_SPAN..k];
+                            span.iter().collect::<HashSet<_>>().len() as f64
+                        }))
+                    })
+                    .flatten(),
+                ndcg_at_10: mean(
+                    reached
+                        .iter()
+                        .filter_map(|r| r.ndcg.get(c).copied().flatten()),
+                ),
+            }
+        })
+        .collect();
+    let ends: Vec<usize> = (5..=cfg.interactions / WINDOW)
+        .map(|i| i * WINDOW)
+        .collect();
+    let worst = |pick: fn(&Run) -> &[bool], from_round: usize, max: bool| {
+        ends.iter()
+            .filter(|&&k| k / WINDOW >= from_round)
+            .filter_map(|&k| window_share(runs, pick, k - WINDOW, k))
+            .reduce(|a, b| if (a > b) == max { a } else { b })
     };
-    let mean = |v: Vec<f64>| v.iter().sum::<f64>() / v.len().max(1) as f64;
-    let fits: usize = runs.iter().map(|(r, _)| r.fits).sum();
-    let fit_secs: f64 = runs.iter().map(|(r, _)| r.fit_secs).sum();
-    PolicyReport {
-        policy: policy.name(),
-        skip_rate_at: CHECKPOINTS
-            .iter()
-            // Only checkpoints some listener reached.
-            .filter(|&&k| runs.iter().any(|(r, _)| r.skips.len() >= k))
-            .filter_map(|&k| skip_rate(k, None).map(|r| (k, r)))
-            .collect(),
-        skip_rate_at_50_by_shape: TasteShape::ALL
-            .iter()
-            .filter(|_| runs.iter().any(|(r, _)| r.skips.len() >= 50))
-            .filter_map(|&s| skip_rate(50, Some(s)).map(|r| (s.to_string(), r)))
-            .collect(),
-        ndcg_at_10: mean(runs.iter().flat_map(|(r, _)| r.ndcg.clone()).collect()),
-        hit_rate_at_10: mean(
-            runs.iter()
-                .flat_map(|(r, _)| r.hits.iter().map(|&h| h as u8 as f64))
-                .collect(),
-        ),
-        fits,
-        fit_ms_mean: if fits > 0 {
-            fit_secs * 1000.0 / fits as f64
-        } else {
-            0.0
-        },
+    GroupReport {
+        group,
+        listeners: runs.len(),
+        base_rate: mean(runs.iter().map(|r| r.base_rate)).unwrap_or(0.0),
+        points,
+        worst_skip_rate_from_50: worst(|r| &r.skips, 5, true),
+        min_liked_share_from_round_6: worst(|r| &r.liked, 6, false),
+        walls: runs.iter().filter(|r| r.wall_at.is_some()).count(),
+        first_wall_at: runs.iter().filter_map(|r| r.wall_at).min(),
     }
 }
 
@@ -241,29 +392,42 @@ fn run_one(
     let catalog = index.catalog();
     let mut listener = Listener::new(shape, catalog, seed);
     let prefs = listener.onboarding(catalog);
-    let engine = match policy {
-        Policy::Engine(k) => Some(k),
-        _ => None,
+    let mut model = ListenerModel::new(cfg.engine, seed);
+    let cps = checkpoints(cfg.interactions);
+    let liked_songs = catalog
+        .songs()
+        .iter()
+        .filter(|s| listener.taste.utility(s, 0) >= LIKED_UTILITY)
+        .count();
+    let mut run = Run {
+        base_rate: liked_songs as f64 / catalog.len().max(1) as f64,
+        ..Run::default()
     };
-    let new_model = || ListenerModel::new(engine.unwrap_or_default(), seed);
-    let mut model = new_model();
-    let mut run = Run::default();
     let mut log: Vec<LoggedInteraction> = Vec::with_capacity(cfg.interactions);
-    while log.len() < cfg.interactions {
+    let mut now_ms = START_MS;
+    'listening: while log.len() < cfg.interactions {
         let page_seed = mix(seed, log.len() as u64 + 1);
         let feed = model.feed_ranked(index, &prefs, cfg.page, page_seed, policy.ranking());
         if feed.is_empty() {
+            run.wall_at = Some(log.len());
             break;
         }
         for item in feed {
             if log.len() >= cfg.interactions {
-                break;
+                break 'listening;
             }
             let Some(song) = catalog.get(&item.song_id) else {
                 continue;
             };
+            let Some(song_index) = index.index_of(&item.song_id) else {
+                continue;
+            };
+            run.liked
+                .push(listener.taste.utility(song, listener.heard()) >= LIKED_UTILITY);
             let reaction = listener.react(song);
             run.skips.push(reaction.is_skip());
+            run.songs.push(song_index);
+            now_ms += reaction.position_ms + GAP_MS;
             let seq = log.len() as u64 + 1;
             let Ok(id) = ClientId::parse(&format!("sim-{seq:08}")) else {
                 continue;
@@ -275,46 +439,64 @@ fn run_one(
                     song_id: item.song_id,
                     kind: reaction.kind,
                     position_ms: reaction.position_ms,
-                    at_ms: seq * 1000,
+                    at_ms: now_ms,
                 },
             };
             model.apply(&entry);
             log.push(entry);
+            if cps.contains(&log.len()) {
+                // Checkpoints fall on page ends (multiples of the page): refit first
+                // so the ranking is the one the next page would get.
+                refit(index, policy, &mut model, &mut run);
+                let heard: HashSet<&SongId> = log.iter().map(|e| &e.interaction.song_id).collect();
+                let k = run.ndcg.len() as u64;
+                let ndcg = held_out_ndcg(
+                    index,
+                    cfg,
+                    policy,
+                    &listener,
+                    &prefs,
+                    &model,
+                    &heard,
+                    mix(seed, k),
+                );
+                run.ndcg.push(ndcg);
+            }
         }
-        if engine.is_some() {
-            let t = Instant::now();
-            model.refit(index);
-            run.fits += 1;
-            run.fit_secs += t.elapsed().as_secs_f64();
+        if !cps.contains(&log.len()) {
+            refit(index, policy, &mut model, &mut run);
         }
     }
-    held_out_ranking(
-        index, cfg, policy, &listener, &prefs, &model, &log, seed, &mut run,
-    );
     run
 }
 
-/// Ranks held-out finishes among held-out skips with the model as it ended.
+fn refit(index: &CatalogIndex, policy: Policy, model: &mut ListenerModel, run: &mut Run) {
+    if policy.fits() && model.needs_refit() {
+        let t = Instant::now();
+        model.refit(index);
+        run.fits += 1;
+        run.fit_secs += t.elapsed().as_secs_f64();
+    }
+}
+
+/// NDCG@10 of held-out finishes ranked among held-out skips, with the model as it is.
 ///
 /// Held-out songs are drawn from the songs this listener has not heard, the same way
 /// for every policy (their own seed): each is offered to the listener's hidden taste,
 /// noise included; finished ones are positives, skipped ones negatives. Drawing them
 /// from the policy's own feed instead would favour the policy that chose them.
 #[allow(clippy::too_many_arguments)]
-fn held_out_ranking(
+fn held_out_ndcg(
     index: &CatalogIndex,
     cfg: &EvalConfig,
     policy: Policy,
     listener: &Listener,
-    prefs: &spoofify_service::store::types::Preferences,
+    prefs: &Preferences,
     model: &ListenerModel,
-    log: &[LoggedInteraction],
+    heard: &HashSet<&SongId>,
     seed: u64,
-    run: &mut Run,
-) {
+) -> Option<f64> {
     let catalog = index.catalog();
-    let heard: HashSet<&spoofify_service::catalog::SongId> =
-        log.iter().map(|e| &e.interaction.song_id).collect();
     let mut order: Vec<u32> = (0..catalog.len() as u32).collect();
     let mut rng = ChaCha8Rng::seed_from_u64(mix(seed, 0x4845_4c44));
     order.shuffle(&mut rng);
@@ -335,6 +517,7 @@ fn held_out_ranking(
             negatives.push(i);
         }
     }
+    let mut ndcg = Vec::new();
     for (k, &pos) in positives.iter().enumerate() {
         let mut list = vec![pos];
         list.extend_from_slice(&negatives);
@@ -344,11 +527,11 @@ fn held_out_ranking(
         let ties = scores[1..].iter().filter(|&&x| x == s).count();
         // Ties count half: a constant scorer lands in the middle, not on top.
         let rank = above + ties / 2;
-        run.hits.push(rank < TOP_K);
-        run.ndcg.push(if rank < TOP_K {
+        ndcg.push(if rank < TOP_K {
             1.0 / ((rank + 2) as f64).log2()
         } else {
             0.0
         });
     }
+    mean(ndcg.into_iter())
 }

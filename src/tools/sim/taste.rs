@@ -19,9 +19,11 @@ const ENERGY_THRESHOLD: f32 = 0.5;
 /// Utility of a song in / outside a loyal listener's genres.
 const IN_GENRE: f32 = 0.95;
 const OUT_OF_GENRE: f32 = 0.03;
-/// A drifting taste starts moving at this interaction and has moved after `DRIFT_SPAN` more.
-const DRIFT_START: u32 = 40;
-const DRIFT_SPAN: u32 = 20;
+/// A drifting taste starts moving at this interaction and has moved after `DRIFT_SPAN`
+/// more: late enough that the listener has favorites to unlearn (issue 11: a taste
+/// that changes after 200 interactions).
+pub const DRIFT_START: u32 = 200;
+pub const DRIFT_SPAN: u32 = 10;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

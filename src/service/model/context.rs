@@ -1,0 +1,52 @@
+//! [`FeedContext`]: what one page's ranking knows about the listener — their
+//! preferences, where every heard song stands, the favorites rested enough to replay,
+//! the latest finishes and rejections, the model, and the mix's signals. Built from a
+//! [`super::ListenerModel`] for each page; read by [`super::candidates`] and
+//! [`super::feed`].
+
+use super::catalog_index::CatalogIndex;
+use super::engine::Model;
+use super::mix::MixSignals;
+use super::rotation::{Evidence, Standing};
+use crate::store::types::Preferences;
+
+/// A heard song the feed may offer only when nothing else is left: at least
+/// [`REPLAY_MIN_PLAYS`](super::rotation::REPLAY_MIN_PLAYS) plays away, but not rested by the time rule (a favorite) or
+/// still resting after a skip. Offering these instead of a short page is how the
+/// feed never hits a wall on a small catalog.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LastResort {
+    pub song: u32,
+    pub favorite: bool,
+}
+
+/// A rested favorite the mix may replay.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RestedFavorite {
+    pub song: u32,
+    /// Other songs played since it last played.
+    pub since_plays: u64,
+    pub liked: bool,
+}
+
+/// What the feed needs to know about one listener.
+pub struct FeedContext<'a> {
+    pub index: &'a CatalogIndex,
+    pub prefs: &'a Preferences,
+    /// Per catalog song: where it stands ([`None`] = never heard).
+    pub standing: &'a [Option<Standing>],
+    /// Favorites rested enough to replay.
+    pub rested: &'a [RestedFavorite],
+    /// Songs for when nothing else is left, in the order to offer them.
+    pub last_resort: &'a [LastResort],
+    /// Latest finished or liked songs, newest first.
+    pub positives: &'a [u32],
+    /// Latest rejected songs, newest first.
+    pub negatives: &'a [u32],
+    pub model: Option<&'a Model>,
+    /// Share of skips among the listener's latest interactions (0 when none).
+    pub recent_skip_rate: f32,
+    pub mix: MixSignals,
+    /// Songs heard lately and how they went (neighbourhood approval).
+    pub evidence: &'a [Evidence],
+}

@@ -1,0 +1,232 @@
+//! [`History`]: what a listener has heard, per song — how often they finished it,
+//! how often in a row they skipped it, when it last played (in plays, wall-clock time
+//! and listening time) — plus how they took their latest new songs and replays.
+//!
+//! It is folded from the interaction log one entry at a time, exactly like the
+//! training set, so an actor rebuilt after failover (snapshot + log after it) holds
+//! the same history as one that never stopped. Nothing here reads a clock: "now" is
+//! the latest interaction applied, so the feed stays a pure function of the log.
+//! The rules that read it (when a favorite may come back, how long a skip keeps a
+//! song away) live in [`super::rotation`]; the mix of familiar and new songs in
+//! [`super::mix`].
+
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, VecDeque};
+
+use crate::catalog::SongId;
+use crate::store::types::{Interaction, InteractionKind};
+
+/// Latest interactions whose outcomes (new song or replay, finished or not) steer
+/// the mix: about three pages, so the mix follows the listener within minutes.
+pub const OUTCOME_WINDOW: usize = 30;
+/// Songs remembered, at most (the least recently heard are forgotten, as in the
+/// training set): bounds memory and snapshot size for a very long history.
+pub const MAX_TRACKED_SONGS: usize = 5_000;
+
+/// One song as this listener has heard it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SongHistory {
+    /// Finishes and likes.
+    pub plays: u32,
+    /// Skips and dislikes since the last finish or like.
+    pub skips_in_a_row: u32,
+    /// The latest interaction was an explicit dislike.
+    pub disliked: bool,
+    /// Liked at least once since the last skip.
+    pub liked: bool,
+    /// Where the latest skip came, in ms into the song (0 when none yet).
+    pub last_skip_ms: u64,
+    /// Position of its latest interaction among all applied (0-based).
+    pub last_order: u64,
+    /// Wall-clock time of its latest interaction (the log's `at_ms`).
+    pub last_at_ms: u64,
+    /// The listener's total listening time when it last played.
+    pub last_listened_ms: u64,
+}
+
+/// How one interaction went, for the mix: a first hearing or a replay, and whether
+/// the listener stayed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub replay: bool,
+    pub finished: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct History {
+    songs: BTreeMap<SongId, SongHistory>,
+    /// Interactions applied so far (the next one's order).
+    applied: u64,
+    /// Sum of positions over all interactions: how long the listener has listened.
+    listened_ms: u64,
+    /// The latest `at_ms` seen (the log's clock; never goes back).
+    latest_at_ms: u64,
+    /// Outcomes of the latest [`OUTCOME_WINDOW`] interactions, oldest first.
+    outcomes: VecDeque<Outcome>,
+}
+
+/// How far back a song last played, as seen from the latest interaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Since {
+    /// Other songs played since.
+    pub plays: u64,
+    /// The longer of wall-clock time and listening time since, in ms: a listener
+    /// who posts quickly (a test, a scrubbing session) still has to listen the time
+    /// away, and one who comes back the next day has rested everything.
+    pub ms: u64,
+}
+
+impl History {
+    /// Folds in one interaction (the caller applies each log entry once, in order).
+    pub fn record(&mut self, i: &Interaction) {
+        let positive = matches!(i.kind, InteractionKind::Finished | InteractionKind::Liked);
+        self.listened_ms = self.listened_ms.saturating_add(i.position_ms);
+        self.latest_at_ms = self.latest_at_ms.max(i.at_ms);
+        let entry = self.songs.entry(i.song_id.clone()).or_insert(SongHistory {
+            plays: 0,
+            skips_in_a_row: 0,
+            disliked: false,
+            liked: false,
+            last_skip_ms: 0,
+            last_order: 0,
+            last_at_ms: 0,
+            last_listened_ms: 0,
+        });
+        let replay = entry.plays > 0;
+        if positive {
+            entry.plays = entry.plays.saturating_add(1);
+            entry.skips_in_a_row = 0;
+            entry.disliked = false;
+            entry.liked |= i.kind == InteractionKind::Liked;
+        } else {
+            entry.skips_in_a_row = entry.skips_in_a_row.saturating_add(1);
+            entry.disliked = i.kind == InteractionKind::Disliked;
+            entry.liked = false;
+            entry.last_skip_ms = i.position_ms;
+        }
+        entry.last_order = self.applied;
+        entry.last_at_ms = i.at_ms;
+        entry.last_listened_ms = self.listened_ms;
+        self.applied += 1;
+        self.outcomes.push_back(Outcome {
+            replay,
+            finished: positive,
+        });
+        if self.outcomes.len() > OUTCOME_WINDOW {
+            self.outcomes.pop_front();
+        }
+        // Evict in batches so the sort is amortized over many records.
+        if self.songs.len() > MAX_TRACKED_SONGS + MAX_TRACKED_SONGS / 10 {
+            let mut orders: Vec<u64> = self.songs.values().map(|s| s.last_order).collect();
+            orders.sort_unstable();
+            let cutoff = orders[orders.len() - MAX_TRACKED_SONGS];
+            self.songs.retain(|_, s| s.last_order >= cutoff);
+        }
+    }
+
+    pub fn get(&self, song: &SongId) -> Option<&SongHistory> {
+        self.songs.get(song)
+    }
+
+    /// Every song heard, with its history.
+    pub fn songs(&self) -> impl Iterator<Item = (&SongId, &SongHistory)> {
+        self.songs.iter()
+    }
+
+    /// Interactions applied so far.
+    pub fn applied(&self) -> u64 {
+        self.applied
+    }
+
+    /// How long ago `song` last played, from the latest interaction.
+    pub fn since(&self, song: &SongHistory) -> Since {
+        let plays = self.applied.saturating_sub(song.last_order + 1);
+        let wall = self.latest_at_ms.saturating_sub(song.last_at_ms);
+        let listened = self.listened_ms.saturating_sub(song.last_listened_ms);
+        Since {
+            plays,
+            ms: wall.max(listened),
+        }
+    }
+
+    /// Outcomes of the latest interactions, oldest first.
+    pub fn outcomes(&self) -> impl Iterator<Item = &Outcome> {
+        self.outcomes.iter()
+    }
+
+    /// A fingerprint of the history (FNV-1a over every song's record and the
+    /// counters), for the chaos `model-input` check next to the training digest.
+    pub fn digest(&self) -> u64 {
+        let mut h = Fnv::new();
+        for (id, s) in &self.songs {
+            h.eat(id.as_str().as_bytes());
+            h.eat(&[0xff, u8::from(s.disliked), u8::from(s.liked)]);
+            for n in [
+                u64::from(s.plays),
+                u64::from(s.skips_in_a_row),
+                s.last_skip_ms,
+                s.last_order,
+                s.last_at_ms,
+                s.last_listened_ms,
+            ] {
+                h.eat(&n.to_le_bytes());
+            }
+        }
+        for n in [self.applied, self.listened_ms, self.latest_at_ms] {
+            h.eat(&n.to_le_bytes());
+        }
+        h.0
+    }
+}
+
+/// FNV-1a, 64 bits.
+pub(crate) struct Fnv(pub u64);
+
+impl Fnv {
+    pub fn new() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+
+    pub fn eat(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::types::ClientId;
+
+    fn i(n: u64, song: &str, kind: InteractionKind, position_ms: u64) -> Interaction {
+        Interaction {
+            id: ClientId::parse(&format!("history-{n:04}")).unwrap(),
+            song_id: SongId::parse(song).unwrap(),
+            kind,
+            position_ms,
+            at_ms: 1_000 * n,
+        }
+    }
+
+    #[test]
+    fn counts_plays_skips_and_time_since() {
+        let mut h = History::default();
+        h.record(&i(1, "a", InteractionKind::Finished, 60_000));
+        h.record(&i(2, "b", InteractionKind::Skipped, 5_000));
+        h.record(&i(3, "b", InteractionKind::Skipped, 5_000));
+        h.record(&i(4, "a", InteractionKind::Liked, 60_000));
+        h.record(&i(5, "c", InteractionKind::Finished, 60_000));
+        let a = *h.get(&SongId::parse("a").unwrap()).unwrap();
+        let b = *h.get(&SongId::parse("b").unwrap()).unwrap();
+        assert_eq!((a.plays, a.skips_in_a_row, a.liked), (2, 0, true));
+        assert_eq!((b.plays, b.skips_in_a_row), (0, 2));
+        let since = h.since(&a);
+        assert_eq!(since.plays, 1);
+        // Listening time (60 s for "c") beats the 1 s of wall clock.
+        assert_eq!(since.ms, 60_000);
+        let replays: Vec<bool> = h.outcomes().map(|o| o.replay).collect();
+        assert_eq!(replays, [false, false, false, true, false]);
+    }
+}
