@@ -26,6 +26,7 @@
 //!
 //! Only the gateway is cluster-addressable; listener actors stay local.
 
+pub mod cooccurrence_job;
 pub mod gateway;
 pub mod membership;
 pub mod placement;
@@ -146,6 +147,13 @@ impl Cluster {
         }
         membership::beat_once(&cluster).await;
         tokio::spawn(membership::run(cluster.clone()));
+        tokio::spawn(cooccurrence_job::run(
+            cluster.0.store.clone(),
+            cluster.0.node_id.clone(),
+            cluster.0.index.cooc().clone(),
+            settings.cooccurrence.clone(),
+            cluster.0.stop.subscribe(),
+        ));
         Ok(cluster)
     }
 

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 use super::catalog_index::CatalogIndex;
+use super::cooccurrence::table as cooccurrence;
 use super::engine::Model;
 use super::neighbours::distance2;
 use crate::catalog::{Song, SongId, FEATURE_COUNT};
@@ -58,6 +59,12 @@ pub enum Reason {
     Popular,
     /// Found in the broad random sample, ranked high by the listener's model.
     ForYou,
+    /// Co-occurs with a song the listener finished, across all listeners
+    /// (`model::cooccurrence`).
+    AlsoFinished {
+        song_id: SongId,
+        title: String,
+    },
     /// Outside what the listener has heard, offered so the model keeps learning.
     Exploration,
 }
@@ -70,6 +77,10 @@ impl fmt::Display for Reason {
             Reason::Popular => f.write_str("popular right now"),
             Reason::ForYou => f.write_str("picked for you"),
             Reason::Exploration => f.write_str("something new to try"),
+            Reason::AlsoFinished { title, .. } => write!(
+                f,
+                "listeners who finished \u{201c}{title}\u{201d} also finished this"
+            ),
         }
     }
 }
@@ -150,6 +161,10 @@ pub fn build(ctx: &FeedContext<'_>, limit: usize, seed: u64, ranking: Ranking) -
                 *o = cold_score(ctx, *s, r);
             }
         }
+    }
+    // Learned from everyone (`model::cooccurrence`): the co-occurrence feature.
+    if ranking == Ranking::Model {
+        cooccurrence::blend_scores(ctx.index, ctx.positives, &songs, &mut scores);
     }
     let explore = match ranking {
         Ranking::Model | Ranking::Content => {
@@ -266,6 +281,15 @@ fn candidates(ctx: &FeedContext<'_>, rng: &mut ChaCha8Rng) -> Vec<(u32, Reason)>
         for nb in ctx.index.neighbours().of(seed as usize) {
             push(nb, &reason, &mut out);
         }
+    }
+    // Learned from everyone (`model::cooccurrence`): partners of the latest finishes.
+    for (s, via) in cooccurrence::candidates(ctx.index, ctx.positives) {
+        let song = &all[via as usize];
+        let reason = Reason::AlsoFinished {
+            song_id: song.id.clone(),
+            title: song.title.clone(),
+        };
+        push(s, &reason, &mut out);
     }
     for genre in &ctx.prefs.genres {
         let songs = ctx.index.genre(genre);

@@ -10,6 +10,11 @@
 //!   [`hist_forest`] (built for this workload, the default) and [`crate_forest`] (the
 //!   `randomforest` crate); [`engine`]'s [`Model`] is the one a setting chose
 //!   ([`EngineKind`]).
+//! - [`cooccurrence`]: learning from everyone — item-to-item co-occurrence over all
+//!   listeners' logs (counted by a cluster job), published as a table the index
+//!   shares; a candidate source and a ranking feature for the feed and radio.
+//! - [`radio`]: a radio from a seed song or artist: songs close to the seed by audio
+//!   and co-occurrence, re-ranked with the listener's scores, never the same twice.
 //! - [`feed`]: candidates and ranking (diversity, nothing just played, exploration).
 //! - [`listener_model`]: [`ListenerModel`], the state a listener actor owns: training
 //!   set, last applied log seq, fitted model; snapshots to and from bytes.
@@ -19,6 +24,7 @@
 
 pub mod catalog_index;
 pub mod classifier;
+pub mod cooccurrence;
 pub mod crate_forest;
 pub mod engine;
 pub mod feed;
@@ -28,6 +34,7 @@ pub mod labels;
 pub mod listener_model;
 pub mod neighbours;
 pub mod quantize;
+pub mod radio;
 pub mod ranked;
 
 pub use catalog_index::CatalogIndex;

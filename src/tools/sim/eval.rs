@@ -45,6 +45,10 @@ pub struct EvalArgs {
     /// Worker threads.
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
+    /// Measure learning from everyone instead (`sim::cooc_eval`): NDCG@10 with and
+    /// without co-occurrence on a population whose tastes come in shared clusters.
+    #[arg(long)]
+    pub cooccurrence: bool,
 }
 
 /// Synthetic catalog size: large enough that 100 interactions never exhaust a taste.
@@ -82,6 +86,9 @@ pub fn load_catalog(
 
 /// Runs the evaluation and prints its table (or JSON) to stdout.
 pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
+    if args.cooccurrence {
+        return super::cooc_eval::run(args);
+    }
     let (catalog, note) = load_catalog(args.catalog, args.songs, SYNTHETIC_SONGS, args.seed)?;
     anyhow::ensure!(!catalog.is_empty(), "the catalog is empty");
     let index = CatalogIndex::build(Arc::new(catalog));

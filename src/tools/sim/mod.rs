@@ -7,9 +7,12 @@
 //! - [`listener`]: [`Listener`], which given a feed plays, skips or likes each song
 //!   (with positions). The quality eval, the load generator and the chaos harness all
 //!   drive listeners through it.
+//! - [`cooc_eval`]: `spoofify eval --cooccurrence`, the lift of learning from everyone
+//!   on a population whose tastes come in shared clusters.
 //! - [`quality`]: the quality benchmark's core over any `&Catalog`; [`eval`] is its
 //!   command (`spoofify eval`).
 
+pub mod cooc_eval;
 pub mod eval;
 pub mod listener;
 pub mod quality;
