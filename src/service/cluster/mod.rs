@@ -32,6 +32,7 @@ pub mod membership;
 pub mod placement;
 pub mod reachability;
 pub mod routing;
+pub mod scoring;
 mod view;
 pub mod wire;
 

@@ -12,7 +12,7 @@ use utoipa::OpenApi;
 
 use super::catalog::SongView;
 use super::error::{ErrorBody, ErrorDetail};
-use super::{accounts, library, playlists, search, AppState};
+use super::{accounts, library, playlists, radio, search, AppState};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/api/openapi.json", get(document))
@@ -36,6 +36,7 @@ async fn document() -> Json<utoipa::openapi::OpenApi> {
         playlists::list, playlists::create, playlists::show, playlists::rename,
         playlists::remove_playlist, playlists::add_song, playlists::remove_song, playlists::reorder,
         library::likes, library::history,
+        radio::radio,
         contract::songs, contract::song, contract::genres, contract::art, contract::stream,
         contract::feed, contract::interactions,
     ),
