@@ -15,10 +15,11 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::catalog::{find, loaded, SongView};
+use super::catalog::{loaded, SongView};
 use super::edge::ApiQuery;
 use super::session::CurrentListener;
 use super::{ApiError, AppState};
+use crate::catalog::SongId;
 use crate::model::radio::{self, Seed};
 use crate::model::CatalogIndex;
 
@@ -77,10 +78,10 @@ fn seed_of(index: &CatalogIndex, params: &RadioParams) -> Result<(Seed, RadioSee
     let all = index.catalog().songs();
     match (&params.song, &params.artist) {
         (Some(song), None) => {
-            let song = find(index.catalog(), song)?;
+            let id = SongId::parse(song).map_err(|e| ApiError::invalid(e.to_string()))?;
             let i = index
-                .index_of(&song.id)
-                .ok_or_else(|| ApiError::not_found("no such song"))?;
+                .index_of(&id)
+                .ok_or_else(|| ApiError::not_found(format!("no song {id}")))?;
             Ok((
                 Seed::Song(i),
                 RadioSeedView {
