@@ -3,14 +3,12 @@
 //! reason on every item, ranked by the listener's own actor), bad input is a JSON
 //! 4xx, and the OpenAPI document describes the route.
 
-#[path = "support/browser_app.rs"]
-mod app;
 mod support;
 
 use std::collections::HashSet;
 
-use app::{shared_app, unique_name, Api};
 use serde_json::{json, Value};
+use support::app::{shared_app, unique_name, Api};
 
 const PASSWORD: &str = "radio radio radio";
 

@@ -4,14 +4,11 @@
 //! from a search result too. Never a song twice in the queue. Screenshots go under
 //! `test-artifacts/screenshots/radio/`.
 
-#[path = "support/browser_app.rs"]
-mod app;
-#[path = "support/browser_driver.rs"]
-mod driver;
 mod support;
 
-use driver::Browser;
 use serde_json::Value;
+use support::app;
+use support::browser::{self as driver, Browser};
 
 const PASSWORD: &str = "radio all night";
 
