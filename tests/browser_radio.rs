@@ -12,9 +12,9 @@ use support::browser::{self as driver, Browser};
 
 const PASSWORD: &str = "radio all night";
 
-/// The player's queue as the page sees it.
-const QUEUE: &str = "const p = window.spoofify.player; return p && {source: p.source, \
-    current: p.current?.id ?? null, queue: p.queue.map(s => s.id), playing: !p.audio.paused};";
+/// The player's queue as the page sees it (a JS function expression).
+const QUEUE_FN: &str = "() => { const p = window.spoofify.player; return p && {source: p.source, \
+    current: p.current?.id ?? null, queue: p.queue.map(s => s.id), playing: !p.audio.paused}; }";
 
 fn queue_ids(state: &Value) -> Vec<String> {
     state["queue"]
@@ -81,8 +81,7 @@ async fn radio(b: &mut Browser, base: String) {
     let state = b
         .until(
             "the radio to fill the queue and the seed to play",
-            &format!("const p = window.spoofify.player; return p.source === 'radio:{seed}' && p.current?.id === {seed:?} && p.queue.length >= 6 && !p.audio.paused && p.audio.currentTime > 0.2 && ({QUEUE_FN})();",
-                QUEUE_FN = format!("() => {{ {QUEUE} }}")),
+            &format!("const p = window.spoofify.player; return p.source === 'radio:{seed}' && p.current?.id === {seed:?} && p.queue.length >= 6 && !p.audio.paused && p.audio.currentTime > 0.2 && ({QUEUE_FN})();"),
         )
         .await;
     assert_eq!(queue_ids(&state)[0], seed, "the seed first");
@@ -101,8 +100,7 @@ async fn radio(b: &mut Browser, base: String) {
     let state = b
         .until(
             "a radio from the playing song",
-            &format!("const p = window.spoofify.player; return p.source === 'radio:{playing}' && p.current?.id === {playing:?} && p.queue.length >= 6 && ({QUEUE_FN})();",
-                QUEUE_FN = format!("() => {{ {QUEUE} }}")),
+            &format!("const p = window.spoofify.player; return p.source === 'radio:{playing}' && p.current?.id === {playing:?} && p.queue.length >= 6 && ({QUEUE_FN})();"),
         )
         .await;
     assert_eq!(queue_ids(&state)[0], playing, "the playing song stays on");
@@ -125,8 +123,7 @@ async fn radio(b: &mut Browser, base: String) {
     let state = b
         .until(
             "a radio from the search result",
-            &format!("const p = window.spoofify.player; return p.source === 'radio:{first}' && p.queue.length >= 6 && ({QUEUE_FN})();",
-                QUEUE_FN = format!("() => {{ {QUEUE} }}")),
+            &format!("const p = window.spoofify.player; return p.source === 'radio:{first}' && p.queue.length >= 6 && ({QUEUE_FN})();"),
         )
         .await;
     assert_no_repeats(&state);
