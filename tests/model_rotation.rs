@@ -117,6 +117,7 @@ impl<'a> Session<'a> {
                         Reason::ForYou => "N",
                         Reason::SecondChance => "2",
                         Reason::Genre { .. } => "G",
+                        Reason::AlsoFinished { .. } => "A",
                         Reason::Popular => "P",
                     };
                     format!(
@@ -181,7 +182,7 @@ impl<'a> Session<'a> {
                     let ago = self.log.len() - heard[&item.song_id];
                     assert!(ago > 20, "{item:?}: a favorite heard {ago} plays ago");
                 }
-                Reason::SimilarTo { song_id, .. } => {
+                Reason::SimilarTo { song_id, .. } | Reason::AlsoFinished { song_id, .. } => {
                     assert!(
                         finished.contains(song_id),
                         "{item:?}: names a song not finished"

@@ -58,6 +58,11 @@ contract!(
     playlists_crud_and_owner_isolation,
     catalog_round_trips_and_replaces,
     data_survives_a_restart,
+    listener_registry_lists_every_logged_listener_in_pages,
+    job_lease_has_one_holder_and_new_epochs,
+    job_lease_expires_and_passes_on,
+    job_state_is_fenced_by_the_lease_epoch,
+    job_state_survives_a_restart,
 );
 
 async fn accounts_create_conflict_and_lookup(h: &mut Harness) {
@@ -812,4 +817,252 @@ async fn data_survives_a_restart(h: &mut Harness) {
     );
     // Fencing survives: the epoch counter did not go back.
     assert!(s.acquire_epoch(&l, &node1).await.unwrap() > snapshot.epoch);
+}
+
+// ---- listener registry and cluster-wide jobs ------------------------------------
+
+fn job(name: &str) -> JobName {
+    JobName::parse(name).unwrap()
+}
+
+fn holder(name: &str) -> LeaseHolder {
+    LeaseHolder::parse(name).unwrap()
+}
+
+/// A lease TTL long enough that it cannot lapse during a test step.
+const LONG_LEASE: Duration = Duration::from_secs(600);
+
+async fn listener_registry_lists_every_logged_listener_in_pages(h: &mut Harness) {
+    let s = h.store();
+    assert!(s.listeners(None, 10).await.unwrap().is_empty());
+    // Appends register (duplicates and repeat appends do not add twice).
+    let names = ["reg-c", "reg-a", "reg-e", "reg-b", "reg-d"];
+    for (i, n) in names.iter().enumerate() {
+        let it = interaction(
+            &format!("reg-client-{i:04}"),
+            "demo-0001",
+            InteractionKind::Finished,
+        );
+        s.append_interaction(&lid(n), &it).await.unwrap();
+        s.append_interaction(&lid(n), &it).await.unwrap();
+    }
+    let again = interaction("reg-client-9999", "demo-0002", InteractionKind::Skipped);
+    s.append_interaction(&lid("reg-a"), &again).await.unwrap();
+    // An account alone (no log) is not a logged listener.
+    s.create_account(&account("reg-z", "regz")).await.unwrap();
+
+    let all = s.listeners(None, 100).await.unwrap();
+    let want: Vec<ListenerId> = ["reg-a", "reg-b", "reg-c", "reg-d", "reg-e"]
+        .iter()
+        .map(|n| lid(n))
+        .collect();
+    assert_eq!(all, want, "in id order, each once");
+    // Paging: strictly after the cursor.
+    let first = s.listeners(None, 2).await.unwrap();
+    assert_eq!(first, want[..2]);
+    let second = s.listeners(first.last(), 2).await.unwrap();
+    assert_eq!(second, want[2..4]);
+    let third = s.listeners(second.last(), 2).await.unwrap();
+    assert_eq!(third, want[4..]);
+    assert!(s.listeners(third.last(), 2).await.unwrap().is_empty());
+    assert!(s.listeners(None, 0).await.unwrap().is_empty());
+}
+
+async fn job_lease_has_one_holder_and_new_epochs(h: &mut Harness) {
+    let s = h.store();
+    let (j, a, b) = (job("cooc-test"), holder("n1/boot-a"), holder("n2/boot-b"));
+    let LeaseGrant::Held { epoch: e1 } = s.acquire_job_lease(&j, &a, LONG_LEASE).await.unwrap()
+    else {
+        panic!("a free lease is taken");
+    };
+    assert!(e1 >= 1);
+    // Renewal by the holder keeps the epoch; anyone else is told who holds it.
+    assert_eq!(
+        s.acquire_job_lease(&j, &a, LONG_LEASE).await.unwrap(),
+        LeaseGrant::Held { epoch: e1 }
+    );
+    assert_eq!(
+        s.acquire_job_lease(&j, &b, LONG_LEASE).await.unwrap(),
+        LeaseGrant::Busy {
+            holder: a.to_string()
+        }
+    );
+    // Another job is independent.
+    assert!(matches!(
+        s.acquire_job_lease(&job("other-job"), &b, LONG_LEASE)
+            .await
+            .unwrap(),
+        LeaseGrant::Held { .. }
+    ));
+    // Releasing with a wrong epoch or holder does nothing; the right one frees it.
+    s.release_job_lease(&j, &b, e1).await.unwrap();
+    s.release_job_lease(&j, &a, e1 + 1).await.unwrap();
+    assert!(matches!(
+        s.acquire_job_lease(&j, &b, LONG_LEASE).await.unwrap(),
+        LeaseGrant::Busy { .. }
+    ));
+    s.release_job_lease(&j, &a, e1).await.unwrap();
+    let LeaseGrant::Held { epoch: e2 } = s.acquire_job_lease(&j, &b, LONG_LEASE).await.unwrap()
+    else {
+        panic!("a released lease is free");
+    };
+    assert!(e2 > e1, "a new holder gets a newer epoch ({e2} after {e1})");
+
+    // Many contenders for a free lease: exactly one wins.
+    let j2 = job("contended");
+    let mut handles = Vec::new();
+    for i in 0..10 {
+        let (s, j2) = (s.clone(), j2.clone());
+        handles.push(tokio::spawn(async move {
+            s.acquire_job_lease(&j2, &holder(&format!("n{i}/x")), LONG_LEASE)
+                .await
+                .unwrap()
+        }));
+    }
+    let mut winners = 0;
+    for handle in handles {
+        if matches!(handle.await.unwrap(), LeaseGrant::Held { .. }) {
+            winners += 1;
+        }
+    }
+    assert_eq!(winners, 1);
+}
+
+async fn job_lease_expires_and_passes_on(h: &mut Harness) {
+    let s = h.store();
+    let (j, a, b) = (job("cooc-expiry"), holder("n1/a"), holder("n2/b"));
+    let LeaseGrant::Held { epoch: e1 } = s
+        .acquire_job_lease(&j, &a, Duration::from_millis(300))
+        .await
+        .unwrap()
+    else {
+        panic!("a free lease is taken");
+    };
+    // The holder dies (stops renewing): the lease passes on once its TTL runs out.
+    let started = Instant::now();
+    let mut e2 = None;
+    while started.elapsed() < EXPIRY_DEADLINE {
+        match s.acquire_job_lease(&j, &b, LONG_LEASE).await.unwrap() {
+            LeaseGrant::Held { epoch } => {
+                e2 = Some(epoch);
+                break;
+            }
+            LeaseGrant::Busy { holder } => assert_eq!(holder, a.to_string()),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let e2 = e2.expect("the expired lease passed on before the deadline");
+    assert!(
+        started.elapsed() >= Duration::from_millis(250),
+        "not before its TTL"
+    );
+    assert!(e2 > e1);
+    // The old holder coming back is now the one refused.
+    assert_eq!(
+        s.acquire_job_lease(&j, &a, LONG_LEASE).await.unwrap(),
+        LeaseGrant::Busy {
+            holder: b.to_string()
+        }
+    );
+}
+
+async fn job_state_is_fenced_by_the_lease_epoch(h: &mut Harness) {
+    let s = h.store();
+    let (j, a, b) = (job("cooc-fence"), holder("n1/a"), holder("n2/b"));
+    assert_eq!(s.job_state_field(&j, "top").await.unwrap(), None);
+    assert!(s.job_state(&j).await.unwrap().is_empty());
+    let LeaseGrant::Held { epoch: old } = s.acquire_job_lease(&j, &a, LONG_LEASE).await.unwrap()
+    else {
+        panic!("a free lease is taken");
+    };
+    let first: Vec<JobField> = vec![("top".into(), vec![1, 2, 3]), ("l:alice".into(), vec![4])];
+    s.put_job_state(&j, old, &first).await.unwrap();
+    assert_eq!(
+        s.job_state_field(&j, "top").await.unwrap(),
+        Some(vec![1, 2, 3])
+    );
+    // A later write replaces only its fields.
+    s.put_job_state(&j, old, &[("l:bob".into(), vec![5; 300])])
+        .await
+        .unwrap();
+    let all = s.job_state(&j).await.unwrap();
+    let names: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["l:alice", "l:bob", "top"],
+        "every field, in name order"
+    );
+    assert_eq!(all[1].1, vec![5; 300]);
+
+    // The holder pauses; its lease is given up (as by expiry) and b takes the job.
+    s.release_job_lease(&j, &a, old).await.unwrap();
+    let LeaseGrant::Held { epoch: new } = s.acquire_job_lease(&j, &b, LONG_LEASE).await.unwrap()
+    else {
+        panic!("the freed lease is taken");
+    };
+    assert!(new > old);
+    match s.put_job_state(&j, old, &[("top".into(), vec![9])]).await {
+        Err(StoreError::Fenced { held, current }) => assert_eq!((held, current), (old, new)),
+        other => panic!("expected Fenced, got {other:?}"),
+    }
+    assert!(matches!(
+        s.put_job_state(&j, new + 3, &[("top".into(), vec![9])])
+            .await,
+        Err(StoreError::Fenced { .. })
+    ));
+    assert_eq!(
+        s.job_state_field(&j, "top").await.unwrap(),
+        Some(vec![1, 2, 3]),
+        "a fenced write wrote nothing"
+    );
+    s.put_job_state(&j, new, &[("top".into(), vec![7, 7])])
+        .await
+        .unwrap();
+    assert_eq!(
+        s.job_state_field(&j, "top").await.unwrap(),
+        Some(vec![7, 7])
+    );
+    // Jobs do not see each other's state.
+    assert!(s
+        .job_state(&job("cooc-elsewhere"))
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn job_state_survives_a_restart(h: &mut Harness) {
+    let (j, a) = (job("cooc-durable"), holder("n1/a"));
+    let epoch;
+    {
+        let s = h.store();
+        let it = interaction("jobdur-client-1", "demo-0001", InteractionKind::Liked);
+        s.append_interaction(&lid("jobdur-l"), &it).await.unwrap();
+        let LeaseGrant::Held { epoch: e } = s.acquire_job_lease(&j, &a, LONG_LEASE).await.unwrap()
+        else {
+            panic!("a free lease is taken");
+        };
+        epoch = e;
+        s.put_job_state(&j, epoch, &[("top".into(), vec![3; 64])])
+            .await
+            .unwrap();
+    }
+    h.restart().await;
+    let s = h.store();
+    assert_eq!(
+        s.job_state_field(&j, "top").await.unwrap(),
+        Some(vec![3; 64])
+    );
+    assert_eq!(s.listeners(None, 10).await.unwrap(), vec![lid("jobdur-l")]);
+    // The holder's lease and its epoch survive: it can still write; nobody else
+    // gets the job while the lease holds.
+    assert_eq!(
+        s.acquire_job_lease(&j, &a, LONG_LEASE).await.unwrap(),
+        LeaseGrant::Held { epoch }
+    );
+    assert!(matches!(
+        s.acquire_job_lease(&j, &holder("n2/b"), LONG_LEASE)
+            .await
+            .unwrap(),
+        LeaseGrant::Busy { .. }
+    ));
 }

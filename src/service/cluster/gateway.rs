@@ -10,7 +10,7 @@
 
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 
-use super::wire::{group_name, FeedReply, GatewayMsg, Wire, WireItem};
+use super::wire::{group_name, FeedReply, GatewayMsg, ScoreReply, Wire, WireItem};
 use super::Cluster;
 use crate::store::ListenerId;
 
@@ -57,6 +57,16 @@ impl Actor for Gateway {
             }
             GatewayMsg::Ping(Wire(n), reply) => {
                 let _ = reply.send(Wire(n));
+            }
+            GatewayMsg::Score(Wire(req), reply) => {
+                let cluster = cluster.clone();
+                tokio::spawn(async move {
+                    let answer = match req {
+                        Ok(req) => super::scoring::serve_score(&cluster, req).await,
+                        Err(e) => ScoreReply::Unserved(e),
+                    };
+                    let _ = reply.send(Wire::ok(answer));
+                });
             }
         }
         Ok(())

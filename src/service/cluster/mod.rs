@@ -26,11 +26,13 @@
 //!
 //! Only the gateway is cluster-addressable; listener actors stay local.
 
+pub mod cooccurrence_job;
 pub mod gateway;
 pub mod membership;
 pub mod placement;
 pub mod reachability;
 pub mod routing;
+pub mod scoring;
 mod view;
 pub mod wire;
 
@@ -146,6 +148,13 @@ impl Cluster {
         }
         membership::beat_once(&cluster).await;
         tokio::spawn(membership::run(cluster.clone()));
+        tokio::spawn(cooccurrence_job::run(
+            cluster.0.store.clone(),
+            cluster.0.node_id.clone(),
+            cluster.0.index.cooc().clone(),
+            settings.cooccurrence.clone(),
+            cluster.0.stop.subscribe(),
+        ));
         Ok(cluster)
     }
 

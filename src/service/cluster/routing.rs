@@ -131,7 +131,7 @@ impl Cluster {
             .map(ActorRef::from)
     }
 
-    fn peer_bound(&self, node: &NodeId) -> Arc<Semaphore> {
+    pub(super) fn peer_bound(&self, node: &NodeId) -> Arc<Semaphore> {
         lock(&self.0.peers)
             .entry(node.clone())
             .or_insert_with(|| Arc::new(Semaphore::new(self.0.settings.max_inflight_per_peer)))

@@ -91,6 +91,23 @@ pub struct LogGrew {
     pub listener: String,
 }
 
+/// Asks the owner for a listener's own scores of some songs (radio re-ranking).
+/// Songs travel as ids: the two nodes' catalogs are the same, their indices need not be.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScoreRequest {
+    pub listener: String,
+    pub songs: Vec<String>,
+}
+
+/// The owner's answer to a [`ScoreRequest`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum ScoreReply {
+    /// One entry per requested song: the score, or `None` to leave it out.
+    Scored(Vec<Option<f32>>),
+    Unserved(String),
+    NotOwner,
+}
+
 #[derive(ractor_cluster::RactorClusterMessage)]
 pub enum GatewayMsg {
     #[rpc]
@@ -99,6 +116,9 @@ pub enum GatewayMsg {
     /// A reachability probe: the gateway echoes the number at once.
     #[rpc]
     Ping(Wire<u64>, RpcReplyPort<Wire<u64>>),
+    /// Added for radio: the listener's own scores of candidate songs.
+    #[rpc]
+    Score(Wire<ScoreRequest>, RpcReplyPort<Wire<ScoreReply>>),
 }
 
 /// The pg group a node's gateway joins: one group per node, one member.

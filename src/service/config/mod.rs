@@ -32,6 +32,30 @@ pub struct Settings {
     pub membership: MembershipSettings,
     #[serde(default)]
     pub model: ModelSettings,
+    #[serde(default)]
+    pub cooccurrence: CooccurrenceSettings,
+}
+
+/// The co-occurrence job's timing (`cluster::cooccurrence_job`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CooccurrenceSettings {
+    /// One round (take or renew the lease; read new log entries; count; persist;
+    /// publish) this often. Nodes that do not hold the job reload the published
+    /// table at the same pace.
+    pub interval_ms: u64,
+    /// The job's lease lasts this long without renewal: how long the job pauses after
+    /// its holder dies before another node takes over. Must exceed `interval_ms`.
+    pub lease_ttl_ms: u64,
+}
+
+impl Default for CooccurrenceSettings {
+    fn default() -> Self {
+        Self {
+            interval_ms: 10_000,
+            lease_ttl_ms: 45_000,
+        }
+    }
 }
 
 /// The recommender's settings.
@@ -159,6 +183,12 @@ impl Settings {
             return Err(ConfigError(
                 "membership.heartbeat_ttl_ms must be at least twice heartbeat_interval_ms (> 0)"
                     .into(),
+            ));
+        }
+        let c = &self.cooccurrence;
+        if c.interval_ms == 0 || c.lease_ttl_ms < 2 * c.interval_ms {
+            return Err(ConfigError(
+                "cooccurrence.lease_ttl_ms must be at least twice interval_ms (> 0)".into(),
             ));
         }
         if self.listeners.restart_budget == 0 || self.listeners.snapshot_every == 0 {

@@ -17,6 +17,7 @@ pub mod interactions;
 pub mod library;
 pub mod openapi;
 pub mod playlists;
+pub mod radio;
 pub mod ratelimit;
 pub mod search;
 pub mod session;
@@ -45,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .merge(search::routes())
         .merge(playlists::routes())
         .merge(library::routes())
+        .merge(radio::routes())
         .merge(openapi::routes())
         .merge(web::routes())
         .fallback(edge::not_found)

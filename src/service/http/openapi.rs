@@ -13,8 +13,8 @@ use utoipa::OpenApi;
 
 use super::error::{ErrorBody, ErrorDetail};
 use super::{
-    accounts, catalog, cluster, feed, health, interactions, library, playlists, search, stream,
-    AppState,
+    accounts, catalog, cluster, feed, health, interactions, library, playlists, radio, search,
+    stream, AppState,
 };
 
 pub fn routes() -> Router<AppState> {
@@ -46,6 +46,7 @@ async fn document() -> Json<utoipa::openapi::OpenApi> {
         playlists::list, playlists::create, playlists::show, playlists::rename,
         playlists::remove_playlist, playlists::add_song, playlists::remove_song, playlists::reorder,
         library::likes, library::history,
+        radio::radio,
         cluster::cluster,
         health::healthz, health::readyz,
         document,

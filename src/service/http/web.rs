@@ -56,6 +56,7 @@ static ASSETS: &[Asset] = assets! {
     "js/search.js" => JS,
     "js/playlists.js" => JS,
     "js/library.js" => JS,
+    "js/radio.js" => JS,
 };
 
 /// Strong ETags, one per asset, computed once.

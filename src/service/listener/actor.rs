@@ -77,6 +77,9 @@ pub enum ListenerMsg {
     /// Rank up to `limit` songs; `None` when the catalog is not loaded yet.
     Feed(usize, RpcReplyPort<Option<FeedAnswer>>),
     Status(RpcReplyPort<ListenerStatus>),
+    /// The listener's own scores for these songs (catalog indices), `None` for songs
+    /// to leave out (radio); `None` overall when the catalog is not loaded yet.
+    Score(Vec<u32>, RpcReplyPort<Option<Vec<Option<f32>>>>),
     /// Snapshot (unless the reason forbids writing) and stop.
     Retire(RetireReason, Option<RpcReplyPort<()>>),
     /// Internal: idle and epoch check.
@@ -193,6 +196,18 @@ impl Actor for ListenerActor {
                     items: st.model.feed(&index, &st.prefs, limit),
                     status: status(st),
                 });
+                let _ = reply.send(answer);
+            }
+            ListenerMsg::Score(songs, reply) => {
+                st.last_used = Instant::now();
+                if catch_up(st).await? > 0 {
+                    schedule_fit(&me, st);
+                }
+                let answer = st
+                    .env
+                    .index
+                    .get()
+                    .map(|index| st.model.radio_scores(&index, &st.prefs, &songs));
                 let _ = reply.send(answer);
             }
             ListenerMsg::Status(reply) => {

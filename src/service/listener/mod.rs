@@ -172,6 +172,26 @@ impl Listeners {
         }
     }
 
+    /// The listener's own scores for songs (catalog indices; `None` = leave out),
+    /// activating the actor if needed.
+    pub async fn score(
+        &self,
+        id: &ListenerId,
+        songs: Vec<u32>,
+        deadline: Duration,
+    ) -> Result<Vec<Option<f32>>, Unserved> {
+        let actor = self.actor(id, deadline).await?;
+        match actor
+            .call(|reply| ListenerMsg::Score(songs, reply), Some(deadline))
+            .await
+        {
+            Ok(CallResult::Success(Some(scores))) => Ok(scores),
+            Ok(CallResult::Success(None)) => Err(Unserved::NotReady),
+            Ok(CallResult::Timeout) => Err(Unserved::Timeout),
+            Ok(CallResult::SenderError) | Err(_) => Err(Unserved::Stopped),
+        }
+    }
+
     /// Tells the listener's actor, if active here, that its log grew. An inactive
     /// listener needs nothing: activation reads the log.
     pub fn notify(&self, id: &ListenerId) {

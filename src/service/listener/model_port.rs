@@ -106,6 +106,43 @@ impl ModelPort {
     }
 }
 
+/// Latest songs (by their latest signal) a radio leaves out: just heard.
+const RADIO_RECENT_EXCLUDED: usize = 20;
+
+impl ModelPort {
+    /// The listener's own scores for radio candidates (catalog indices): the model's
+    /// (cold start without one); `None` for songs rejected lately or just heard, which
+    /// a radio leaves out.
+    pub fn radio_scores(
+        &self,
+        index: &CatalogIndex,
+        prefs: &Preferences,
+        songs: &[u32],
+    ) -> Vec<Option<f32>> {
+        let rows = self.model.training_input(index.catalog());
+        let mut excluded = vec![false; index.len()];
+        let recent_from = rows.len().saturating_sub(RADIO_RECENT_EXCLUDED);
+        for (i, row) in rows.iter().enumerate() {
+            if !row.positive || i >= recent_from {
+                if let Some(s) = index.index_of(&row.song_id) {
+                    excluded[s as usize] = true;
+                }
+            }
+        }
+        let seed = mix(self.model.last_seq(), self.feeds);
+        let scores =
+            self.model
+                .score_songs(index, prefs, songs, crate::model::Ranking::Model, seed);
+        songs
+            .iter()
+            .zip(scores)
+            .map(|(&s, score)| {
+                (!excluded.get(s as usize).copied().unwrap_or(true)).then_some(score)
+            })
+            .collect()
+    }
+}
+
 /// The heavy part of a fit: pure CPU, call it on the blocking pool.
 pub fn run_fit(job: FitJob, index: &CatalogIndex) -> crate::model::listener_model::FitOutcome {
     job.run(index)

@@ -7,7 +7,7 @@
 //! through the familiar part of the mix ([`super::mix`]), never through a source;
 //! songs still resting or banned never come back at all ([`super::rotation`]).
 //!
-//! Adding a source (co-occurrence, say) is one function taking `(&FeedContext,
+//! Adding a source is one function taking `(&FeedContext,
 //! &mut Pool)` that calls [`Pool::offer`] with its own [`Reason`] variant, and one
 //! line in [`gather`].
 
@@ -16,6 +16,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::context::FeedContext;
+use super::cooccurrence::table as cooccurrence;
 use super::reason::Reason;
 use super::rotation::Standing;
 
@@ -79,6 +80,7 @@ pub fn gather(ctx: &FeedContext<'_>, rng: &mut ChaCha8Rng) -> Vec<Candidate> {
     let mut pool = Pool::new(ctx);
     second_chances(ctx, &mut pool);
     neighbours(ctx, &mut pool);
+    also_finished(ctx, &mut pool);
     chosen_genres(ctx, &mut pool, rng);
     popular(ctx, &mut pool);
     sample(ctx, &mut pool, rng);
@@ -108,6 +110,22 @@ fn neighbours(ctx: &FeedContext<'_>, pool: &mut Pool) {
         for nb in ctx.index.neighbours().of(seed as usize) {
             pool.offer(nb, &reason);
         }
+    }
+}
+
+/// Learned from everyone (`model::cooccurrence`): songs other listeners finished
+/// alongside the latest finishes.
+fn also_finished(ctx: &FeedContext<'_>, pool: &mut Pool) {
+    let all = ctx.index.catalog().songs();
+    for (s, via) in cooccurrence::candidates(ctx.index, ctx.positives) {
+        let Some(song) = all.get(via as usize) else {
+            continue;
+        };
+        let reason = Reason::AlsoFinished {
+            song_id: song.id.clone(),
+            title: song.title.clone(),
+        };
+        pool.offer(s, &reason);
     }
 }
 

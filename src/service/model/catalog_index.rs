@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::cooccurrence::table::{CoocHandle, CoocNeighbours, CoocSlot};
 use super::neighbours::Neighbours;
 use super::quantize::FeatureIndex;
 use crate::catalog::{Catalog, SongId};
@@ -17,6 +18,8 @@ pub struct CatalogIndex {
     popular: Vec<u32>,
     /// Song indices per genre, most popular first.
     by_genre: HashMap<String, Vec<u32>>,
+    /// The latest co-occurrence table (learned from everyone; empty until published).
+    cooc: CoocSlot,
 }
 
 impl CatalogIndex {
@@ -48,7 +51,24 @@ impl CatalogIndex {
             neighbours,
             popular,
             by_genre,
+            cooc: CoocSlot::default(),
         }
+    }
+
+    /// Reads co-occurrence tables from `handle` (a node's shared slot) from now on.
+    pub fn with_cooc(mut self, handle: CoocHandle) -> Self {
+        self.cooc = CoocSlot::new(handle);
+        self
+    }
+
+    /// Where co-occurrence tables for this index are published.
+    pub fn cooc_handle(&self) -> &CoocHandle {
+        self.cooc.handle()
+    }
+
+    /// The latest co-occurrence table, resolved against this catalog.
+    pub fn cooc(&self) -> Arc<CoocNeighbours> {
+        self.cooc.get(&self.catalog)
     }
 
     pub fn catalog(&self) -> &Catalog {

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::candidates::{self, Candidate};
 use super::context::{FeedContext, RestedFavorite};
+use super::cooccurrence::table as cooccurrence;
 use super::engine::Model;
 use super::mix;
 use super::neighbours::distance2;
@@ -153,6 +154,16 @@ pub fn build(ctx: &FeedContext<'_>, limit: usize, seed: u64, ranking: Ranking) -
         for i in 0..new_count {
             scores[i] = blended(ctx, songs[i], scores[i]);
         }
+    }
+    // Learned from everyone (`model::cooccurrence`): the co-occurrence feature, on
+    // the new songs (favorites are ranked by their own rest).
+    if ranking == Ranking::Model {
+        cooccurrence::blend_scores(
+            ctx.index,
+            ctx.positives,
+            &songs[..new_count],
+            &mut scores[..new_count],
+        );
     }
 
     let mut main: Vec<usize> = (0..new_count).collect();

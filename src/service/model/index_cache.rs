@@ -4,6 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use super::cooccurrence::CoocHandle;
 use super::CatalogIndex;
 use crate::catalog::{Catalog, CatalogHandle};
 
@@ -15,6 +16,8 @@ type BuiltIndex = (Arc<Catalog>, Arc<CatalogIndex>);
 pub struct IndexCache {
     catalog: CatalogHandle,
     built: Arc<Mutex<Option<BuiltIndex>>>,
+    /// Where the co-occurrence job publishes; every index built here reads from it.
+    cooc: CoocHandle,
 }
 
 impl IndexCache {
@@ -22,7 +25,13 @@ impl IndexCache {
         Self {
             catalog,
             built: Arc::default(),
+            cooc: CoocHandle::default(),
         }
+    }
+
+    /// The node's co-occurrence slot (the job publishes tables into it).
+    pub fn cooc(&self) -> &CoocHandle {
+        &self.cooc
     }
 
     /// The index of the loaded catalog (`None` until one is loaded). The first call
@@ -33,7 +42,8 @@ impl IndexCache {
         match &*built {
             Some((c, index)) if Arc::ptr_eq(c, &catalog) => Some(index.clone()),
             _ => {
-                let index = Arc::new(CatalogIndex::build(catalog.clone()));
+                let index =
+                    Arc::new(CatalogIndex::build(catalog.clone()).with_cooc(self.cooc.clone()));
                 *built = Some((catalog, index.clone()));
                 Some(index)
             }

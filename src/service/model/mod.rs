@@ -18,6 +18,11 @@
 //!   [`candidates`]: where new songs come from, each source with its [`Reason`]
 //!   ([`reason`]); [`feed`]: one page — candidates scored, favorites mixed in,
 //!   exploration, diversity.
+//! - [`cooccurrence`]: learning from everyone — item-to-item co-occurrence over all
+//!   listeners' logs (counted by a cluster job), published as a table the index
+//!   shares; a candidate source and a ranking feature for the feed and radio.
+//! - [`radio`]: a radio from a seed song or artist: songs close to the seed by audio
+//!   and co-occurrence, re-ranked with the listener's scores, never the same twice.
 //! - [`listener_model`]: [`ListenerModel`], the state a listener actor owns: training
 //!   set, history, last applied log seq, fitted model; snapshots to and from bytes.
 //!
@@ -28,6 +33,7 @@ pub mod candidates;
 pub mod catalog_index;
 pub mod classifier;
 pub mod context;
+pub mod cooccurrence;
 pub mod crate_forest;
 pub mod engine;
 pub mod feed;
@@ -39,6 +45,7 @@ pub mod listener_model;
 pub mod mix;
 pub mod neighbours;
 pub mod quantize;
+pub mod radio;
 pub mod ranked;
 pub mod reason;
 pub mod rotation;

@@ -30,6 +30,12 @@ pub enum Reason {
     Exploration,
     /// Skipped once, long enough ago to deserve another try.
     SecondChance,
+    /// Never heard; co-occurs, across all listeners, with a song this listener
+    /// finished (`model::cooccurrence`).
+    AlsoFinished {
+        song_id: SongId,
+        title: String,
+    },
 }
 
 impl fmt::Display for Reason {
@@ -44,6 +50,10 @@ impl fmt::Display for Reason {
             Reason::ForYou => f.write_str("something new"),
             Reason::Exploration => f.write_str("something new to try"),
             Reason::SecondChance => f.write_str("you skipped this a while ago: another try"),
+            Reason::AlsoFinished { title, .. } => write!(
+                f,
+                "listeners who finished \u{201c}{title}\u{201d} also finished this"
+            ),
         }
     }
 }

@@ -19,10 +19,12 @@
 
 mod codec;
 pub mod embedded;
+pub mod jobs;
 pub mod redis;
 pub mod redis_process;
 pub mod types;
 
+pub use jobs::{JobField, JobName, LeaseGrant, LeaseHolder};
 pub use types::*;
 
 use async_trait::async_trait;
@@ -129,6 +131,49 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces the stored catalog with these songs.
     async fn put_catalog(&self, songs: &[Song]) -> StoreResult<()>;
     async fn catalog(&self) -> StoreResult<Vec<Song>>;
+
+    // ---- listener registry (see [`jobs`]) -----------------------------------------
+
+    /// Listeners whose log has an entry, in id order, strictly after `after`, at most
+    /// `limit`. Every listener is recorded here before its first append is durable.
+    async fn listeners(
+        &self,
+        after: Option<&ListenerId>,
+        limit: usize,
+    ) -> StoreResult<Vec<ListenerId>>;
+
+    // ---- cluster-wide background jobs (see [`jobs`]) ------------------------------
+
+    /// Takes the job's lease for `holder` when it is free or expired (a new fencing
+    /// epoch, strictly greater than any before), renews it when `holder` already
+    /// holds it (same epoch, TTL reset), or reports who holds it.
+    async fn acquire_job_lease(
+        &self,
+        job: &JobName,
+        holder: &LeaseHolder,
+        ttl: Duration,
+    ) -> StoreResult<LeaseGrant>;
+    /// Gives the lease up at once if `holder` holds it with `epoch`; otherwise nothing.
+    async fn release_job_lease(
+        &self,
+        job: &JobName,
+        holder: &LeaseHolder,
+        epoch: u64,
+    ) -> StoreResult<()>;
+    /// Writes these fields of the job's state (others are kept) if `epoch` is the
+    /// job's current fencing epoch, atomically with the check; otherwise
+    /// [`StoreError::Fenced`] and nothing is written. At most
+    /// [`jobs::MAX_JOB_FIELDS_PER_WRITE`] fields.
+    async fn put_job_state(
+        &self,
+        job: &JobName,
+        epoch: u64,
+        fields: &[JobField],
+    ) -> StoreResult<()>;
+    /// One field of the job's state.
+    async fn job_state_field(&self, job: &JobName, field: &str) -> StoreResult<Option<Vec<u8>>>;
+    /// Every field of the job's state, in field order.
+    async fn job_state(&self, job: &JobName) -> StoreResult<Vec<JobField>>;
 }
 
 /// The shortest TTL stored, in ms. Redis rejects `PX 0`; both stores clamp to this,

@@ -73,6 +73,10 @@ pub struct EvalArgs {
     /// Directory for `eval-<catalog>.json` and `eval-<catalog>.svg`.
     #[arg(long, default_value = "eval-results")]
     pub out: PathBuf,
+    /// Measure learning from everyone instead (`sim::cooc_eval`): NDCG@10 with and
+    /// without co-occurrence on a population whose tastes come in shared clusters.
+    #[arg(long)]
+    pub cooccurrence: bool,
 }
 
 /// Synthetic catalog size: large enough that 400 interactions never exhaust a taste.
@@ -152,6 +156,9 @@ fn demo_catalog(
 
 /// Runs the evaluation on the chosen catalogs: prints, writes JSON and SVG.
 pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
+    if args.cooccurrence {
+        return super::cooc_eval::run(args);
+    }
     let kinds: &[CatalogChoice] = match args.catalog {
         EvalCatalogs::Demo => &[CatalogChoice::Demo],
         EvalCatalogs::Synthetic => &[CatalogChoice::Synthetic],

@@ -10,7 +10,10 @@
 //! - [`quality`]: the quality benchmark's core over any `&Catalog`: long sessions,
 //!   checkpoints of skip rate, liked share, distinct songs and NDCG@10; [`eval`] is its
 //!   command (`spoofify eval`) and [`plot`] draws its curves as SVG.
+//! - [`cooc_eval`]: `spoofify eval --cooccurrence`, the lift of learning from everyone
+//!   on a population whose tastes come in shared clusters.
 
+pub mod cooc_eval;
 pub mod eval;
 pub mod listener;
 pub mod plot;

@@ -10,6 +10,7 @@ import { renderFeed } from './feed.js';
 import { renderSearch } from './search.js';
 import { renderPlaylists, renderPlaylist } from './playlists.js';
 import { renderLibrary } from './library.js';
+import { startRadio } from './radio.js';
 
 const $ = (id) => document.getElementById(id);
 /** Seek step of the arrow keys, in seconds. */
@@ -199,6 +200,10 @@ function wirePlayerControls() {
   $('prev').addEventListener('click', () => p()?.previous());
   $('like').addEventListener('click', () => p()?.rate('liked'));
   $('dislike').addEventListener('click', () => p()?.rate('disliked'));
+  $('now-radio').addEventListener('click', () => {
+    const player = p();
+    if (player?.current) startRadio(ctx, player.current);
+  });
   $('mute').addEventListener('click', () => p()?.toggleMute());
   $('volume').addEventListener('input', (e) => p()?.setVolume(Number(e.target.value) / 100));
   $('quality').addEventListener('change', (e) => {

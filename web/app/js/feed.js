@@ -4,6 +4,7 @@
 import { get, qs } from './api.js';
 import { h, icon, iconButton, cover, genreChip, setTitle, empty, toast } from './ui.js';
 import { addToPlaylist } from './playlists.js';
+import { radioButton } from './radio.js';
 
 /** Songs asked for per feed page. */
 export const FEED_SIZE = 24;
@@ -87,7 +88,8 @@ function card(item, onplay, ctx) {
       h('div', { class: 'card-meta' }, genreChip(s.genre)),
       h('p', { class: 'card-reason' }, item.reason)),
     h('div', { class: 'card-actions' },
-      iconButton('plus', `Add ${s.title} to a playlist`, () => addToPlaylist(s))));
+      iconButton('plus', `Add ${s.title} to a playlist`, () => addToPlaylist(s)),
+      radioButton(ctx, s)));
 }
 
 function markPlaying(grid, id) {

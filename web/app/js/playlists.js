@@ -3,6 +3,7 @@
 
 import { get, post, patch, put, del } from './api.js';
 import { h, icon, iconButton, songRow, setTitle, empty, toast, fmtAgo, fmtTime } from './ui.js';
+import { radioButton } from './radio.js';
 
 export async function renderPlaylists(view, ctx) {
   setTitle('Playlists');
@@ -111,7 +112,7 @@ export async function renderPlaylist(view, ctx, id) {
           const playable = songs();
           ctx.player.playList(playable, playable.indexOf(e.song), { source: `playlist:${p.id}` });
         },
-        actions: [up, down, iconButton('close', `Remove ${s.title} from this playlist`, () =>
+        actions: [up, down, e.song ? radioButton(ctx, e.song) : null, iconButton('close', `Remove ${s.title} from this playlist`, () =>
           edit(() => del(`/api/playlists/${p.id}/songs/${i}`)))],
       });
     }));

@@ -4,6 +4,7 @@
 import { get, qs } from './api.js';
 import { h, icon, iconButton, songRow, setTitle, empty } from './ui.js';
 import { addToPlaylist } from './playlists.js';
+import { radioButton } from './radio.js';
 
 /** Wait this long after the last keystroke before asking the server. */
 const DEBOUNCE_MS = 120;
@@ -43,7 +44,7 @@ export function renderSearch(view, ctx, params) {
       list.replaceChildren(...r.songs.map((s, i) => songRow(s, {
         onplay: () => play(i),
         playing: ctx.player.current?.id === s.id,
-        actions: [iconButton('plus', `Add ${s.title} to a playlist`, () => addToPlaylist(s))],
+        actions: [iconButton('plus', `Add ${s.title} to a playlist`, () => addToPlaylist(s)), radioButton(ctx, s)],
       })));
     } catch (e) {
       if (e.name === 'AbortError' || ctl.signal.aborted) return;

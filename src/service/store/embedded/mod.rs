@@ -22,9 +22,13 @@
 //! hash) → () · `log` (listener, seq) → Interaction · `log_ids` (listener, client id) →
 //! seq · `epochs` listener → u64 · `owners` listener → node · `snapshots` listener →
 //! Snapshot (bincode) · `writers` (listener, n) → WriterEvent (the writer journal, capped) · `nodes` node → {info, beat_ms, ttl_ms} · `playlists` (owner,
-//! playlist) → Playlist · `catalog` "songs" → Vec<Song> (bincode).
+//! playlist) → Playlist · `catalog` "songs" → Vec<Song> (bincode) · `listeners`
+//! listener → () (the registry; written in the append's transaction) · `job_leases`
+//! job → {holder, epoch, expires_ms} · `job_epochs` job → u64 · `job_state` (job,
+//! field) → bytes.
 
 mod accounts;
+mod jobs;
 mod log;
 mod shared;
 
@@ -53,6 +57,10 @@ const NODES: TableDefinition<&str, &[u8]> = TableDefinition::new("nodes");
 const PLAYLISTS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("playlists");
 const CATALOG: TableDefinition<&str, &[u8]> = TableDefinition::new("catalog");
 const CATALOG_KEY: &str = "songs";
+const LISTENERS: TableDefinition<&str, ()> = TableDefinition::new("listeners");
+const JOB_LEASES: TableDefinition<&str, &[u8]> = TableDefinition::new("job_leases");
+const JOB_EPOCHS: TableDefinition<&str, u64> = TableDefinition::new("job_epochs");
+const JOB_STATE: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("job_state");
 
 /// How many expired sessions one `put_session` removes at most. Purging rides on
 /// logins, so it must stay cheap per call; at one login per expiry this still keeps
@@ -125,6 +133,10 @@ impl EmbeddedStore {
             txn.open_table(NODES).at(p)?;
             txn.open_table(PLAYLISTS).at(p)?;
             txn.open_table(CATALOG).at(p)?;
+            txn.open_table(LISTENERS).at(p)?;
+            txn.open_table(JOB_LEASES).at(p)?;
+            txn.open_table(JOB_EPOCHS).at(p)?;
+            txn.open_table(JOB_STATE).at(p)?;
         }
         txn.commit().at(&path)?;
         tracing::info!(path = %path.display(), "embedded store open");
@@ -251,8 +263,11 @@ impl Store for EmbeddedStore {
         interaction: &Interaction,
     ) -> StoreResult<Appended> {
         let (listener, interaction) = (listener.clone(), interaction.clone());
-        self.write(move |txn, p| log::append(txn, p, &listener, &interaction))
-            .await
+        self.write(move |txn, p| {
+            jobs::register_listener(txn, p, &listener)?;
+            log::append(txn, p, &listener, &interaction)
+        })
+        .await
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(listener = %listener))]
@@ -361,5 +376,59 @@ impl Store for EmbeddedStore {
 
     async fn catalog(&self) -> StoreResult<Vec<Song>> {
         self.read(shared::catalog).await
+    }
+
+    async fn listeners(
+        &self,
+        after: Option<&ListenerId>,
+        limit: usize,
+    ) -> StoreResult<Vec<ListenerId>> {
+        let after = after.cloned();
+        self.read(move |txn, p| jobs::listeners(txn, p, after.as_ref(), limit))
+            .await
+    }
+
+    async fn acquire_job_lease(
+        &self,
+        job: &JobName,
+        holder: &LeaseHolder,
+        ttl: Duration,
+    ) -> StoreResult<LeaseGrant> {
+        let (job, holder, ttl_ms) = (job.clone(), holder.clone(), ttl_millis(ttl));
+        self.write(move |txn, p| jobs::acquire_lease(txn, p, &job, &holder, ttl_ms, now_ms()))
+            .await
+    }
+
+    async fn release_job_lease(
+        &self,
+        job: &JobName,
+        holder: &LeaseHolder,
+        epoch: u64,
+    ) -> StoreResult<()> {
+        let (job, holder) = (job.clone(), holder.clone());
+        self.write(move |txn, p| jobs::release_lease(txn, p, &job, &holder, epoch))
+            .await
+    }
+
+    async fn put_job_state(
+        &self,
+        job: &JobName,
+        epoch: u64,
+        fields: &[JobField],
+    ) -> StoreResult<()> {
+        let (job, fields) = (job.clone(), fields.to_vec());
+        self.write(move |txn, p| jobs::put_state(txn, p, &job, epoch, &fields))
+            .await
+    }
+
+    async fn job_state_field(&self, job: &JobName, field: &str) -> StoreResult<Option<Vec<u8>>> {
+        let (job, field) = (job.clone(), field.to_owned());
+        self.read(move |txn, p| jobs::state_field(txn, p, &job, &field))
+            .await
+    }
+
+    async fn job_state(&self, job: &JobName) -> StoreResult<Vec<JobField>> {
+        let job = job.clone();
+        self.read(move |txn, p| jobs::state(txn, p, &job)).await
     }
 }

@@ -4,9 +4,15 @@ use crate::store::ListenerId;
 pub const NODE_REGISTRY: &str = "spoofify:{nodes}:registry";
 pub const NODE_PREFIX: &str = "spoofify:{nodes}:node:";
 pub const CATALOG: &str = "spoofify:catalog";
+/// Every listener with a log (a sorted set, all scores 0: pages in id order).
+pub const LISTENER_REGISTRY: &str = "spoofify:{listeners}:registry";
 
 pub fn listener(l: &ListenerId, what: &str) -> String {
     format!("spoofify:{{{l}}}:{what}")
+}
+/// A background job's key: every key of one job shares the tag `{job:<name>}`.
+pub fn job(job: &crate::store::JobName, what: &str) -> String {
+    format!("spoofify:{{job:{job}}}:{what}")
 }
 pub fn username(name: &str) -> String {
     format!("spoofify:username:{name}")
@@ -27,5 +33,7 @@ mod tests {
         let l = ListenerId::parse("abc").unwrap();
         assert_eq!(listener(&l, "log"), "spoofify:{abc}:log");
         assert!(node("n1").starts_with("spoofify:{nodes}:"));
+        let j = crate::store::JobName::parse("cooc").unwrap();
+        assert_eq!(job(&j, "lease"), "spoofify:{job:cooc}:lease");
     }
 }

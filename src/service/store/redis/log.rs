@@ -60,6 +60,10 @@ pub(super) async fn append_interaction(
     listener: &ListenerId,
     interaction: &Interaction,
 ) -> StoreResult<Appended> {
+    // Registered first (idempotent), so every listener with a log is in the registry
+    // even if this process dies between the two steps. A separate command: the
+    // registry and the log live in different slots.
+    super::jobs::register_listener(s, listener).await?;
     let (seq, duplicate): (u64, i64) = APPEND
         .key(keys::listener(listener, "log"))
         .key(keys::listener(listener, "log-ids"))

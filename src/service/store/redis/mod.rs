@@ -25,6 +25,10 @@
 //! | `spoofify:{nodes}:registry` | set | node ids that have beaten |
 //! | `spoofify:{nodes}:node:<id>` | string, `PX` TTL | `{info, ttl_ms}` (JSON) |
 //! | `spoofify:catalog` | string | the catalog, `Vec<Song>` in bincode |
+//! | `spoofify:{listeners}:registry` | sorted set (scores 0) | every listener with a log (added before its first append) |
+//! | `spoofify:{job:<name>}:lease` | string, `PX` TTL | a background job's lease: `holder\|epoch` |
+//! | `spoofify:{job:<name>}:epoch` | string | the job's fencing epoch (`INCR` on each new lease) |
+//! | `spoofify:{job:<name>}:state` | hash | the job's state fields, written only with the current epoch |
 //!
 //! A stream per listener keeps sequence numbers equal to entry ids, so "read after
 //! seq N" is one `XRANGE`, and nothing ever trims it (no `MAXLEN`). Node keys share
@@ -39,6 +43,9 @@
 //!   Either way the outcome is journaled in the same step (Redis's clock: `TIME`).
 //! - `live_nodes.lua`: list registry members whose heartbeat key holds, with its
 //!   remaining TTL (age = TTL − remaining, by Redis's own clock), and drop expired ones.
+//! - `acquire_job_lease.lua`, `release_job_lease.lua`, `put_job_state.lua`: a job's
+//!   lease (new epoch when free, renewal by its holder), and its state written only
+//!   with the current epoch — the listener epochs' fencing, for cluster-wide jobs.
 //! - `create_account.lua`, `set_preferences.lua`, `release_username.lua`: write an
 //!   account hash only if absent / only if present; undo a username claim only if it
 //!   is still ours. (The username key and the account live in different slots, so
@@ -64,6 +71,7 @@
 //! wrong type or a malformed reply becomes [`StoreError::Corrupt`], never a panic.
 
 mod accounts;
+mod jobs;
 mod keys;
 mod log;
 mod shared;
@@ -275,6 +283,49 @@ impl Store for RedisStore {
 
     async fn catalog(&self) -> StoreResult<Vec<Song>> {
         shared::catalog(self).await
+    }
+
+    async fn listeners(
+        &self,
+        after: Option<&ListenerId>,
+        limit: usize,
+    ) -> StoreResult<Vec<ListenerId>> {
+        jobs::listeners(self, after, limit).await
+    }
+
+    async fn acquire_job_lease(
+        &self,
+        job: &JobName,
+        holder: &LeaseHolder,
+        ttl: Duration,
+    ) -> StoreResult<LeaseGrant> {
+        jobs::acquire_lease(self, job, holder, ttl).await
+    }
+
+    async fn release_job_lease(
+        &self,
+        job: &JobName,
+        holder: &LeaseHolder,
+        epoch: u64,
+    ) -> StoreResult<()> {
+        jobs::release_lease(self, job, holder, epoch).await
+    }
+
+    async fn put_job_state(
+        &self,
+        job: &JobName,
+        epoch: u64,
+        fields: &[JobField],
+    ) -> StoreResult<()> {
+        jobs::put_state(self, job, epoch, fields).await
+    }
+
+    async fn job_state_field(&self, job: &JobName, field: &str) -> StoreResult<Option<Vec<u8>>> {
+        jobs::state_field(self, job, field).await
+    }
+
+    async fn job_state(&self, job: &JobName) -> StoreResult<Vec<JobField>> {
+        jobs::state(self, job).await
     }
 }
 
