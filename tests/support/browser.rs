@@ -212,11 +212,21 @@ impl Browser {
             .unwrap_or_else(|e| panic!("no element {css}: {e}"))
     }
 
+    /// Clicks the element `css` finds. The app re-renders lists (a feed refresh, a
+    /// search result), so an element found a moment ago may be gone: find it again
+    /// until the deadline.
     pub async fn click(&self, css: &str) {
-        let el = self.find(css).await;
-        el.click()
-            .await
-            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+        let deadline = std::time::Instant::now() + UI_DEADLINE;
+        loop {
+            let el = self.find(css).await;
+            match el.click().await {
+                Ok(()) => return,
+                Err(e)
+                    if e.is_stale_element_reference()
+                        && std::time::Instant::now() < deadline => {}
+                Err(e) => panic!("click {css}: {e}"),
+            }
+        }
     }
 
     /// Types into an input, key by key (so `input` events fire as for a person).

@@ -39,6 +39,9 @@ pub const EXPLORATION_SKIP_THRESHOLD: f32 = 0.5;
 pub const MAX_PER_ARTIST: usize = 3;
 /// Latest finishes and rejections the content-only ranking compares against.
 pub const CONTENT_SEEDS: usize = 20;
+/// A favorite scored below this (the model blended with its neighbourhood's
+/// approval) is not replayed until it scores higher again.
+pub const MIN_FAVORITE_SCORE: f32 = 0.5;
 /// A liked favorite comes round this much sooner than one only finished.
 pub const LIKED_FAVORITE_BOOST: f32 = 1.25;
 /// Share of a new song's score that comes from its neighbourhood's approval (what
@@ -151,7 +154,7 @@ pub fn build(ctx: &FeedContext<'_>, limit: usize, seed: u64, ranking: Ranking) -
     let songs: Vec<u32> = items.iter().map(|c| c.song).collect();
     let mut scores = score(ctx, ranking, model, &items, &mut rng);
     if ranking == Ranking::Model && model.is_some() {
-        for i in 0..new_count {
+        for i in 0..resort_from {
             scores[i] = blended(ctx, songs[i], scores[i]);
         }
     }
@@ -282,7 +285,12 @@ fn rank_favorites(favs: &[RestedFavorite], scores: &[f32], scored: bool) -> Vec<
         let boost = if f.liked { LIKED_FAVORITE_BOOST } else { 1.0 };
         rest * liking * boost
     };
-    let mut order: Vec<usize> = (0..favs.len()).collect();
+    // A favorite the listener's model (with its neighbourhood's approval) no longer
+    // rates likely to be finished waits: that is how a moved taste stops old
+    // favorites before each one is skipped again.
+    let mut order: Vec<usize> = (0..favs.len())
+        .filter(|&i| !scored || scores[i] >= MIN_FAVORITE_SCORE)
+        .collect();
     order.sort_by(|&a, &b| {
         key(b)
             .total_cmp(&key(a))

@@ -50,7 +50,7 @@ pub const MIN_NEIGHBOURHOOD_APPROVAL: f32 = 0.5;
 pub const NEIGHBOURHOOD_HORIZON: u64 = 100;
 /// …each weighing half as much every this many plays: short, so that after a taste
 /// changes, what the listener skipped before the change soon stops counting.
-pub const NEIGHBOURHOOD_HALF_LIFE: f32 = 25.0;
+pub const NEIGHBOURHOOD_HALF_LIFE: f32 = 12.0;
 
 /// One song heard lately, as neighbourhood evidence.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -81,8 +81,8 @@ pub struct EvalArgs {
 
 /// Synthetic catalog size: large enough that 400 interactions never exhaust a taste.
 pub const SYNTHETIC_SONGS: usize = 3000;
-/// Demo catalog size: the `spoofify catalog demo` default.
-pub const DEMO_SONGS: usize = 160;
+/// Demo catalog size: the default node's (`catalog.demo_songs`).
+pub const DEMO_SONGS: usize = 400;
 /// Skip-rate goals (issue 11): synthetic ≤ 20 % from interaction 50, demo ≤ 25 %
 /// from 60; drifting listeners under 25 % within 50 interactions of the change.
 pub const SYNTHETIC_SKIP_GOAL: (f64, usize) = (0.20, 50);

@@ -5,7 +5,7 @@
 //! energy (loudness, onsets, brightness, noisiness, little dynamic range — catalog
 //! z-scores, so it means the same in any catalog).
 
-use rand::seq::IndexedRandom;
+use rand::seq::{IndexedRandom, SliceRandom};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -106,17 +106,15 @@ impl Taste {
                 high: rng.random_bool(0.5),
             },
             TasteShape::Drifting => {
-                let a = pick(rng);
-                let mut b = pick(rng);
-                for _ in 0..8 {
-                    if b != a {
-                        break;
-                    }
-                    b = pick(rng);
-                }
+                // Two genres, then two others (as broad as a steady genre-loyal
+                // listener's taste at most; none in common, the hardest change).
+                let mut order: Vec<String> = genres.to_vec();
+                order.shuffle(rng);
+                let from: Vec<String> = order.iter().take(2).cloned().collect();
+                let to: Vec<String> = order.iter().skip(2).take(2).cloned().collect();
                 Taste::Drifting {
-                    from: Box::new(Taste::Genres { genres: vec![a] }),
-                    to: Box::new(Taste::Genres { genres: vec![b] }),
+                    from: Box::new(Taste::Genres { genres: from }),
+                    to: Box::new(Taste::Genres { genres: to }),
                 }
             }
         }
