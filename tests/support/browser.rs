@@ -222,8 +222,7 @@ impl Browser {
             match el.click().await {
                 Ok(()) => return,
                 Err(e)
-                    if e.is_stale_element_reference()
-                        && std::time::Instant::now() < deadline => {}
+                    if e.is_stale_element_reference() && std::time::Instant::now() < deadline => {}
                 Err(e) => panic!("click {css}: {e}"),
             }
         }
