@@ -15,10 +15,13 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use support::node::{wait_ready, NodeProcess};
+use support::wait::wait_for;
 
 /// Demo generation takes about a minute in release; a debug build is much slower.
 const READY_DEADLINE: Duration = Duration::from_secs(900);
 const ROUNDS: usize = 40;
+/// The default node's demo catalog (`catalog.demo_songs`).
+const DEFAULT_SONGS: u64 = 400;
 const PAGE: usize = 10;
 
 /// One catalog song as the test needs it.
@@ -156,6 +159,12 @@ async fn forty_rounds_over_http_never_loop_and_stay_liked() {
         base: node.base.clone(),
         cookie,
     };
+    // The default node publishes its demo catalog in parts: listen to all of it.
+    wait_for("the whole default catalog", READY_DEADLINE, || async {
+        let (status, page) = api.get("/api/songs?limit=1").await;
+        (status == 200 && page["total"].as_u64()? >= DEFAULT_SONGS).then_some(())
+    })
+    .await;
     let songs = catalog(&api).await;
     assert!(songs.len() >= 150, "only {} songs", songs.len());
     let (taste, base) = about_a_third(&songs);
