@@ -148,6 +148,7 @@ fn listening_of(pid: u32) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_cluster_listener_binds_only_the_configured_address() {
+    let _one = ROGUE.lock().await;
     let c = TestCluster::start(1).await;
     let n1 = &c.nodes["n1"];
     let port: u16 = n1.cluster.rsplit(':').next().unwrap().parse().unwrap();
@@ -176,6 +177,27 @@ async fn the_cluster_listener_binds_only_the_configured_address() {
         tokio::net::TcpStream::connect(("::1", port)).await.is_err(),
         "the cluster port answers on [::1]"
     );
+    // ractor_cluster's own listener (any other port but HTTP's) admits nobody, even
+    // with the right cookie.
+    let http_port = n1.base.rsplit(':').next().unwrap().to_string();
+    let inner: Vec<_> = listening
+        .iter()
+        .filter(|a| !a.ends_with(&format!(":{port}")) && !a.ends_with(&format!(":{http_port}")))
+        .collect();
+    assert!(
+        !inner.is_empty(),
+        "no listener of ractor_cluster's own: {listening:?}"
+    );
+    for addr in inner {
+        let rogue = Rogue::start("rogue-inner", DEFAULT_COOKIE).await;
+        rogue.connect(addr).await;
+        let joined = poll_until(Duration::from_secs(3), || async {
+            Rogue::gateway("n1").map(|_| ())
+        })
+        .await;
+        assert!(joined.is_none(), "{addr} let a peer reach the gateway");
+        assert_eq!(rogue.sessions().await, 0, "{addr} kept a session");
+    }
 }
 
 /// Runs `spoofify serve` with `env` and a non-loopback cluster address; returns its
@@ -413,6 +435,15 @@ async fn a_rogue_in_another_nodes_gateway_group_gets_no_feed() {
         "feeds were routed to the rogue"
     );
     assert!(by_n2 > 0, "no feed was ranked by the real n2");
+    assert_eq!(rogue.sessions().await, 1, "the rogue's session is up");
+    // No registry node vouches for the rogue's session: n1 closes it (after a grace
+    // of 10 s that spares a node which has just registered).
+    let closed = poll_until(Duration::from_secs(25), || {
+        let r = &rogue;
+        async move { (r.sessions().await == 0).then_some(()) }
+    })
+    .await;
+    assert!(closed.is_some(), "n1 kept the rogue's session open");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
