@@ -2,6 +2,7 @@
 //! refuses to start with, and rogue peers — built here on ractor_cluster, as an
 //! attacker would — that send absurd limits, join another node's gateway group,
 //! hold idle connections open, present the wrong cookie or no valid certificate.
+//! And the secrets nodes share come from files, never the command line.
 
 mod support;
 
@@ -621,4 +622,51 @@ async fn with_tls_a_peer_without_a_valid_certificate_cannot_join() {
         "a foreign certificate reached the gateway"
     );
     assert_eq!(rogue.sessions().await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_redis_password_comes_from_a_file_not_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut redis = std::process::Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--requirepass", "s3cret pass/word", "--save", ""])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("redis-server");
+    let pw = dir.path().join("redis-password");
+    std::fs::write(&pw, "s3cret pass/word\n").unwrap();
+    let http = free_port();
+    let mut node = std::process::Command::new(env!("CARGO_BIN_EXE_spoofify"))
+        .arg("serve")
+        .args(["--http", &format!("127.0.0.1:{http}")])
+        .args(["--redis", &format!("redis://127.0.0.1:{port}")])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env("SPOOFIFY_REDIS_PASSWORD_FILE", &pw)
+        .env("SPOOFIFY_CATALOG__DEMO_SONGS", "12")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(dir.path().join("node.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let ready = poll_until(Duration::from_secs(120), || {
+        let client = client.clone();
+        async move {
+            let r = client
+                .get(format!("http://127.0.0.1:{http}/readyz"))
+                .send()
+                .await
+                .ok()?;
+            (r.status() == 200).then_some(())
+        }
+    })
+    .await;
+    let log = std::fs::read_to_string(dir.path().join("node.log")).unwrap_or_default();
+    let _ = node.kill();
+    let _ = node.wait();
+    let _ = redis.kill();
+    let _ = redis.wait();
+    assert!(ready.is_some(), "the node never became ready; log:\n{log}");
+    assert!(!log.contains("s3cret"), "the password shows in the log");
 }
