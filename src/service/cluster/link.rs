@@ -450,3 +450,20 @@ impl NodeEventSubscription for Events {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_repeated_warning_is_written_once_and_the_rest_counted() {
+        let q = Quiet::default();
+        assert_eq!(q.allow(), Some(0));
+        for _ in 0..1000 {
+            assert_eq!(q.allow(), None);
+        }
+        // Once the quiet time is over, the next line carries the count.
+        lock(&q.0).0 = Some(Instant::now() - QUIET_FOR - Duration::from_millis(1));
+        assert_eq!(q.allow(), Some(1000));
+    }
+}
