@@ -61,6 +61,16 @@ enum Command {
     /// Run a chaos experiment: Redis + N nodes, simulated listeners, seeded faults,
     /// checked verdict, results directory with report.html.
     Chaos(spoofify_tools::chaos::ChaosArgs),
+    /// Cluster administration: certificates for TLS between nodes.
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum ClusterCommand {
+    /// Make a cluster CA, a certificate per node and a random cookie (mutual TLS
+    /// between nodes; required when cluster_addr is not loopback).
+    Certs(spoofify_tools::certs::CertsArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -113,6 +123,9 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Bench(BenchCommand::Model(args))) => spoofify_tools::bench::model::run(&args),
         Some(Command::Eval(args)) => spoofify_tools::sim::eval::run(&args),
         Some(Command::Chaos(args)) => chaos(&args),
+        Some(Command::Cluster(ClusterCommand::Certs(args))) => {
+            Ok(spoofify_tools::certs::run(&args)?)
+        }
     }
 }
 

@@ -1,5 +1,5 @@
 //! The cluster with real processes and a real Redis: failover after SIGKILL loses no
-//! acknowledged interaction, a joiner takes its share, a drained node fails no
+//! acknowledged interaction (over plain TCP and over mutual TLS), a joiner takes its share, a drained node fails no
 //! request, and a paused node's stale actors write nothing after it wakes.
 
 mod support;
@@ -73,7 +73,46 @@ fn fastrand_index(n: usize) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigkill_failover_loses_no_acknowledged_interaction() {
-    let mut c = TestCluster::start(3).await;
+    sigkill_failover(TestCluster::start(3).await).await;
+}
+
+/// The same flow with mutual TLS between the nodes and a strong cookie.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigkill_failover_over_tls_loses_no_acknowledged_interaction() {
+    let opts = NodeOpts {
+        tls: true,
+        ..Default::default()
+    };
+    let c = TestCluster::start_with(3, opts).await;
+    for n in c.nodes.values() {
+        assert!(n.log_plain().contains("tls=true"), "{}: no TLS", n.id);
+    }
+    // Every node routes feeds to the others over the link: some feed it serves was
+    // ranked by another node.
+    let ls = c.listeners("tlsr", 12).await;
+    for (id, base) in c.bases() {
+        let routed = poll_until(FAILOVER_DEADLINE, || {
+            let (http, base, ls, id) = (c.http.clone(), base.clone(), ls.clone(), id.clone());
+            async move {
+                for l in &ls {
+                    let f = feed(&http, &base, l).await?;
+                    if f["degraded"] == false && f["ranked_by"].as_str()? != id {
+                        return Some(());
+                    }
+                }
+                None
+            }
+        })
+        .await;
+        assert!(
+            routed.is_some(),
+            "{id} never got a feed ranked by another node"
+        );
+    }
+    sigkill_failover(c).await;
+}
+
+async fn sigkill_failover(mut c: TestCluster) {
     let ls = c.listeners("fo", 45).await;
     let acked = drive(&c, &ls, 4, "a").await;
     let bases = c.bases();

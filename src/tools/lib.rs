@@ -7,8 +7,11 @@
 //! - [`bench`]: `spoofify bench ...`, figures printed side by side.
 //! - [`chaos`]: `spoofify chaos`, fault injection against a real cluster, with a
 //!   checked verdict and a report.
+//! - [`certs`]: `spoofify cluster certs`, a cluster CA and node certificates for TLS
+//!   between nodes.
 
 pub mod bench;
+pub mod certs;
 pub mod chaos;
 pub mod sim;
 pub mod svg;

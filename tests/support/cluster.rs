@@ -25,9 +25,23 @@ pub const NODE_ENV: &[(&str, &str)] = &[
     ("SPOOFIFY_LISTENERS__FIT_DEBOUNCE_MS", "50"),
 ];
 
+/// How the nodes of a [`TestCluster`] are started.
+#[derive(Clone, Debug, Default)]
+pub struct NodeOpts {
+    /// Mutual TLS between nodes and a strong cookie, from `spoofify cluster certs`
+    /// output in `<root>/certs` (each node's certificate made as it is spawned).
+    pub tls: bool,
+    /// More environment for every node (e.g. a short handshake deadline).
+    pub env: Vec<(String, String)>,
+    /// `ulimit -n` for the node processes.
+    pub fd_limit: Option<u32>,
+}
+
 pub struct NodeProc {
     pub id: String,
     pub base: String,
+    /// Its cluster address (`127.0.0.1:port`).
+    pub cluster: String,
     pub child: Child,
     pub log: PathBuf,
 }
@@ -49,6 +63,25 @@ impl NodeProc {
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
+
+    /// The log without its colour codes.
+    pub fn log_plain(&self) -> String {
+        let text = self.log_text();
+        let mut out = String::with_capacity(text.len());
+        let mut chars = text.chars();
+        while let Some(c) = chars.next() {
+            if c == '\u{1b}' {
+                for d in chars.by_ref() {
+                    if d.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
 }
 
 pub struct TestCluster {
@@ -59,6 +92,7 @@ pub struct TestCluster {
     pub store: SharedStore,
     pub nodes: HashMap<String, NodeProc>,
     pub http: reqwest::Client,
+    pub opts: NodeOpts,
 }
 
 /// A listener the test drives: its id and session cookie.
@@ -71,6 +105,11 @@ pub struct TestListener {
 impl TestCluster {
     /// Redis plus `n` nodes (`n1`…), all ready.
     pub async fn start(n: usize) -> Self {
+        Self::start_with(n, NodeOpts::default()).await
+    }
+
+    /// Like [`Self::start`], the nodes started as `opts` says.
+    pub async fn start_with(n: usize, opts: NodeOpts) -> Self {
         let redis = RedisProcess::start_temp(Fsync::Always).expect("redis-server");
         let overrides = Overrides {
             redis: Some(redis.url()),
@@ -98,6 +137,7 @@ impl TestCluster {
                 .timeout(Duration::from_secs(10))
                 .build()
                 .expect("client"),
+            opts,
         };
         // A small synthetic catalog in Redis (no audio needed here): every node loads it.
         c.store
@@ -114,13 +154,26 @@ impl TestCluster {
         c
     }
 
+    /// Where `spoofify cluster certs` output goes when the nodes use TLS.
+    pub fn certs_dir(&self) -> PathBuf {
+        self.root.join("certs")
+    }
+
     pub fn spawn_node(&mut self, id: &str) {
         let http = free_port();
         let cport = free_port();
         let dir = self.root.join(id);
         std::fs::create_dir_all(&dir).expect("node dir");
         let log = dir.join("node.log");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_spoofify"));
+        let exe = env!("CARGO_BIN_EXE_spoofify");
+        let mut cmd = match self.opts.fd_limit {
+            Some(n) => {
+                let mut c = Command::new("sh");
+                c.args(["-c", &format!("ulimit -n {n} && exec \"$0\" \"$@\""), exe]);
+                c
+            }
+            None => Command::new(exe),
+        };
         cmd.arg("serve")
             .args(["--http", &format!("127.0.0.1:{http}")])
             .args(["--cluster-addr", &format!("127.0.0.1:{cport}")])
@@ -136,12 +189,30 @@ impl TestCluster {
         for (k, v) in NODE_ENV {
             cmd.env(k, v);
         }
+        if self.opts.tls {
+            let certs = self.certs_dir();
+            let made = spoofify_tools::certs::make(&certs, &[id.to_string()]).expect("certs");
+            let (_, cert, key) = &made.nodes[0];
+            cmd.env("SPOOFIFY_CLUSTER_LINK__TLS_CERT", cert)
+                .env("SPOOFIFY_CLUSTER_LINK__TLS_KEY", key)
+                .env("SPOOFIFY_CLUSTER_LINK__TLS_CA", &made.ca)
+                .env(
+                    "SPOOFIFY_CLUSTER_COOKIE",
+                    std::fs::read_to_string(&made.cookie)
+                        .expect("cookie")
+                        .trim(),
+                );
+        }
+        for (k, v) in &self.opts.env {
+            cmd.env(k, v);
+        }
         let child = cmd.spawn().expect("spawn spoofify");
         self.nodes.insert(
             id.to_owned(),
             NodeProc {
                 id: id.to_owned(),
                 base: format!("http://127.0.0.1:{http}"),
+                cluster: format!("127.0.0.1:{cport}"),
                 child,
                 log,
             },

@@ -6,7 +6,8 @@
 //! its own task, so one slow activation cannot stall the node's whole inbound path.
 //! A request for a listener this node does not own (by its own view of the live set)
 //! is answered `NotOwner` rather than served, so a lagging view never creates a
-//! second writer.
+//! second writer. Every request is checked before use ([`super::wire`]): a peer's
+//! listener id is parsed and its limit clamped to the HTTP API's.
 
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 
@@ -40,8 +41,8 @@ impl Actor for Gateway {
             GatewayMsg::Feed(Wire(req), reply) => {
                 let cluster = cluster.clone();
                 tokio::spawn(async move {
-                    let answer = match req {
-                        Ok(req) => serve_feed(&cluster, &req.listener, req.limit as usize).await,
+                    let answer = match req.and_then(|r| r.checked()) {
+                        Ok((id, limit)) => serve_feed(&cluster, &id, limit).await,
                         Err(e) => FeedReply::Unserved(e),
                     };
                     let _ = reply.send(Wire::ok(answer));
@@ -73,11 +74,10 @@ impl Actor for Gateway {
     }
 }
 
+/// Serves a checked request (`limit` within `1..=MAX_FEED_ITEMS`).
 #[tracing::instrument(name = "gateway_feed", skip(cluster))]
-async fn serve_feed(cluster: &Cluster, listener: &str, limit: usize) -> FeedReply {
-    let Ok(id) = ListenerId::parse(listener) else {
-        return FeedReply::Unserved("malformed listener id".into());
-    };
+async fn serve_feed(cluster: &Cluster, id: &ListenerId, limit: usize) -> FeedReply {
+    let id = id.clone();
     if !cluster.owns(&id) {
         // The sender's view says we own it and ours does not: ours may be one beat
         // behind. Re-read the live set once before refusing.

@@ -8,28 +8,45 @@
 //! - when the placement set changed, hands off (snapshot, stop) the local listeners
 //!   it no longer owns;
 //! - dials peers it has no session with (the lower node id dials, so each pair has one
-//!   connection); ractor_cluster disconnects are only a hint, the TTL decides.
+//!   connection; [`super::link`] does the dialing); ractor_cluster disconnects are only
+//!   a hint, the TTL decides;
+//! - closes authenticated sessions that no registry node vouches for.
 
 use std::time::{Duration, Instant};
 
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
 use ractor::Actor;
 use ractor_cluster::node::NodeConnectionMode;
-use ractor_cluster::NodeServer;
+use ractor_cluster::{IncomingEncryptionMode, NodeServer, NodeServerMessage};
+use tokio::net::TcpListener;
 
 use super::gateway::Gateway;
+use super::link::Link;
+use super::tls::Tls;
 use super::view::refresh_view;
 use super::view::View;
-use super::wire::group_name;
 use super::{lock, Cluster, ClusterError};
+use crate::config::ClusterLinkSettings;
 use crate::listener::RetireReason;
 
+/// An authenticated session no registry node vouches for is closed after this long
+/// at the earliest (or two heartbeat TTLs), so a node that just registered is never
+/// mistaken for a stranger.
+const EVICTION_GRACE: Duration = Duration::from_secs(10);
 /// A peer we failed to dial is retried after this long.
 const REDIAL_AFTER: Duration = Duration::from_secs(1);
-/// How long a dial may take before we give up on it for this round.
-const DIAL_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Starts the ractor_cluster node server on `cluster_addr` and this node's gateway.
-pub(super) async fn start_node_server(cluster: &Cluster) -> Result<(), ClusterError> {
+/// The largest frame a peer may send (ractor_cluster's default is 16 MiB); a gateway
+/// payload is at most 1 MiB ([`super::wire`]).
+const MAX_FRAME: u64 = 2 << 20;
+
+/// Starts the ractor_cluster node server, this node's accept loop on `cluster_addr`
+/// ([`super::link`]) and its gateway.
+pub(super) async fn start_node_server(
+    cluster: &Cluster,
+    link_settings: &ClusterLinkSettings,
+) -> Result<(), ClusterError> {
     let addr = cluster.0.cluster_addr.clone().unwrap_or_default();
     let bad = |reason: String| ClusterError::NodeServer {
         addr: addr.clone(),
@@ -41,22 +58,49 @@ pub(super) async fn start_node_server(cluster: &Cluster) -> Result<(), ClusterEr
             "an explicit port is needed: peers find it in the registry".into(),
         ));
     }
+    let tls =
+        Tls::load(link_settings, cluster.0.node_id.as_str()).map_err(|e| bad(e.to_string()))?;
+    let listener = TcpListener::bind(sock)
+        .await
+        .map_err(|e| bad(e.to_string()))?;
+    // ractor_cluster always runs a listener of its own: keep it on an ephemeral
+    // loopback port (sessions arriving there are stopped, see `link`).
+    let loopback: IpAddr = if sock.is_ipv6() {
+        Ipv6Addr::LOCALHOST.into()
+    } else {
+        Ipv4Addr::LOCALHOST.into()
+    };
     let server = NodeServer::new(
-        sock.port(),
+        0,
         cluster.0.cookie.clone(),
         cluster.0.node_id.to_string(),
         sock.ip().to_string(),
-        None,
+        tls.as_ref()
+            .map(|t| IncomingEncryptionMode::Tls(t.acceptor.clone())),
         Some(NodeConnectionMode::Isolated),
-    );
+    )
+    .with_listen_addr(loopback)
+    .with_max_inbound_frame_size(MAX_FRAME);
     let (server_ref, _) = Actor::spawn(None, server, ())
         .await
         .map_err(|e| bad(e.to_string()))?;
+    let link = Link::new(tls, link_settings);
+    server_ref
+        .cast(NodeServerMessage::SubscribeToEvents {
+            id: "spoofify.link".into(),
+            subscription: link.events(),
+        })
+        .map_err(|e| bad(e.to_string()))?;
+    tokio::spawn(
+        link.clone()
+            .serve(listener, server_ref.clone(), cluster.0.stop.subscribe()),
+    );
+    let _ = cluster.0.link.set(link);
     *lock(&cluster.0.node_server) = Some(server_ref);
     Actor::spawn(None, Gateway, cluster.clone())
         .await
         .map_err(|e| ClusterError::Gateway(e.to_string()))?;
-    tracing::info!(%addr, "cluster node server and gateway up");
+    tracing::info!(%addr, tls = cluster.0.link.get().is_some_and(|l| l.tls_enabled()), "cluster node server and gateway up");
     Ok(())
 }
 
@@ -128,11 +172,16 @@ pub(super) async fn run(cluster: Cluster) {
             });
         }
         cluster.reprobe(&view.nodes);
+        if let Some(link) = cluster.0.link.get() {
+            let grace =
+                Duration::from_millis(2 * cluster.0.settings.heartbeat_ttl_ms).max(EVICTION_GRACE);
+            link.evict_strangers(&cluster.0.node_id, &view.nodes, grace);
+        }
         dial_peers(&cluster, &view, &mut dialed);
     }
 }
 
-/// Dials every live peer with a higher id that has no gateway visible yet.
+/// Dials every live peer with a higher id that has no trusted gateway visible yet.
 fn dial_peers(
     cluster: &Cluster,
     view: &View,
@@ -141,12 +190,18 @@ fn dial_peers(
     let Some(server) = lock(&cluster.0.node_server).clone() else {
         return;
     };
+    let Some(link) = cluster.0.link.get().cloned() else {
+        return;
+    };
     for node in &view.nodes {
         let id = &node.info.id;
-        if id <= &cluster.0.node_id || !ractor::pg::get_members(&group_name(id)).is_empty() {
+        let Some(addr) = node.info.cluster_addr.clone() else {
+            continue;
+        };
+        if id <= &cluster.0.node_id || cluster.gateway_at(id, &addr).is_some() {
             continue;
         }
-        let Some(addr) = node.info.cluster_addr.clone() else {
+        let Ok(sock) = addr.parse::<std::net::SocketAddr>() else {
             continue;
         };
         if dialed
@@ -156,18 +211,11 @@ fn dial_peers(
             continue;
         }
         dialed.insert(addr.clone(), Instant::now());
-        let server = server.clone();
-        let peer = id.clone();
+        let (link, server, peer) = (link.clone(), server.clone(), id.clone());
         tokio::spawn(async move {
-            match tokio::time::timeout(
-                DIAL_TIMEOUT,
-                ractor_cluster::client_connect(&server, addr.as_str()),
-            )
-            .await
-            {
-                Ok(Ok(())) => tracing::info!(%peer, %addr, "dialed peer"),
-                Ok(Err(e)) => tracing::debug!(%peer, %addr, error = %e, "could not dial peer"),
-                Err(_) => tracing::debug!(%peer, %addr, "dialing peer timed out"),
+            match link.dial(server, peer.clone(), sock).await {
+                Ok(()) => tracing::info!(%peer, %addr, "dialed peer"),
+                Err(e) => tracing::debug!(%peer, %addr, error = %e, "could not dial peer"),
             }
         });
     }

@@ -28,20 +28,22 @@
 
 pub mod cooccurrence_job;
 pub mod gateway;
+pub mod link;
 pub mod membership;
 pub mod placement;
 pub mod reachability;
 pub mod routing;
 pub mod scoring;
+pub mod tls;
 mod view;
 pub mod wire;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
-use ractor::ActorRef;
+use ractor::{ActorId, ActorRef};
 use tokio::sync::{watch, Semaphore};
 
 pub use routing::{ModelInfo, RoutedFeed};
@@ -51,7 +53,9 @@ use crate::config::{MembershipSettings, Settings};
 use crate::listener::{ListenerEnv, Listeners, RetireReason};
 use crate::model::IndexCache;
 use crate::store::{now_ms, ListenerId, LiveNode, NodeId, NodeInfo, SharedStore};
+use link::Link;
 use view::View;
+use wire::{group_name, GatewayMsg};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
@@ -82,6 +86,8 @@ struct Inner {
     /// Bounds on requests in flight per peer (see `max_inflight_per_peer`).
     peers: Mutex<HashMap<NodeId, Arc<Semaphore>>>,
     node_server: Mutex<Option<ActorRef<ractor_cluster::NodeServerMessage>>>,
+    /// The cluster port (set once the node server is up).
+    link: OnceLock<Arc<Link>>,
     /// The fast hint: peers whose cluster session closed after having been up, and
     /// since when. Left out of placement until their gateway is back or the TTL has
     /// passed (by then the heartbeat decides).
@@ -140,11 +146,12 @@ impl Cluster {
             draining: AtomicBool::new(false),
             peers: Mutex::new(HashMap::new()),
             node_server: Mutex::new(None),
+            link: OnceLock::new(),
             hints: Mutex::new(Hints::default()),
             stop,
         }));
         if cluster.0.cluster_addr.is_some() {
-            membership::start_node_server(&cluster).await?;
+            membership::start_node_server(&cluster, &settings.cluster_link).await?;
         }
         membership::beat_once(&cluster).await;
         tokio::spawn(membership::run(cluster.clone()));
@@ -184,6 +191,39 @@ impl Cluster {
             Ok(v) => v.clone(),
             Err(p) => p.into_inner().clone(),
         }
+    }
+
+    /// `node`'s gateway, if a session that speaks for `node` (as the registry lists it
+    /// in this node's view) carries one; a group member from any other session — a
+    /// peer that joined someone else's group — is never used.
+    pub(super) fn gateway_of(&self, node: &NodeId) -> Option<ActorRef<GatewayMsg>> {
+        let addr = self
+            .view()
+            .nodes
+            .iter()
+            .find(|n| &n.info.id == node)?
+            .info
+            .cluster_addr
+            .clone()?;
+        self.gateway_at(node, &addr)
+    }
+
+    /// `node`'s gateway, `node` being registered at `cluster_addr` (see [`Self::gateway_of`]).
+    pub(super) fn gateway_at(
+        &self,
+        node: &NodeId,
+        cluster_addr: &str,
+    ) -> Option<ActorRef<GatewayMsg>> {
+        let link = self.0.link.get()?;
+        ractor::pg::get_members(&group_name(node))
+            .into_iter()
+            .find(|c| match c.get_id() {
+                ActorId::Remote { node_id, .. } => {
+                    link.vouches(node_id, &self.0.node_id, node, cluster_addr)
+                }
+                ActorId::Local(_) => false,
+            })
+            .map(ActorRef::from)
     }
 
     fn lease_held(&self, view: &View) -> bool {

@@ -7,13 +7,10 @@
 use std::sync::Arc;
 
 use ractor::rpc::CallResult;
-use ractor::ActorRef;
 use tokio::sync::Semaphore;
 
-use super::wire::group_name;
-use super::wire::{FeedReply, FeedRequest, GatewayMsg, LogGrew, Wire};
+use super::wire::{checked_items, FeedReply, FeedRequest, GatewayMsg, LogGrew, Wire};
 use super::{lock, Cluster};
-use crate::catalog::SongId;
 use crate::listener::Unserved;
 use crate::model::{degraded_feed, RankedItem};
 use crate::store::{ListenerId, NodeId};
@@ -124,13 +121,6 @@ impl Cluster {
         }
     }
 
-    pub(super) fn gateway_of(&self, node: &NodeId) -> Option<ActorRef<GatewayMsg>> {
-        ractor::pg::get_members(&group_name(node))
-            .into_iter()
-            .find(|c| !c.get_id().is_local())
-            .map(ActorRef::from)
-    }
-
     pub(super) fn peer_bound(&self, node: &NodeId) -> Arc<Semaphore> {
         lock(&self.0.peers)
             .entry(node.clone())
@@ -220,16 +210,7 @@ impl Cluster {
             }
         };
         Ok(RoutedFeed {
-            items: items
-                .into_iter()
-                .filter_map(|i| {
-                    Some(RankedItem {
-                        song_id: SongId::parse(&i.song_id).ok()?,
-                        score: i.score,
-                        reason: i.reason,
-                    })
-                })
-                .collect(),
+            items: checked_items(items, limit),
             degraded: None,
             model: Some(model),
             ranked_by: Some(owner.clone()),

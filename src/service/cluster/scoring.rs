@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use ractor::rpc::CallResult;
 
-use super::wire::{GatewayMsg, ScoreReply, ScoreRequest, Wire};
+use super::wire::{GatewayMsg, ScoreReply, ScoreRequest, Wire, MAX_SCORE_SONGS};
 use super::Cluster;
 use crate::catalog::SongId;
 use crate::model::CatalogIndex;
@@ -74,7 +74,11 @@ impl Cluster {
             Ok(CallResult::Success(Wire(Ok(ScoreReply::Scored(scores)))))
                 if scores.len() == songs.len() =>
             {
-                Ok(scores)
+                // A peer's numbers are checked like any input: probabilities only.
+                Ok(scores
+                    .into_iter()
+                    .map(|s| s.filter(|p| p.is_finite() && (0.0..=1.0).contains(p)))
+                    .collect())
             }
             Ok(CallResult::Success(Wire(Ok(ScoreReply::Scored(_))))) => {
                 Err(format!("the owner {owner} answered for other songs"))
@@ -104,6 +108,9 @@ pub(super) async fn serve_score(cluster: &Cluster, req: ScoreRequest) -> ScoreRe
     let Ok(id) = ListenerId::parse(&req.listener) else {
         return ScoreReply::Unserved("malformed listener id".into());
     };
+    if req.songs.len() > MAX_SCORE_SONGS {
+        return ScoreReply::Unserved(format!("more than {MAX_SCORE_SONGS} songs to score"));
+    }
     if !cluster.owns(&id) {
         super::view::refresh_view(cluster, None).await;
         if !cluster.owns(&id) {

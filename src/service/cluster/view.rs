@@ -7,7 +7,6 @@
 use std::time::{Duration, Instant};
 
 use super::placement::majority_placement;
-use super::wire::group_name;
 use super::{lock, Cluster};
 use crate::store::{LiveNode, NodeId};
 
@@ -73,7 +72,12 @@ fn update_hints(cluster: &Cluster, nodes: &[LiveNode]) -> Vec<NodeId> {
     let mut hints = lock(&cluster.0.hints);
     for n in nodes.iter().filter(|n| n.info.id != cluster.0.node_id) {
         let id = &n.info.id;
-        if !ractor::pg::get_members(&group_name(id)).is_empty() {
+        let reached = n
+            .info
+            .cluster_addr
+            .as_deref()
+            .is_some_and(|a| cluster.gateway_at(id, a).is_some());
+        if reached {
             hints.connected.insert(id.clone());
             hints.suspect.remove(id);
         } else if hints.connected.remove(id) {

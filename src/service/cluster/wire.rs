@@ -5,13 +5,30 @@
 //! re-type one, or a rolling upgrade breaks. Each field is a [`Wire`] — bincode over
 //! serde, with a size limit — and decoding never panics on a peer's bytes: malformed
 //! input becomes `Wire(Err(..))`, which the receiver answers or drops.
+//!
+//! A message that decoded is still a peer's word: every field is checked before use
+//! ([`FeedRequest::checked`], [`checked_items`]) — ids parsed, counts clamped to what
+//! the HTTP API allows, text capped — so no peer can make a node allocate, rank or
+//! show more than one of its own requests could.
+
+use std::collections::HashSet;
 
 use ractor::{BytesConvertable, RpcReplyPort};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::catalog::SongId;
+use crate::model::RankedItem;
+use crate::store::ListenerId;
+
 /// The largest payload we decode from a peer; a feed reply of 100 items is ~10 KB.
 const MAX_PAYLOAD: usize = 1 << 20;
+
+/// The most feed items one request may ask for, over HTTP or the wire.
+pub const MAX_FEED_ITEMS: usize = 100;
+
+/// The longest reason text kept from a peer's feed item, in characters.
+pub const MAX_REASON_CHARS: usize = 200;
 
 /// A field that travels between nodes; `Err` when a peer's bytes did not decode.
 #[derive(Debug)]
@@ -47,6 +64,18 @@ impl<T: Serialize + DeserializeOwned> BytesConvertable for Wire<T> {
 pub struct FeedRequest {
     pub listener: String,
     pub limit: u32,
+}
+
+impl FeedRequest {
+    /// The listener and the number of items to rank, checked: the id parsed, the
+    /// limit clamped to `1..=MAX_FEED_ITEMS`.
+    pub fn checked(&self) -> Result<(ListenerId, usize), String> {
+        let id = ListenerId::parse(&self.listener).map_err(|e| e.to_string())?;
+        let limit = usize::try_from(self.limit)
+            .unwrap_or(MAX_FEED_ITEMS)
+            .clamp(1, MAX_FEED_ITEMS);
+        Ok((id, limit))
+    }
 }
 
 /// One ranked item as it travels.
@@ -85,11 +114,44 @@ pub enum FeedReply {
     },
 }
 
+/// A peer's feed items, checked: at most `limit` (itself at most `MAX_FEED_ITEMS`),
+/// each with a valid song id not seen before in the list and a finite score, its
+/// reason stripped of control characters and cut to `MAX_REASON_CHARS`.
+pub fn checked_items(items: Vec<WireItem>, limit: usize) -> Vec<RankedItem> {
+    let limit = limit.min(MAX_FEED_ITEMS);
+    let mut seen = HashSet::new();
+    items
+        .into_iter()
+        .filter_map(|i| {
+            let song_id = SongId::parse(&i.song_id).ok()?;
+            if !i.score.is_finite() || !seen.insert(song_id.clone()) {
+                return None;
+            }
+            let reason = i
+                .reason
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(MAX_REASON_CHARS)
+                .collect();
+            Some(RankedItem {
+                song_id,
+                score: i.score,
+                reason,
+            })
+        })
+        .take(limit)
+        .collect()
+}
+
 /// Tells the owner that a listener's log grew.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LogGrew {
     pub listener: String,
 }
+
+/// At most this many songs in one [`ScoreRequest`] (a radio asks for its pool, 300);
+/// a peer asking for more is answered `Unserved`, never allocated for.
+pub const MAX_SCORE_SONGS: usize = 1000;
 
 /// Asks the owner for a listener's own scores of some songs (radio re-ranking).
 /// Songs travel as ids: the two nodes' catalogs are the same, their indices need not be.
@@ -129,6 +191,74 @@ pub fn group_name(node: &crate::store::NodeId) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Cases per property (proptest's default is 256); the README reports the totals.
+    const CASES: u32 = 4096;
+
+    fn wire_item() -> impl Strategy<Value = WireItem> {
+        (
+            prop_oneof!["[a-z0-9_-]{1,64}", any::<String>()],
+            any::<f32>(),
+            any::<String>(),
+        )
+            .prop_map(|(song_id, score, reason)| WireItem {
+                song_id,
+                score,
+                reason,
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+        /// Any bytes a peer sends decode to a value or an error, never a panic.
+        #[test]
+        fn decoding_a_peers_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = Wire::<FeedRequest>::from_bytes(bytes.clone());
+            let _ = Wire::<FeedReply>::from_bytes(bytes.clone());
+            let _ = Wire::<LogGrew>::from_bytes(bytes.clone());
+            let _ = Wire::<u64>::from_bytes(bytes);
+        }
+
+        /// Whatever a request carries, the limit used is within what HTTP allows and
+        /// the listener id is a valid one.
+        #[test]
+        fn a_requests_fields_are_bounded(listener in any::<String>(), limit in any::<u32>()) {
+            let req = FeedRequest { listener: listener.clone(), limit };
+            let decoded = Wire::<FeedRequest>::from_bytes(Wire::ok(req).into_bytes()).0.unwrap();
+            match decoded.checked() {
+                Ok((id, n)) => {
+                    prop_assert!((1..=MAX_FEED_ITEMS).contains(&n));
+                    prop_assert_eq!(id.as_str(), listener.as_str());
+                }
+                Err(_) => prop_assert!(ListenerId::parse(&listener).is_err()),
+            }
+        }
+
+        /// A reply's items are bounded, valid, distinct and clean.
+        #[test]
+        fn a_replys_items_are_bounded(items in proptest::collection::vec(wire_item(), 0..300), limit in 0usize..1000) {
+            let out = checked_items(items, limit);
+            prop_assert!(out.len() <= limit.min(MAX_FEED_ITEMS));
+            let distinct: HashSet<_> = out.iter().map(|i| i.song_id.clone()).collect();
+            prop_assert_eq!(distinct.len(), out.len());
+            for i in &out {
+                prop_assert!(i.score.is_finite());
+                prop_assert!(i.reason.chars().count() <= MAX_REASON_CHARS);
+                prop_assert!(!i.reason.chars().any(char::is_control));
+            }
+        }
+    }
+
+    #[test]
+    fn an_absurd_limit_is_clamped() {
+        let req = FeedRequest {
+            listener: "alice".into(),
+            limit: u32::MAX,
+        };
+        assert_eq!(req.checked().unwrap().1, MAX_FEED_ITEMS);
+    }
 
     #[test]
     fn round_trips_and_never_panics_on_a_peers_garbage() {

@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 mod engine;
+mod link;
 pub use engine::{EngineKind, UnknownEngine};
+pub use link::{cookie_weakness, ClusterLinkSettings, MIN_COOKIE_LEN, SHIPPED_COOKIES};
 
 /// The compiled-in defaults; the same file ships in `config/default.toml`.
 pub const DEFAULT_TOML: &str = include_str!("../../../config/default.toml");
@@ -22,8 +24,19 @@ pub struct Settings {
     pub http: String,
     pub data_dir: PathBuf,
     pub redis: String,
+    /// The Redis password, when `redis` names none (from `redis_password_file` or
+    /// `SPOOFIFY_REDIS_PASSWORD`, so it never shows in `ps`).
+    #[serde(default)]
+    pub redis_password: String,
+    #[serde(default)]
+    pub redis_password_file: String,
     pub cluster_addr: String,
     pub cluster_cookie: String,
+    /// Read the cookie from this file instead (wins over `cluster_cookie`).
+    #[serde(default)]
+    pub cluster_cookie_file: String,
+    #[serde(default)]
+    pub cluster_link: ClusterLinkSettings,
     pub log: LogSettings,
     pub catalog: CatalogSettings,
     pub http_limits: HttpLimits,
@@ -155,9 +168,28 @@ impl Settings {
         let fig = fig
             .merge(Env::prefixed("SPOOFIFY_").split("__"))
             .merge(Serialized::defaults(overrides));
-        let settings: Settings = fig.extract().map_err(|e| ConfigError(e.to_string()))?;
+        let mut settings: Settings = fig.extract().map_err(|e| ConfigError(e.to_string()))?;
+        settings.read_secret_files()?;
         settings.validate()?;
         Ok(settings)
+    }
+
+    /// Replaces secrets given as files by the files' contents.
+    fn read_secret_files(&mut self) -> Result<(), ConfigError> {
+        if !self.cluster_cookie_file.is_empty() {
+            self.cluster_cookie =
+                link::read_secret("cluster_cookie_file", Path::new(&self.cluster_cookie_file))?;
+        }
+        if !self.redis_password_file.is_empty() {
+            self.redis_password =
+                link::read_secret("redis_password_file", Path::new(&self.redis_password_file))?;
+        }
+        Ok(())
+    }
+
+    /// The Redis URL to connect with: `redis` plus `redis_password` when set.
+    pub fn redis_url(&self) -> String {
+        link::with_password(&self.redis, &self.redis_password)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -168,6 +200,8 @@ impl Settings {
             self.cluster_addr
                 .parse::<std::net::SocketAddr>()
                 .map_err(|e| ConfigError(format!("cluster_addr = {:?}: {e}", self.cluster_addr)))?;
+            self.cluster_link.check()?;
+            link::check_exposure(&self.cluster_addr, &self.cluster_cookie, &self.cluster_link)?;
         }
         if !self.redis.is_empty()
             && !self.redis.starts_with("redis://")
@@ -242,5 +276,32 @@ mod tests {
             ..Default::default()
         };
         assert!(Settings::load(None, &o).is_err());
+    }
+
+    #[test]
+    fn a_cluster_off_loopback_needs_a_strong_cookie_and_tls() {
+        let o = Overrides {
+            cluster_addr: Some("10.1.2.3:7100".into()),
+            ..Default::default()
+        };
+        let e = Settings::load(None, &o).unwrap_err().to_string();
+        assert!(e.contains("cookie") && e.contains("shipped"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let cookie = dir.path().join("cookie");
+        std::fs::write(&cookie, "q8Vd0Zr2LmN5xTb7Ka9WcE1fGh3JpS4uYi6\n").unwrap();
+        let file = dir.path().join("node.toml");
+        std::fs::write(
+            &file,
+            format!("cluster_cookie_file = {:?}\n", cookie.display().to_string()),
+        )
+        .unwrap();
+        let e = Settings::load(Some(&file), &o).unwrap_err().to_string();
+        assert!(e.contains("TLS"), "{e}");
+        let loopback = Overrides {
+            cluster_addr: Some("127.0.0.1:7100".into()),
+            ..Default::default()
+        };
+        let s = Settings::load(Some(&file), &loopback).unwrap();
+        assert_eq!(s.cluster_cookie, "q8Vd0Zr2LmN5xTb7Ka9WcE1fGh3JpS4uYi6");
     }
 }

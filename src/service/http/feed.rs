@@ -23,7 +23,7 @@ use crate::cluster::routing::FeedError;
 const DEFAULT_LIMIT: usize = 20;
 /// Most items one request may ask for: bounds ranking work and the reply size
 /// (a feed also travels between nodes).
-const MAX_LIMIT: usize = 100;
+const MAX_LIMIT: usize = crate::cluster::wire::MAX_FEED_ITEMS;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/api/feed", get(feed))

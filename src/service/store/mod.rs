@@ -198,7 +198,9 @@ pub async fn open(settings: &crate::config::Settings) -> StoreResult<SharedStore
         let path = settings.data_dir.join(EMBEDDED_FILE);
         Ok(Arc::new(embedded::EmbeddedStore::open(&path).await?))
     } else {
-        Ok(Arc::new(redis::RedisStore::connect(&settings.redis).await?))
+        Ok(Arc::new(
+            redis::RedisStore::connect(&settings.redis_url()).await?,
+        ))
     }
 }
 

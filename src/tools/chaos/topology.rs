@@ -2,6 +2,8 @@
 //! policy) and N `spoofify serve` nodes, each with its own data directory and log
 //! file, on loopback or each in its own network namespace. It injects and heals the
 //! faults that act on processes or links, and on drop kills everything it started.
+//! The nodes run as a production cluster must off loopback: mutual TLS between them
+//! and a strong cookie read from a file, made by [`crate::certs`] in `<out>/certs`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -22,6 +24,8 @@ pub enum TopologyError {
     Node { node: String, why: String },
     #[error("{0} needs --netns")]
     NeedsNetns(FaultKind),
+    #[error("making the cluster certificates: {0}")]
+    Certs(#[from] crate::certs::CertError),
 }
 
 /// Settings every chaos node gets (environment layer): quick membership, frequent
@@ -66,6 +70,8 @@ pub struct Topology {
     pub net: Option<Net>,
     exe: PathBuf,
     redis_url: String,
+    /// The cluster CA, node certificates and cookie file.
+    certs: crate::certs::Made,
 }
 
 impl Topology {
@@ -97,6 +103,8 @@ impl Topology {
             .as_ref()
             .map_or("127.0.0.1".to_string(), |n| n.host_ip().to_string());
         let redis_url = format!("redis://{host}:{}", redis.port());
+        let ids: Vec<String> = (0..nodes).map(|i| format!("n{}", i + 1)).collect();
+        let certs = crate::certs::make(&root.join("certs"), &ids)?;
         let mut out = Vec::new();
         for i in 0..nodes {
             let id = format!("n{}", i + 1);
@@ -140,6 +148,7 @@ impl Topology {
             net,
             exe,
             redis_url,
+            certs,
         })
     }
 
@@ -182,6 +191,11 @@ impl Topology {
         for (k, v) in NODE_ENV {
             cmd.env(k, v);
         }
+        let (_, cert, key) = &self.certs.nodes[i];
+        cmd.env("SPOOFIFY_CLUSTER_LINK__TLS_CERT", cert)
+            .env("SPOOFIFY_CLUSTER_LINK__TLS_KEY", key)
+            .env("SPOOFIFY_CLUSTER_LINK__TLS_CA", &self.certs.ca)
+            .env("SPOOFIFY_CLUSTER_COOKIE_FILE", &self.certs.cookie);
         let child = cmd.spawn().map_err(|e| fail(format!("spawn: {e}")))?;
         node.child = Some(child);
         node.paused = false;
