@@ -18,7 +18,7 @@ use ractor::{Actor, ActorProcessingErr, ActorRef};
 use ractor_cluster::node::NodeConnectionMode;
 use ractor_cluster::{NodeServer, NodeServerMessage};
 use spoofify_service::cluster::wire::{
-    group_name, FeedReply, FeedRequest, GatewayMsg, Wire, WireItem,
+    group_name, FeedReply, FeedRequest, GatewayMsg, ScoreReply, Wire, WireItem,
 };
 use spoofify_service::store::NodeId;
 use support::cluster::*;
@@ -378,6 +378,10 @@ impl Actor for RogueGateway {
             }
             GatewayMsg::Ping(Wire(n), reply) => {
                 let _ = reply.send(Wire(n));
+            }
+            GatewayMsg::Score(_, reply) => {
+                self.asked.fetch_add(1, Ordering::SeqCst);
+                let _ = reply.send(Wire::ok(ScoreReply::Scored(vec![Some(99.0); 300])));
             }
             GatewayMsg::Interact(_) => {}
         }
