@@ -28,15 +28,18 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use super::listener::Listener;
 use super::taste::{TasteShape, DRIFT_START};
 use spoofify_service::catalog::SongId;
+use spoofify_service::model::cooccurrence::Cooccurrence;
 use spoofify_service::model::listener_model::mix;
 use spoofify_service::model::{CatalogIndex, EngineKind, ListenerModel, Ranking};
-use spoofify_service::store::types::{ClientId, Interaction, LoggedInteraction, Preferences};
+use spoofify_service::store::types::{
+    ClientId, Interaction, ListenerId, LoggedInteraction, Preferences,
+};
 
 /// Interactions averaged into one checkpoint's skip rate and liked share: one page.
 pub const WINDOW: usize = 10;
@@ -94,15 +97,19 @@ pub enum Policy {
     ModelOnly,
     /// The product: the model with the familiar mix.
     ModelMix,
+    /// The product with a co-occurrence table learned from a population of other
+    /// listeners of the same catalog ([`population_index`]).
+    ModelMixCooc,
 }
 
 impl Policy {
-    pub const ALL: [Policy; 5] = [
+    pub const ALL: [Policy; 6] = [
         Policy::Random,
         Policy::Popularity,
         Policy::Content,
         Policy::ModelOnly,
         Policy::ModelMix,
+        Policy::ModelMixCooc,
     ];
 
     pub fn name(&self) -> &'static str {
@@ -112,6 +119,7 @@ impl Policy {
             Policy::Content => "content-only",
             Policy::ModelOnly => "model-only",
             Policy::ModelMix => "model+mix",
+            Policy::ModelMixCooc => "model+mix+cooc",
         }
     }
 
@@ -121,12 +129,15 @@ impl Policy {
             Policy::Popularity => Ranking::Popularity,
             Policy::Content => Ranking::Content,
             Policy::ModelOnly => Ranking::ModelOnly,
-            Policy::ModelMix => Ranking::Model,
+            Policy::ModelMix | Policy::ModelMixCooc => Ranking::Model,
         }
     }
 
     fn fits(&self) -> bool {
-        matches!(self, Policy::ModelOnly | Policy::ModelMix)
+        matches!(
+            self,
+            Policy::ModelOnly | Policy::ModelMix | Policy::ModelMixCooc
+        )
     }
 }
 
@@ -235,6 +246,8 @@ struct Run {
     wall_at: Option<usize>,
     fits: usize,
     fit_secs: f64,
+    /// The session's log (what a co-occurrence population contributes).
+    log: Vec<LoggedInteraction>,
 }
 
 /// Runs every policy for every listener over the catalog.
@@ -247,6 +260,9 @@ pub fn evaluate(index: &CatalogIndex, cfg: &EvalConfig, policies: &[Policy]) -> 
         })
         .map(|(shape, k)| (shape, mix(cfg.seed, k)))
         .collect();
+    let cooc_index = policies
+        .contains(&Policy::ModelMixCooc)
+        .then(|| population_index(index, cfg).0);
     let jobs: Vec<(usize, usize)> = (0..policies.len())
         .flat_map(|p| (0..listeners.len()).map(move |l| (p, l)))
         .collect();
@@ -258,7 +274,11 @@ pub fn evaluate(index: &CatalogIndex, cfg: &EvalConfig, policies: &[Policy]) -> 
                 let j = next.fetch_add(1, Ordering::Relaxed);
                 let Some(&(p, l)) = jobs.get(j) else { break };
                 let (shape, seed) = listeners[l];
-                let run = run_one(index, cfg, policies[p], shape, seed);
+                let on = match (&cooc_index, policies[p]) {
+                    (Some(c), Policy::ModelMixCooc) => c,
+                    _ => index,
+                };
+                let run = run_one(on, cfg, policies[p], shape, seed);
                 if let Ok(mut r) = results.lock() {
                     r[j] = Some(run);
                 }
@@ -467,7 +487,64 @@ fn run_one(
             refit(index, policy, &mut model, &mut run);
         }
     }
+    run.log = log;
     run
+}
+
+/// Listeners in the population whose logs teach the co-occurrence policy, per taste
+/// shape, and how long each listens (with model+mix).
+pub const POPULATION_PER_SHAPE: usize = 12;
+pub const POPULATION_PLAYS: usize = 150;
+
+/// A copy of `index` with a co-occurrence table counted (by the product's own
+/// counting code) from a population of other simulated listeners of every shape,
+/// each listening [`POPULATION_PLAYS`] songs with model+mix. Seeded apart from the
+/// listeners being measured.
+pub fn population_index(index: &CatalogIndex, cfg: &EvalConfig) -> (CatalogIndex, usize) {
+    let with = CatalogIndex::build(Arc::new(index.catalog().clone()));
+    let pop_cfg = EvalConfig {
+        interactions: POPULATION_PLAYS,
+        ..cfg.clone()
+    };
+    let people: Vec<(TasteShape, u64)> = TasteShape::ALL
+        .iter()
+        .flat_map(|&shape| {
+            (0..POPULATION_PER_SHAPE).map(move |i| {
+                (
+                    shape,
+                    mix(cfg.seed ^ 0x706f_7075, i as u64 * 16 + shape as u64),
+                )
+            })
+        })
+        .collect();
+    let logs: Mutex<Vec<(usize, Vec<LoggedInteraction>)>> = Mutex::new(Vec::new());
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..cfg.threads.max(1) {
+            scope.spawn(|| loop {
+                let j = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&(shape, seed)) = people.get(j) else {
+                    break;
+                };
+                let run = run_one(index, &pop_cfg, Policy::ModelMix, shape, seed);
+                if let Ok(mut l) = logs.lock() {
+                    l.push((j, run.log));
+                }
+            });
+        }
+    });
+    let mut logs = logs.into_inner().unwrap_or_default();
+    logs.sort_by_key(|(j, _)| *j);
+    let mut counts = Cooccurrence::default();
+    for (j, log) in &logs {
+        if let Ok(id) = ListenerId::parse(&format!("pop{j:04}")) {
+            counts.apply(&id, log);
+        }
+    }
+    let table = counts.table(1);
+    let links = table.links();
+    with.cooc_handle().publish(table);
+    (with, links)
 }
 
 fn refit(index: &CatalogIndex, policy: Policy, model: &mut ListenerModel, run: &mut Run) {
