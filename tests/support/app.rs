@@ -101,7 +101,7 @@ const WORDS: [&str; 12] = [
 ];
 
 /// Writes `DEMO_SONGS` songs (metadata and features, no audio) into the node's store.
-async fn seed_synthetic_catalog(settings: &Settings) {
+pub async fn seed_synthetic_catalog(settings: &Settings) {
     use spoofify_service::catalog::{Features, Song, SongId, SongSource};
     let songs: Vec<Song> = (0..DEMO_SONGS)
         .map(|i| {

@@ -61,10 +61,16 @@ pub struct CatalogSettings {
     pub demo_seed: u64,
 }
 
+/// Limits of the HTTP edge (`http::serve` applies the connection ones, `http::router`
+/// the request ones); `config/default.toml` says why each default is what it is.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HttpLimits {
     pub max_body_bytes: usize,
     pub request_timeout_ms: u64,
+    pub header_read_timeout_ms: u64,
+    pub idle_timeout_ms: u64,
+    pub max_connections: usize,
+    pub max_requests_per_connection: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -166,8 +172,18 @@ impl Settings {
                 "listeners.restart_budget and listeners.snapshot_every must be > 0".into(),
             ));
         }
-        if self.http_limits.max_body_bytes == 0 {
-            return Err(ConfigError("http_limits.max_body_bytes must be > 0".into()));
+        let h = &self.http_limits;
+        if h.max_body_bytes == 0
+            || h.request_timeout_ms == 0
+            || h.header_read_timeout_ms == 0
+            || h.idle_timeout_ms == 0
+            || h.max_connections == 0
+            || h.max_requests_per_connection == 0
+        {
+            return Err(ConfigError(
+                "every http_limits value must be > 0 (a zero would refuse or never end everything)"
+                    .into(),
+            ));
         }
         Ok(())
     }

@@ -3,8 +3,9 @@
 //!
 //! Every route module exposes `routes() -> Router<AppState>`; [`router`] merges them
 //! and adds the layers every request shares (a tracing span, a body-size limit,
-//! a timeout for non-streaming requests). Only this module knows HTTP and JSON: the
-//! handlers parse input into domain types and call library code.
+//! a timeout for non-streaming requests). [`serve`] is the listener under it: the
+//! connection cap and the connection timeouts. Only this module knows HTTP and JSON:
+//! the handlers parse input into domain types and call library code.
 
 pub mod accounts;
 pub mod catalog;
@@ -19,6 +20,7 @@ pub mod openapi;
 pub mod playlists;
 pub mod ratelimit;
 pub mod search;
+pub mod serve;
 pub mod session;
 pub mod state;
 pub mod stream;
@@ -27,17 +29,24 @@ pub mod web;
 pub use error::ApiError;
 pub use state::AppState;
 
+use std::time::Duration;
+
 use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
 use axum::Router;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 /// The node's whole router.
 pub fn router(state: AppState) -> Router {
-    let max_body = state.settings.http_limits.max_body_bytes;
-    Router::new()
+    let limits = &state.settings.http_limits;
+    let max_body = limits.max_body_bytes;
+    let request_timeout = Duration::from_millis(limits.request_timeout_ms);
+    // Every route but the streams answers 503 once it has run for the request timeout
+    // (reading the body included); a stream is bounded by the connection's idle timeout.
+    let timed = Router::new()
         .merge(health::routes())
         .merge(catalog::routes())
-        .merge(stream::routes())
         .merge(feed::routes())
         .merge(interactions::routes())
         .merge(cluster::routes())
@@ -47,6 +56,13 @@ pub fn router(state: AppState) -> Router {
         .merge(library::routes())
         .merge(openapi::routes())
         .merge(web::routes())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            request_timeout,
+        ));
+    Router::new()
+        .merge(timed)
+        .merge(stream::routes())
         .fallback(edge::not_found)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(axum::middleware::from_fn(edge::json_errors))
