@@ -75,7 +75,7 @@ fn raise_own_nofile() -> u64 {
     use rustix::process::{getrlimit, setrlimit, Resource};
     let mut l = getrlimit(Resource::Nofile);
     l.current = l.maximum;
-    setrlimit(Resource::Nofile, l.clone()).expect("raise RLIMIT_NOFILE");
+    setrlimit(Resource::Nofile, l).expect("raise RLIMIT_NOFILE");
     l.current.unwrap_or(u64::MAX)
 }
 
@@ -251,4 +251,250 @@ async fn keep_alive_ends_after_the_request_limit() {
         );
     }
     assert!(closed_within(&mut s, Duration::from_secs(5)).await);
+}
+
+// ---- the login limiter -----------------------------------------------------------
+
+use serde_json::json;
+use support::app::{shared_app, unique_name, Api, LOGIN_ATTEMPTS};
+
+const PASSWORD: &str = "correct horse battery";
+
+#[tokio::test]
+async fn concurrent_guesses_get_no_more_attempts_than_the_limit() {
+    let base = &shared_app().base;
+    let name = unique_name("victim");
+    Api::new(base).signup(&name, PASSWORD).await;
+    // 60 guesses at once, each from its own address (so only the username counts).
+    let guesses = (0..60).map(|i| {
+        let (base, name) = (base.clone(), name.clone());
+        async move {
+            let mut api = Api::new(&base);
+            let r = api
+                .post(
+                    "/api/login",
+                    json!({"username": name, "password": format!("wrong {i}")}),
+                )
+                .await;
+            r.status.as_u16()
+        }
+    });
+    let statuses = futures::future::join_all(guesses).await;
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let limited = statuses.iter().filter(|s| **s == 429).count();
+    assert!(
+        checked <= LOGIN_ATTEMPTS as usize,
+        "{checked} guesses were checked against a limit of {LOGIN_ATTEMPTS}: {statuses:?}"
+    );
+    assert_eq!(checked + limited, 60, "{statuses:?}");
+}
+
+#[tokio::test]
+async fn the_owner_is_not_locked_out_of_a_device_that_signed_in_before() {
+    let base = &shared_app().base;
+    let name = unique_name("owner");
+    let mut owner = Api::new(base);
+    owner.signup(&name, PASSWORD).await;
+    assert!(
+        owner.device.is_some(),
+        "sign-up marks the browser as a device"
+    );
+    // A guesser elsewhere uses up the username's attempts.
+    let mut guesser = Api::new(base);
+    for i in 0..LOGIN_ATTEMPTS + 2 {
+        guesser.forwarded_for = format!("10.99.{}.{}", i / 200, i % 200 + 1);
+        let r = guesser
+            .post(
+                "/api/login",
+                json!({"username": name, "password": "guess guess"}),
+            )
+            .await;
+        assert!(matches!(r.status.as_u16(), 401 | 429), "{:?}", r.body);
+    }
+    let r = guesser
+        .post(
+            "/api/login",
+            json!({"username": name, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(
+        r.status, 429,
+        "the username is locked for others: {:?}",
+        r.body
+    );
+    // The owner's browser still gets in.
+    owner.post("/api/logout", json!({})).await;
+    let r = owner
+        .post(
+            "/api/login",
+            json!({"username": name, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "the owner is locked out: {:?}", r.body);
+}
+
+#[tokio::test]
+async fn forwarded_for_from_an_untrusted_peer_does_not_reset_the_address_count() {
+    // Default settings: no trusted proxy, so the TCP peer (loopback) is the client.
+    let base = start_app(TestCatalog::Synthetic, |s| s.trusted_proxies.clear()).base;
+    let mut api = Api::new(&base);
+    let mut statuses = Vec::new();
+    for i in 0..LOGIN_ATTEMPTS + 3 {
+        api.forwarded_for = format!("10.77.0.{}", i + 1);
+        let r = api
+            .post(
+                "/api/login",
+                json!({"username": unique_name("nobody"), "password": "guess guess"}),
+            )
+            .await;
+        statuses.push(r.status.as_u16());
+    }
+    assert!(
+        statuses.ends_with(&[429, 429, 429]),
+        "rotating X-Forwarded-For gave fresh attempts: {statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn log_out_everywhere_ends_every_session() {
+    let base = &shared_app().base;
+    let name = unique_name("everywhere");
+    let mut phone = Api::new(base);
+    phone.signup(&name, PASSWORD).await;
+    let mut laptop = Api::new(base);
+    let r = laptop
+        .post(
+            "/api/login",
+            json!({"username": name, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let r = laptop.post("/api/me/logout-all", json!({})).await;
+    assert_eq!(r.status, 204, "{:?}", r.body);
+    assert_eq!(phone.get("/api/me").await.status, 401);
+    assert_eq!(laptop.get("/api/me").await.status, 401);
+    // Signing in again works.
+    let r = phone
+        .post(
+            "/api/login",
+            json!({"username": name, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(phone.get("/api/me").await.status, 200);
+}
+
+#[tokio::test]
+async fn a_new_password_ends_other_sessions_and_the_old_password() {
+    let base = &shared_app().base;
+    let name = unique_name("newpw");
+    let mut phone = Api::new(base);
+    phone.signup(&name, PASSWORD).await;
+    let mut laptop = Api::new(base);
+    laptop
+        .post(
+            "/api/login",
+            json!({"username": name, "password": PASSWORD}),
+        )
+        .await;
+    let r = phone
+        .post(
+            "/api/me/password",
+            json!({"current_password": "not it at all", "new_password": "a brand new one"}),
+        )
+        .await;
+    assert_eq!(r.status, 401, "{:?}", r.body);
+    let r = phone
+        .post(
+            "/api/me/password",
+            json!({"current_password": PASSWORD, "new_password": "a brand new one"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(
+        phone.get("/api/me").await.status,
+        200,
+        "this browser stays in"
+    );
+    assert_eq!(laptop.get("/api/me").await.status, 401, "others are out");
+    let mut fresh = Api::new(base);
+    let r = fresh
+        .post(
+            "/api/login",
+            json!({"username": name, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.status, 401);
+    let r = fresh
+        .post(
+            "/api/login",
+            json!({"username": name, "password": "a brand new one"}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+}
+
+/// Resident memory of a process, from /proc.
+fn rss_bytes(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS");
+    kb * 1024
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_stays_bounded_after_1000_failed_logins() {
+    const LOGINS: usize = 1000;
+    const AT_ONCE: usize = 16;
+    let dir = tempfile::tempdir().unwrap();
+    let overrides = Overrides {
+        data_dir: Some(dir.path().to_path_buf()),
+        ..Default::default()
+    };
+    let settings = Settings::load(None, &overrides).unwrap();
+    support::app::seed_synthetic_catalog(&settings).await;
+    // The limiter out of the way: this is about the hashing's memory.
+    let node = NodeProcess::start_with(dir.path(), &[], |cmd| {
+        cmd.env("SPOOFIFY_ACCOUNTS__LOGIN_ATTEMPTS", "1000000");
+    });
+    let client = reqwest::Client::new();
+    wait_ready(&client, &node.base, Duration::from_secs(60)).await;
+    let mut api = Api::new(&node.base);
+    let name = unique_name("rss");
+    api.signup(&name, PASSWORD).await;
+    let idle = rss_bytes(node.child.id());
+    let started = Instant::now();
+    let url = format!("{}/api/login", node.base);
+    let body = json!({"username": name, "password": "wrong password"});
+    let mut statuses = std::collections::BTreeMap::new();
+    for _ in 0..LOGINS / AT_ONCE + 1 {
+        let batch = (0..AT_ONCE).map(|_| client.post(&url).json(&body).send());
+        for r in futures::future::join_all(batch).await {
+            *statuses
+                .entry(r.map(|r| r.status().as_u16()).unwrap_or(0))
+                .or_insert(0) += 1;
+        }
+    }
+    let after = rss_bytes(node.child.id());
+    let mb = |b: u64| b / (1024 * 1024);
+    eprintln!(
+        "RSS idle {} MB, after {} failed logins {} MB ({:?}; {statuses:?})",
+        mb(idle),
+        LOGINS,
+        mb(after),
+        started.elapsed()
+    );
+    assert!(
+        statuses.get(&401).copied().unwrap_or(0) >= LOGINS,
+        "{statuses:?}"
+    );
+    assert!(
+        after <= 2 * idle,
+        "RSS grew from {} MB to {} MB",
+        mb(idle),
+        mb(after)
+    );
 }

@@ -219,6 +219,7 @@ impl TestCluster {
                     seed_songs: vec![],
                     onboarded: true,
                 },
+                session_epoch: 0,
             };
             self.store.create_account(&account).await.expect("account");
             let token = format!("token-{prefix}-{i}-{}", now_ms());
@@ -226,6 +227,7 @@ impl TestCluster {
                 token_hash: spoofify_service::http::session::hash_token(&token),
                 listener: id.clone(),
                 created_ms: now_ms(),
+                epoch: 0,
             };
             self.store
                 .put_session(&session, Duration::from_secs(3600))

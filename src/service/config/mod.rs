@@ -32,6 +32,31 @@ pub struct Settings {
     pub membership: MembershipSettings,
     #[serde(default)]
     pub model: ModelSettings,
+    /// Proxies (CIDRs) whose `X-Forwarded-For`/`Forwarded`/`X-Forwarded-Proto` are
+    /// believed; default none: the TCP peer is the client (`http::proxy`).
+    #[serde(default)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The bearer token operator endpoints accept (`http::ops_auth`); empty = none does.
+    #[serde(default)]
+    pub ops_token: OpsToken,
+    /// Usernames whose sessions may use the operator endpoints.
+    #[serde(default)]
+    pub admins: Vec<String>,
+}
+
+/// The operator token: compared in constant time, never printed.
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct OpsToken(pub String);
+
+impl std::fmt::Debug for OpsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "OpsToken(none)"
+        } else {
+            "OpsToken(..)"
+        })
+    }
 }
 
 /// The recommender's settings.
@@ -59,6 +84,9 @@ pub enum LogFormat {
 pub struct CatalogSettings {
     pub demo_songs: usize,
     pub demo_seed: u64,
+    /// Songs, streams and art without signing in; default: listeners only.
+    #[serde(default)]
+    pub public: bool,
 }
 
 /// Limits of the HTTP edge (`http::serve` applies the connection ones, `http::router`
@@ -101,6 +129,9 @@ pub struct MembershipSettings {
     pub max_inflight_per_peer: usize,
     pub drain_grace_ms: u64,
 }
+
+/// Shortest operator token accepted: it guards cluster details, so it must not be guessable.
+const MIN_OPS_TOKEN_CHARS: usize = 24;
 
 #[derive(Debug, thiserror::Error)]
 #[error("invalid configuration: {0}")]
@@ -171,6 +202,11 @@ impl Settings {
             return Err(ConfigError(
                 "listeners.restart_budget and listeners.snapshot_every must be > 0".into(),
             ));
+        }
+        if !self.ops_token.0.is_empty() && self.ops_token.0.chars().count() < MIN_OPS_TOKEN_CHARS {
+            return Err(ConfigError(format!(
+                "ops_token must be at least {MIN_OPS_TOKEN_CHARS} characters (use a random one)"
+            )));
         }
         let h = &self.http_limits;
         if h.max_body_bytes == 0

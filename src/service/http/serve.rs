@@ -90,7 +90,7 @@ pub fn raise_open_file_limit() -> Option<u64> {
     let before = limit.current;
     if limit.current < limit.maximum {
         limit.current = limit.maximum;
-        if let Err(e) = setrlimit(Resource::Nofile, limit.clone()) {
+        if let Err(e) = setrlimit(Resource::Nofile, limit) {
             tracing::warn!(error = %e, "could not raise the open-file limit");
             return before;
         }
