@@ -498,3 +498,228 @@ async fn memory_stays_bounded_after_1000_failed_logins() {
         mb(after)
     );
 }
+
+// ---- privacy and browser protections ------------------------------------------------
+
+use support::app::header;
+
+const OPS_TOKEN: &str = "an-operator-token-of-enough-length";
+
+/// A node with an operator token and one admin username.
+fn ops_app(admin: &str) -> String {
+    let admin = admin.to_owned();
+    start_app(TestCatalog::Synthetic, move |s| {
+        s.ops_token = spoofify_service::config::OpsToken(OPS_TOKEN.into());
+        s.admins = vec![admin];
+    })
+    .base
+}
+
+#[tokio::test]
+async fn readyz_tells_anyone_only_ready_or_not() {
+    let admin = unique_name("admin");
+    let base = ops_app(&admin);
+    let mut anyone = Api::new(&base);
+    let r = anyone.get("/readyz").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.body,
+        json!({"status": "ready"}),
+        "details leak: {}",
+        r.body
+    );
+    let r = anyone
+        .raw(
+            anyone
+                .client()
+                .get(format!("{base}/readyz"))
+                .bearer_auth(OPS_TOKEN),
+        )
+        .await;
+    assert_eq!(r.body["details"]["store"]["ok"], true, "{}", r.body);
+    assert!(r.body["details"]["catalog"]["songs"].as_u64() > Some(0));
+}
+
+#[tokio::test]
+async fn the_cluster_view_is_for_operators_only() {
+    let admin = unique_name("admin");
+    let base = ops_app(&admin);
+    let mut anyone = Api::new(&base);
+    let r = anyone.get("/api/cluster").await;
+    assert_eq!(r.status, 401, "{:?}", r.body);
+    let r = anyone
+        .raw(
+            anyone
+                .client()
+                .get(format!("{base}/api/cluster"))
+                .bearer_auth("not-the-token"),
+        )
+        .await;
+    assert_eq!(r.status, 403, "{:?}", r.body);
+    let r = anyone
+        .raw(
+            anyone
+                .client()
+                .get(format!("{base}/api/cluster"))
+                .bearer_auth(OPS_TOKEN),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert!(r.body["nodes"].is_array());
+    let mut listener = Api::new(&base);
+    listener.signup(&unique_name("plain"), PASSWORD).await;
+    assert_eq!(listener.get("/api/cluster").await.status, 403);
+    let mut admin_api = Api::new(&base);
+    admin_api.signup(&admin, PASSWORD).await;
+    let r = admin_api.get("/api/cluster").await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+}
+
+#[tokio::test]
+async fn the_catalog_needs_a_session_unless_public() {
+    let base = &shared_app().base;
+    let mut anyone = Api::new(base);
+    let song = "syn-0001";
+    for path in [
+        "/api/songs".to_owned(),
+        format!("/api/songs/{song}"),
+        "/api/genres".to_owned(),
+        "/api/search?q=blue".to_owned(),
+        format!("/art/{song}"),
+        format!("/stream/{song}"),
+    ] {
+        let r = anyone.get(&path).await;
+        assert_eq!(r.status, 401, "{path} without a session: {:?}", r.body);
+    }
+    let mut listener = Api::new(base);
+    listener.signup(&unique_name("reader"), PASSWORD).await;
+    for path in [
+        "/api/songs",
+        "/api/genres",
+        "/api/search?q=blue",
+        "/art/syn-0001",
+    ] {
+        assert_eq!(listener.get(path).await.status, 200, "{path}");
+    }
+    let public = start_app(TestCatalog::Synthetic, |s| s.catalog.public = true).base;
+    let mut anyone = Api::new(&public);
+    for path in [
+        "/api/songs",
+        "/api/genres",
+        "/api/search?q=blue",
+        "/art/syn-0001",
+    ] {
+        assert_eq!(anyone.get(path).await.status, 200, "public {path}");
+    }
+}
+
+#[tokio::test]
+async fn every_response_carries_the_browser_protections() {
+    let base = &shared_app().base;
+    let mut api = Api::new(base);
+    api.signup(&unique_name("headers"), PASSWORD).await;
+    for path in [
+        "/",
+        "/healthz",
+        "/api/songs",
+        "/art/syn-0001",
+        "/api/nope",
+        "/app/js/app.js",
+    ] {
+        let r = api.get(path).await;
+        let h = &r.headers;
+        assert_eq!(header(h, "x-content-type-options"), "nosniff", "{path}");
+        assert!(
+            header(h, "content-security-policy").contains("frame-ancestors 'none'"),
+            "{path}: {h:?}"
+        );
+        assert_eq!(header(h, "referrer-policy"), "same-origin", "{path}");
+        assert_eq!(
+            header(h, "strict-transport-security"),
+            "",
+            "{path}: not over http"
+        );
+    }
+    // Over https, as the (trusted) proxy says: HSTS.
+    let r = api
+        .raw(
+            api.client()
+                .get(format!("{base}/healthz"))
+                .header("x-forwarded-proto", "https"),
+        )
+        .await;
+    assert!(header(&r.headers, "strict-transport-security").starts_with("max-age="));
+}
+
+#[tokio::test]
+async fn cross_site_writes_are_refused_and_plain_clients_allowed() {
+    let base = &shared_app().base;
+    let name = unique_name("csrf");
+    let mut owner = Api::new(base);
+    owner.signup(&name, PASSWORD).await;
+    let login = json!({"username": name, "password": PASSWORD});
+    let url = format!("{base}/api/login");
+    let r = owner
+        .raw(
+            owner
+                .client()
+                .post(&url)
+                .json(&login)
+                .header("sec-fetch-site", "cross-site"),
+        )
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.code()),
+        (403, "cross_site"),
+        "{:?}",
+        r.body
+    );
+    let r = owner
+        .raw(
+            owner
+                .client()
+                .post(&url)
+                .json(&login)
+                .header("origin", "https://evil.example"),
+        )
+        .await;
+    assert_eq!(r.status, 403, "{:?}", r.body);
+    let r = owner
+        .raw(
+            owner
+                .client()
+                .post(&url)
+                .json(&login)
+                .header("sec-fetch-site", "same-origin"),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let r = owner.post("/api/login", login).await;
+    assert_eq!(r.status, 200, "no Origin, no Sec-Fetch-Site: allowed");
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_host_only_and_secure_on_loopback() {
+    let base = &shared_app().base;
+    let mut api = Api::new(base);
+    let r = api
+        .post(
+            "/api/signup",
+            json!({"username": unique_name("cookie"), "password": PASSWORD}),
+        )
+        .await;
+    let cookies: Vec<&str> = r
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    let session = cookies
+        .iter()
+        .find(|c| c.starts_with("__Host-spoofify_session="))
+        .unwrap_or_else(|| panic!("{cookies:?}"));
+    for attr in ["Secure", "HttpOnly", "Path=/", "SameSite=Lax"] {
+        assert!(session.contains(attr), "{session}");
+    }
+    assert!(!session.contains("Domain"), "{session}");
+}

@@ -3,11 +3,12 @@
 //!
 //! Every route module exposes `routes() -> Router<AppState>`; [`router`] merges them
 //! and adds the layers every request shares (a tracing span, a body-size limit,
-//! a timeout for non-streaming requests). [`serve`] is the listener under it: the
+//! a timeout for non-streaming requests, the browser protections of [`browser_guard`]). [`serve`] is the listener under it: the
 //! connection cap and the connection timeouts. Only this module knows HTTP and JSON:
 //! the handlers parse input into domain types and call library code.
 
 pub mod accounts;
+pub mod browser_guard;
 pub mod catalog;
 pub mod cluster;
 pub mod edge;
@@ -17,6 +18,7 @@ pub mod health;
 pub mod interactions;
 pub mod library;
 pub mod openapi;
+pub mod ops_auth;
 pub mod password;
 pub mod playlists;
 pub mod proxy;
@@ -68,6 +70,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(edge::not_found)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(axum::middleware::from_fn(edge::json_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            browser_guard::guard,
+        ))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
                 tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
