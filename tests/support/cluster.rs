@@ -23,7 +23,11 @@ pub const NODE_ENV: &[(&str, &str)] = &[
     ("SPOOFIFY_MEMBERSHIP__DRAIN_GRACE_MS", "800"),
     ("SPOOFIFY_LISTENERS__SNAPSHOT_EVERY", "3"),
     ("SPOOFIFY_LISTENERS__FIT_DEBOUNCE_MS", "50"),
+    ("SPOOFIFY_OPS_TOKEN", OPS_TOKEN),
 ];
+
+/// The operator token of the test clusters (`/api/cluster`, `/readyz` details).
+pub const OPS_TOKEN: &str = "test-cluster-operator-token-0123456789";
 
 pub struct NodeProc {
     pub id: String,

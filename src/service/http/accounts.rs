@@ -247,7 +247,10 @@ async fn login(
         Some(hash) => (&limits.by_device, format!("device:{hash}")),
         None => (&limits.by_username, username.as_str().to_owned()),
     };
-    let addr_key = client.addr.map(address_key);
+    // A known device is counted on its own only: behind a proxy that is not in
+    // `trusted_proxies` every client shares one address, and failures there must not
+    // lock out browsers that signed in before.
+    let addr_key = client.addr.filter(|_| device.is_none()).map(address_key);
     // Reserve before hashing (check and count in one step), per address, then per
     // username or device; an attempt refused by the second does not use up the first.
     if let Some(k) = &addr_key {

@@ -11,8 +11,9 @@
 //!
 //! The per-username lock does not lock the owner out: a browser that signed in to that
 //! account before carries a device cookie (`http::accounts`), and its attempts are
-//! counted per device instead of per username — a guesser elsewhere exhausts the
-//! username's count, not the owner's device's.
+//! counted per device instead of per username and address — a guesser elsewhere (or
+//! behind the same untrusted proxy) exhausts the username's and the address's counts,
+//! not the owner's device's.
 //!
 //! Memory is bounded: at most [`MAX_TRACKED_KEYS`] keys per limiter. Expired windows are
 //! purged as the map fills (at most once per [`PURGE_EVERY`]); when it is full of live

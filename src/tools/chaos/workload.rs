@@ -474,7 +474,12 @@ pub async fn monitor(sh: Arc<Shared>, every: Duration) {
         let polls = sh.nodes.iter().map(|(id, base)| {
             let http = http.clone();
             async move {
-                let r = http.get(format!("{base}/api/cluster")).send().await.ok()?;
+                let r = http
+                    .get(format!("{base}/api/cluster"))
+                    .bearer_auth(super::topology::OPS_TOKEN)
+                    .send()
+                    .await
+                    .ok()?;
                 let v: Value = r.json().await.ok()?;
                 let live: Vec<&str> = v["nodes"]
                     .as_array()?
