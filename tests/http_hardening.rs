@@ -723,3 +723,45 @@ async fn the_session_cookie_is_host_only_and_secure_on_loopback() {
     }
     assert!(!session.contains("Domain"), "{session}");
 }
+
+// ---- the per-listener interaction limit ----------------------------------------------
+
+#[tokio::test]
+async fn interactions_beyond_the_per_listener_limit_get_429_and_are_not_stored() {
+    const PER_MINUTE: u32 = 5;
+    let base = start_app(TestCatalog::Synthetic, |s| {
+        s.http_limits.interactions_per_minute = PER_MINUTE
+    })
+    .base;
+    let (mut api, _) = Api::onboarded(&base, "busy").await;
+    let mut statuses = Vec::new();
+    for _ in 0..PER_MINUTE + 3 {
+        let r = api
+            .post(
+                "/api/interactions",
+                json!({"id": uuid::Uuid::new_v4().to_string(), "song_id": "syn-0001", "kind": "skipped", "position_ms": 100}),
+            )
+            .await;
+        if r.status == 429 {
+            assert_eq!(r.code(), "rate_limited");
+            assert!(!header(&r.headers, "retry-after").is_empty());
+        }
+        statuses.push(r.status.as_u16());
+    }
+    let stored = statuses.iter().filter(|s| **s == 201).count();
+    assert_eq!(stored, PER_MINUTE as usize, "{statuses:?}");
+    assert!(statuses.ends_with(&[429, 429, 429]), "{statuses:?}");
+    // Only what was acknowledged is in the log.
+    let history = api.get("/api/history?limit=500").await;
+    let items = history.body["items"].as_array().map_or(0, Vec::len);
+    assert_eq!(items, stored, "{}", history.body);
+    // Another listener is not affected.
+    let (mut other, _) = Api::onboarded(&base, "calm").await;
+    let r = other
+        .post(
+            "/api/interactions",
+            json!({"id": uuid::Uuid::new_v4().to_string(), "song_id": "syn-0001", "kind": "skipped", "position_ms": 100}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+}

@@ -62,7 +62,10 @@ pub async fn start(settings: Settings) -> anyhow::Result<(Node, TcpListener)> {
     .context("starting listener actors and cluster membership")?;
     let state = AppState {
         cluster,
-        limits: Arc::new(LoginLimiter::new(&settings.accounts)),
+        limits: Arc::new(LoginLimiter::new(
+            &settings.accounts,
+            settings.http_limits.interactions_per_minute,
+        )),
         media: Media::new(&settings.data_dir),
         settings: Arc::new(settings),
         node_id,

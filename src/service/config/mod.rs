@@ -99,6 +99,7 @@ pub struct HttpLimits {
     pub idle_timeout_ms: u64,
     pub max_connections: usize,
     pub max_requests_per_connection: u32,
+    pub interactions_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -215,6 +216,7 @@ impl Settings {
             || h.idle_timeout_ms == 0
             || h.max_connections == 0
             || h.max_requests_per_connection == 0
+            || h.interactions_per_minute == 0
         {
             return Err(ConfigError(
                 "every http_limits value must be > 0 (a zero would refuse or never end everything)"

@@ -159,18 +159,23 @@ impl RateLimiter {
     }
 }
 
-/// The limiters the account routes share: failed logins per username, per address and
-/// per known device, and sign-ups per address.
+/// The limiters the routes share: failed logins per username, per address and per known
+/// device, sign-ups per address, and interactions per listener.
 #[derive(Debug)]
 pub struct LoginLimiter {
     pub by_username: RateLimiter,
     pub by_address: RateLimiter,
     pub by_device: RateLimiter,
     pub signups_by_address: RateLimiter,
+    /// Interactions logged per listener per minute (`http_limits.interactions_per_minute`).
+    pub interactions: RateLimiter,
 }
 
+/// The interaction limit's window.
+const INTERACTION_WINDOW: Duration = Duration::from_secs(60);
+
 impl LoginLimiter {
-    pub fn new(settings: &AccountSettings) -> Self {
+    pub fn new(settings: &AccountSettings, interactions_per_minute: u32) -> Self {
         let window = Duration::from_secs(settings.login_window_secs);
         let max = settings.login_attempts;
         Self {
@@ -178,6 +183,7 @@ impl LoginLimiter {
             by_address: RateLimiter::new(max, window),
             by_device: RateLimiter::new(max, window),
             signups_by_address: RateLimiter::new(max, window),
+            interactions: RateLimiter::new(interactions_per_minute, INTERACTION_WINDOW),
         }
     }
 }

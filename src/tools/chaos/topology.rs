@@ -35,6 +35,8 @@ const NODE_ENV: &[(&str, &str)] = &[
     ("SPOOFIFY_LOG__FORMAT", "json"),
     // Every simulated listener signs up from the harness's one address.
     ("SPOOFIFY_ACCOUNTS__LOGIN_ATTEMPTS", "1000000"),
+    // Simulated listeners with short think times may log faster than a person.
+    ("SPOOFIFY_HTTP_LIMITS__INTERACTIONS_PER_MINUTE", "100000"),
     // The membership monitor reads `/api/cluster`, an operator endpoint.
     ("SPOOFIFY_OPS_TOKEN", OPS_TOKEN),
 ];
