@@ -78,6 +78,7 @@ async fn interactions_are_validated_durable_and_idempotent() {
     let cl: Value = c
         .http
         .get(format!("{base}/api/cluster"))
+        .bearer_auth(support::cluster::OPS_TOKEN)
         .send()
         .await
         .unwrap()

@@ -4,9 +4,9 @@
 //! them signed in, and fails on any answer the document does not describe: a 5xx, an
 //! unlisted status, another content type, or a body that breaks its schema.
 //!
-//! `POST /api/logout` gets its own run, last: it ends the session every other
-//! operation is fuzzed with, so fuzzing it among them would turn the rest of the run
-//! into 401s. Nothing else is excluded.
+//! `POST /api/logout` and `POST /api/me/logout-all` get their own run, last: they end
+//! the session every other operation is fuzzed with, so fuzzing them among them would
+//! turn the rest of the run into 401s. Nothing else is excluded.
 
 mod support;
 
@@ -29,8 +29,9 @@ const MAX_EXAMPLES: &str = "20";
 const SEED: &str = "20261129";
 /// One schemathesis run may take this long before the test fails instead of hanging.
 const RUN_DEADLINE: Duration = Duration::from_secs(300);
-/// The operation with its own run (see the module doc).
+/// The operations with their own run (see the module doc).
 const LOGOUT: &str = "/api/logout";
+const LOGOUT_ALL: &str = "/api/me/logout-all";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_document_matches_what_the_server_answers() {
@@ -48,11 +49,23 @@ async fn the_document_matches_what_the_server_answers() {
     );
     let schema = format!("{}/api/openapi.json", node.base);
 
-    let main = schemathesis(dir.path(), &schema, &cookie, &["--exclude-path", LOGOUT]).await;
+    let main = schemathesis(
+        dir.path(),
+        &schema,
+        &cookie,
+        &["--exclude-path", LOGOUT, "--exclude-path", LOGOUT_ALL],
+    )
+    .await;
     assert_passed("every operation but logout", &main, dir.path());
     assert_eq!(api.get("/api/me").await.status, 200, "the session survived");
 
-    let logout = schemathesis(dir.path(), &schema, &cookie, &["--include-path", LOGOUT]).await;
+    let logout = schemathesis(
+        dir.path(),
+        &schema,
+        &cookie,
+        &["--include-path", LOGOUT, "--include-path", LOGOUT_ALL],
+    )
+    .await;
     assert_passed("logout", &logout, dir.path());
     assert_eq!(
         api.get("/api/me").await.status,

@@ -17,11 +17,44 @@ const READY_DEADLINE: Duration = Duration::from_secs(600);
 /// The whole default catalog (400 songs) in the background, on a busy machine.
 const COMPLETE_DEADLINE: Duration = Duration::from_secs(1800);
 const DEFAULT_SONGS: u64 = 400;
+const OPS_TOKEN: &str = "serve-test-operator-token-0123456789";
+
+/// A client that sends a new listener's session cookie and the operator token.
+async fn signed_in_operator(client: &reqwest::Client, base: &str) -> reqwest::Client {
+    let r = client
+        .post(format!("{base}/api/signup"))
+        .json(&serde_json::json!({"username": "readme-listener", "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.contains("spoofify_session="))
+        .and_then(|v| v.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("cookie", cookie.parse().unwrap());
+    headers.insert(
+        "authorization",
+        format!("Bearer {OPS_TOKEN}").parse().unwrap(),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fresh_node_serves_the_demo_catalog_and_streams_ranges() {
     let dir = tempfile::tempdir().unwrap();
-    let mut node = NodeProcess::start(dir.path(), &[]);
+    let mut node = NodeProcess::start_with(dir.path(), &[], |cmd| {
+        cmd.env("SPOOFIFY_OPS_TOKEN", OPS_TOKEN);
+    });
     let client = reqwest::Client::new();
     let base = node.base.clone();
 
@@ -32,6 +65,9 @@ async fn fresh_node_serves_the_demo_catalog_and_streams_ranges() {
     })
     .await;
     wait_ready(&client, &base, READY_DEADLINE).await;
+    // From here on as a signed-in listener (the catalog is for listeners) and as the
+    // operator (the details of /readyz).
+    let client = signed_in_operator(&client, &base).await;
 
     // Ready on the first part: the log says where to open it, and /readyz reports the
     // generation of the rest.
@@ -52,9 +88,9 @@ async fn fresh_node_serves_the_demo_catalog_and_streams_ranges() {
         .json()
         .await
         .unwrap();
-    let generation = &ready["catalog"]["generation"];
+    let generation = &ready["details"]["catalog"]["generation"];
     assert_eq!(generation["total"], DEFAULT_SONGS, "{ready}");
-    let first = ready["catalog"]["songs"].as_u64().unwrap();
+    let first = ready["details"]["catalog"]["songs"].as_u64().unwrap();
     let first_part = spoofify_service::catalog::demo::Parts::FIRST_START.first as u64;
     assert!((first_part..=DEFAULT_SONGS).contains(&first), "{ready}");
 
@@ -73,15 +109,19 @@ async fn fresh_node_serves_the_demo_catalog_and_streams_ranges() {
                 .await
                 .ok()?;
             assert_eq!(r["status"], "ready", "{r}");
-            assert_eq!(r["catalog"]["generation"]["failed"], false, "{r}");
-            let songs = r["catalog"]["songs"].as_u64()?;
+            assert_eq!(
+                r["details"]["catalog"]["generation"]["failed"], false,
+                "{r}"
+            );
+            let songs = r["details"]["catalog"]["songs"].as_u64()?;
             assert!(
                 songs >= seen.get(),
                 "the catalog shrank: {songs} after {}",
                 seen.get()
             );
             seen.set(songs);
-            (songs == DEFAULT_SONGS && r["catalog"]["generation"]["complete"] == true).then_some(())
+            (songs == DEFAULT_SONGS && r["details"]["catalog"]["generation"]["complete"] == true)
+                .then_some(())
         }
     })
     .await;

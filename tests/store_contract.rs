@@ -46,6 +46,8 @@ contract!(
     concurrent_signups_for_one_name_have_one_winner,
     preferences_replace_and_need_an_account,
     sessions_expire_after_their_ttl,
+    refresh_never_resurrects_a_deleted_session,
+    revoking_sessions_raises_the_epoch_and_can_set_a_password,
     append_is_idempotent_by_client_id,
     sequence_numbers_increase_and_reads_page,
     concurrent_appends_leave_no_gaps_or_duplicates,
@@ -160,17 +162,66 @@ async fn preferences_replace_and_need_an_account(h: &mut Harness) {
     );
 }
 
+async fn refresh_never_resurrects_a_deleted_session(h: &mut Harness) {
+    let s = h.store();
+    let session = Session {
+        token_hash: "cc33".into(),
+        listener: lid("L-r"),
+        created_ms: now_ms(),
+        epoch: 0,
+    };
+    let ttl = Duration::from_secs(600);
+    s.put_session(&session, ttl).await.unwrap();
+    assert!(s.refresh_session(&session, ttl).await.unwrap());
+    assert_eq!(s.session("cc33").await.unwrap(), Some(session.clone()));
+    s.delete_session("cc33").await.unwrap();
+    // A refresh that raced the logout: nothing comes back.
+    assert!(!s.refresh_session(&session, ttl).await.unwrap());
+    assert_eq!(s.session("cc33").await.unwrap(), None);
+}
+
+async fn revoking_sessions_raises_the_epoch_and_can_set_a_password(h: &mut Harness) {
+    let s = h.store();
+    let a = account("L-rv", "revoker");
+    s.create_account(&a).await.unwrap();
+    assert_eq!(s.account(&a.id).await.unwrap().unwrap().session_epoch, 0);
+    assert_eq!(s.revoke_sessions(&a.id, None).await.unwrap(), 1);
+    let after = s.account(&a.id).await.unwrap().unwrap();
+    assert_eq!(
+        (after.session_epoch, &after.password_hash),
+        (1, &a.password_hash)
+    );
+    assert_eq!(s.revoke_sessions(&a.id, Some("$new")).await.unwrap(), 2);
+    let after = s.account_by_username(&a.username).await.unwrap().unwrap();
+    assert_eq!(
+        (after.session_epoch, after.password_hash.as_str()),
+        (2, "$new")
+    );
+    assert_eq!(after.preferences, a.preferences);
+    assert!(matches!(
+        s.revoke_sessions(&lid("L-nobody"), None).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(
+        s.account(&lid("L-nobody")).await.unwrap(),
+        None,
+        "no half account"
+    );
+}
+
 async fn sessions_expire_after_their_ttl(h: &mut Harness) {
     let s = h.store();
     let short = Session {
         token_hash: "aa11".into(),
         listener: lid("L-s"),
         created_ms: now_ms(),
+        epoch: 0,
     };
     let long = Session {
         token_hash: "bb22".into(),
         listener: lid("L-s"),
         created_ms: now_ms(),
+        epoch: 0,
     };
     let ttl = Duration::from_millis(1500);
     let put_at = Instant::now();
@@ -777,6 +828,7 @@ async fn data_survives_a_restart(h: &mut Harness) {
                 token_hash: "dd44".into(),
                 listener: l.clone(),
                 created_ms: 1,
+                epoch: 0,
             },
             Duration::from_secs(600),
         )

@@ -62,7 +62,10 @@ pub async fn start(settings: Settings) -> anyhow::Result<(Node, TcpListener)> {
     .context("starting listener actors and cluster membership")?;
     let state = AppState {
         cluster,
-        limits: Arc::new(LoginLimiter::new(&settings.accounts)),
+        limits: Arc::new(LoginLimiter::new(
+            &settings.accounts,
+            settings.http_limits.interactions_per_minute,
+        )),
         media: Media::new(&settings.data_dir),
         settings: Arc::new(settings),
         node_id,
@@ -96,10 +99,15 @@ pub async fn serve(
         shutdown.await;
         drain.drain().await;
     };
-    // Connection info gives handlers the client's address (login throttling per address).
-    let app = http::router(node.state).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+    let open_files = http::serve::raise_open_file_limit();
+    let limits = http::serve::Limits::new(&node.state.settings.http_limits, open_files);
+    tracing::info!(
+        max_connections = limits.max_connections,
+        open_files,
+        "HTTP connection limits"
+    );
+    let app = http::router(node.state);
+    let served = http::serve::serve(listener, app, limits, shutdown)
         .await
         .context("HTTP server");
     cluster.shutdown();

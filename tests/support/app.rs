@@ -57,6 +57,8 @@ pub fn start_app(catalog: TestCatalog, tweak: impl FnOnce(&mut Settings)) -> Tes
     let mut settings = Settings::load(None, &overrides).expect("settings");
     settings.catalog.demo_songs = DEMO_SONGS;
     settings.accounts.login_attempts = LOGIN_ATTEMPTS;
+    // The tests play the proxy: each `Api` claims its own address in X-Forwarded-For.
+    settings.trusted_proxies = vec!["127.0.0.1/32".parse().expect("CIDR")];
     tweak(&mut settings);
     // Everything async happens on the node's own thread: callers may be inside a runtime.
     let (tx, rx) = std::sync::mpsc::channel();
@@ -101,7 +103,7 @@ const WORDS: [&str; 12] = [
 ];
 
 /// Writes `DEMO_SONGS` songs (metadata and features, no audio) into the node's store.
-async fn seed_synthetic_catalog(settings: &Settings) {
+pub async fn seed_synthetic_catalog(settings: &Settings) {
     use spoofify_service::catalog::{Features, Song, SongId, SongSource};
     let songs: Vec<Song> = (0..DEMO_SONGS)
         .map(|i| {
@@ -182,14 +184,25 @@ pub fn unique_name(prefix: &str) -> String {
     format!("{prefix}-{n:08x}")
 }
 
-/// One browser's worth of API access: a client, its session cookie, and the address it
-/// claims through `X-Forwarded-For` (trusted from loopback), so tests that count
-/// attempts per address do not disturb each other.
+/// One browser's worth of API access: a client, its session and device cookies, and the
+/// address it claims through `X-Forwarded-For` (the test node trusts loopback as its
+/// proxy), so tests that count attempts per address do not disturb each other.
 pub struct Api {
     pub base: String,
     client: reqwest::Client,
     cookie: Option<String>,
+    /// The device cookie (`name=value`), kept like a browser keeps it.
+    pub device: Option<String>,
     pub forwarded_for: String,
+}
+
+/// The session cookie's names: in a secure context (loopback is one) and elsewhere.
+pub const SESSION_COOKIES: [&str; 2] = ["__Host-spoofify_session", "spoofify_session"];
+const DEVICE_COOKIES: [&str; 2] = ["__Host-spoofify_device", "spoofify_device"];
+
+/// The `Cookie` header that carries a session token.
+pub fn session_cookie(token: &str) -> String {
+    format!("{}={token}", SESSION_COOKIES[0])
 }
 
 /// A response: status, headers and the JSON body (Null when there is none).
@@ -217,6 +230,7 @@ impl Api {
                 .build()
                 .expect("client"),
             cookie: None,
+            device: None,
             forwarded_for: format!("10.{a}.{b}.{}", c.max(1)),
         }
     }
@@ -254,8 +268,8 @@ impl Api {
             .client
             .request(method, format!("{}{path}", self.base))
             .header("x-forwarded-for", &self.forwarded_for);
-        if let Some(c) = &self.cookie {
-            req = req.header(COOKIE, format!("spoofify_session={c}"));
+        if let Some(c) = self.cookie_header() {
+            req = req.header(COOKIE, c);
         }
         if let Some(b) = body {
             req = req.json(&b);
@@ -266,10 +280,17 @@ impl Api {
     /// Sends a raw request (for malformed bodies and odd headers).
     pub async fn raw(&mut self, req: reqwest::RequestBuilder) -> Reply {
         let mut req = req.header("x-forwarded-for", &self.forwarded_for);
-        if let Some(c) = &self.cookie {
-            req = req.header(COOKIE, format!("spoofify_session={c}"));
+        if let Some(c) = self.cookie_header() {
+            req = req.header(COOKIE, c);
         }
         self.finish(req).await
+    }
+
+    /// The `Cookie` header this browser sends, if it holds any cookie.
+    pub fn cookie_header(&self) -> Option<String> {
+        let session = self.cookie.as_deref().map(session_cookie);
+        let cookies: Vec<String> = session.into_iter().chain(self.device.clone()).collect();
+        (!cookies.is_empty()).then(|| cookies.join("; "))
     }
 
     pub fn client(&self) -> &reqwest::Client {
@@ -282,9 +303,15 @@ impl Api {
         let headers = res.headers().clone();
         for v in headers.get_all(SET_COOKIE) {
             let v = v.to_str().unwrap_or_default();
-            if let Some(rest) = v.strip_prefix("spoofify_session=") {
-                let value = rest.split(';').next().unwrap_or_default();
+            let pair = v.split(';').next().unwrap_or_default();
+            let Some((name, value)) = pair.split_once('=') else {
+                continue;
+            };
+            if SESSION_COOKIES.contains(&name) {
+                // Logout clears both names; an empty value under either ends the session.
                 self.cookie = (!value.is_empty()).then(|| value.to_owned());
+            } else if DEVICE_COOKIES.contains(&name) && !value.is_empty() {
+                self.device = Some(pair.to_owned());
             }
         }
         let bytes = res.bytes().await.expect("body");

@@ -23,7 +23,11 @@ pub const NODE_ENV: &[(&str, &str)] = &[
     ("SPOOFIFY_MEMBERSHIP__DRAIN_GRACE_MS", "800"),
     ("SPOOFIFY_LISTENERS__SNAPSHOT_EVERY", "3"),
     ("SPOOFIFY_LISTENERS__FIT_DEBOUNCE_MS", "50"),
+    ("SPOOFIFY_OPS_TOKEN", OPS_TOKEN),
 ];
+
+/// The operator token of the test clusters (`/api/cluster`, `/readyz` details).
+pub const OPS_TOKEN: &str = "test-cluster-operator-token-0123456789";
 
 /// How the nodes of a [`TestCluster`] are started.
 #[derive(Clone, Debug, Default)]
@@ -290,6 +294,7 @@ impl TestCluster {
                     seed_songs: vec![],
                     onboarded: true,
                 },
+                session_epoch: 0,
             };
             self.store.create_account(&account).await.expect("account");
             let token = format!("token-{prefix}-{i}-{}", now_ms());
@@ -297,6 +302,7 @@ impl TestCluster {
                 token_hash: spoofify_service::http::session::hash_token(&token),
                 listener: id.clone(),
                 created_ms: now_ms(),
+                epoch: 0,
             };
             self.store
                 .put_session(&session, Duration::from_secs(3600))

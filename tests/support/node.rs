@@ -14,9 +14,21 @@ pub struct NodeProcess {
 impl NodeProcess {
     /// Starts `spoofify serve` on a free port with `data_dir` and extra args.
     pub fn start(data_dir: &Path, extra: &[&str]) -> Self {
+        Self::start_with(data_dir, extra, |_| {})
+    }
+
+    /// As [`NodeProcess::start`], letting the caller adjust the command first (an
+    /// environment variable, a resource limit).
+    pub fn start_with(
+        data_dir: &Path,
+        extra: &[&str],
+        configure: impl FnOnce(&mut Command),
+    ) -> Self {
         let port = free_port();
         let log = std::fs::File::create(data_dir.join("node.log")).expect("log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_spoofify"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_spoofify"));
+        configure(&mut command);
+        let child = command
             .arg("serve")
             .arg("--http")
             .arg(format!("127.0.0.1:{port}"))

@@ -118,6 +118,7 @@ pub fn account(id: &str, username: &str) -> Account {
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g".into(),
         created_ms: now_ms(),
         preferences: Preferences::default(),
+        session_epoch: 0,
     }
 }
 

@@ -7,6 +7,12 @@
 //! incremental: a file whose size and mtime match the catalog's record keeps its
 //! analysis. Renditions are made on first request (see `media`).
 //!
+//! Tags are outside input: every text taken from a file (tags, and the file and folder
+//! names used when tags are missing) is cleaned by [`clean_text`] — control and
+//! bidirectional-override characters removed, whitespace runs collapsed, length capped
+//! — so a crafted file cannot put megabytes, terminal escapes or reversed text into
+//! every listener's page and every log line.
+//!
 //! Song ids are stable: `imp-` + a 64-bit FNV-1a hash of the path relative to the
 //! import root, so the same file keeps its id (and its listeners' history) across
 //! re-imports.
@@ -26,6 +32,12 @@ use super::{analysis, Features, Song, SongId, SongSource};
 pub const AUDIO_EXTENSIONS: [&str; 9] = [
     "mp3", "flac", "ogg", "oga", "wav", "m4a", "aac", "mp4", "aiff",
 ];
+
+/// Longest title, artist or album kept, in characters (longer ones are cut): no real
+/// one comes close, and every page and log line that shows it pays for it.
+pub const MAX_TAG_CHARS: usize = 200;
+/// Longest genre kept: genres are short words, and each is a filter in the app.
+pub const MAX_GENRE_CHARS: usize = 64;
 
 /// Popularity given to imported songs until real plays say otherwise.
 const IMPORTED_POPULARITY: f32 = 0.5;
@@ -196,7 +208,7 @@ fn import_file(root: &Path, path: &Path, known: &HashMap<&SongId, &Song>) -> Fil
         album: tags.album.unwrap_or_else(|| {
             rel.parent()
                 .and_then(|p| p.file_name())
-                .map(|n| n.to_string_lossy().into_owned())
+                .and_then(|n| clean_text(&n.to_string_lossy(), MAX_TAG_CHARS))
                 .unwrap_or_else(|| "Unknown album".into())
         }),
         genre: tags
@@ -243,26 +255,64 @@ fn read_tags(path: &Path) -> Tags {
     let Some(tag) = file.primary_tag().or_else(|| file.first_tag()) else {
         return Tags::default();
     };
-    let clean = |s: Option<std::borrow::Cow<'_, str>>| {
-        s.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
-    };
+    let clean = |s: Option<std::borrow::Cow<'_, str>>, max: usize| clean_text(&s?, max);
     Tags {
-        title: clean(tag.title()),
-        artist: clean(tag.artist()),
-        album: clean(tag.album()),
-        genre: clean(tag.genre()),
+        title: clean(tag.title(), MAX_TAG_CHARS),
+        artist: clean(tag.artist(), MAX_TAG_CHARS),
+        album: clean(tag.album(), MAX_TAG_CHARS),
+        genre: clean(tag.genre(), MAX_GENRE_CHARS),
         year: tag.year().and_then(|y| u16::try_from(y).ok()),
     }
 }
 
 fn file_stem(path: &Path) -> String {
     path.file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
+        .and_then(|s| clean_text(&s.to_string_lossy(), MAX_TAG_CHARS))
         .unwrap_or_else(|| "Untitled".into())
 }
 
+/// A text from a file made fit to show: control characters (terminal escapes, NULs)
+/// and bidirectional overrides dropped, whitespace runs made one space, trimmed, at most
+/// `max` characters. `None` when nothing is left.
+pub fn clean_text(raw: &str, max: usize) -> Option<String> {
+    let mut out = String::with_capacity(raw.len().min(max * 4));
+    let mut chars = 0;
+    let mut space = false;
+    for c in raw.chars() {
+        if c.is_whitespace() {
+            space = !out.is_empty();
+            continue;
+        }
+        if c.is_control() || is_bidi_control(c) || is_invisible(c) {
+            continue;
+        }
+        if chars + usize::from(space) + 1 > max {
+            break;
+        }
+        if space {
+            out.push(' ');
+            chars += 1;
+            space = false;
+        }
+        out.push(c);
+        chars += 1;
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// Characters that reorder the text around them (the "Trojan Source" kind).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+/// Zero-width characters that make two names look alike, and the BOM.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
+}
+
 fn normalize_genre(g: &str) -> String {
-    g.trim().to_lowercase()
+    // Lower-casing can lengthen a text; cut again.
+    clean_text(&g.to_lowercase(), MAX_GENRE_CHARS).unwrap_or_else(|| "unknown".into())
 }
 
 /// Merges an import into the catalog: songs of this root are replaced by the
@@ -289,6 +339,19 @@ mod tests {
         assert_eq!(a, song_id_for(Path::new("album/one.ogg")));
         assert_ne!(a, song_id_for(Path::new("album/two.ogg")));
         assert!(a.as_str().starts_with("imp-"));
+    }
+
+    #[test]
+    fn tags_are_cleaned_and_capped() {
+        assert_eq!(
+            clean_text("  A\u{1b}[31m\ttitle \u{202E}evil\u{0}  ", 200).as_deref(),
+            Some("A[31m title evil")
+        );
+        assert_eq!(clean_text("\u{7}\u{200B} \n", 200), None);
+        let long = "x".repeat(10_000);
+        assert_eq!(clean_text(&long, 200).map(|s| s.chars().count()), Some(200));
+        assert_eq!(clean_text("ab cd", 3).as_deref(), Some("ab"));
+        assert_eq!(normalize_genre("  ROCK\u{0}\n"), "rock");
     }
 
     #[test]

@@ -47,6 +47,16 @@ pub struct Settings {
     pub model: ModelSettings,
     #[serde(default)]
     pub cooccurrence: CooccurrenceSettings,
+    /// Proxies (CIDRs) whose `X-Forwarded-For`/`Forwarded`/`X-Forwarded-Proto` are
+    /// believed; default none: the TCP peer is the client (`http::proxy`).
+    #[serde(default)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The bearer token operator endpoints accept (`http::ops_auth`); empty = none does.
+    #[serde(default)]
+    pub ops_token: OpsToken,
+    /// Usernames whose sessions may use the operator endpoints.
+    #[serde(default)]
+    pub admins: Vec<String>,
 }
 
 /// The co-occurrence job's timing (`cluster::cooccurrence_job`).
@@ -68,6 +78,21 @@ impl Default for CooccurrenceSettings {
             interval_ms: 10_000,
             lease_ttl_ms: 45_000,
         }
+    }
+}
+
+/// The operator token: compared in constant time, never printed.
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct OpsToken(pub String);
+
+impl std::fmt::Debug for OpsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "OpsToken(none)"
+        } else {
+            "OpsToken(..)"
+        })
     }
 }
 
@@ -96,12 +121,22 @@ pub enum LogFormat {
 pub struct CatalogSettings {
     pub demo_songs: usize,
     pub demo_seed: u64,
+    /// Songs, streams and art without signing in; default: listeners only.
+    #[serde(default)]
+    pub public: bool,
 }
 
+/// Limits of the HTTP edge (`http::serve` applies the connection ones, `http::router`
+/// the request ones); `config/default.toml` says why each default is what it is.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HttpLimits {
     pub max_body_bytes: usize,
     pub request_timeout_ms: u64,
+    pub header_read_timeout_ms: u64,
+    pub idle_timeout_ms: u64,
+    pub max_connections: usize,
+    pub max_requests_per_connection: u32,
+    pub interactions_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -132,6 +167,9 @@ pub struct MembershipSettings {
     pub max_inflight_per_peer: usize,
     pub drain_grace_ms: u64,
 }
+
+/// Shortest operator token accepted: it guards cluster details, so it must not be guessable.
+const MIN_OPS_TOKEN_CHARS: usize = 24;
 
 #[derive(Debug, thiserror::Error)]
 #[error("invalid configuration: {0}")]
@@ -230,8 +268,24 @@ impl Settings {
                 "listeners.restart_budget and listeners.snapshot_every must be > 0".into(),
             ));
         }
-        if self.http_limits.max_body_bytes == 0 {
-            return Err(ConfigError("http_limits.max_body_bytes must be > 0".into()));
+        if !self.ops_token.0.is_empty() && self.ops_token.0.chars().count() < MIN_OPS_TOKEN_CHARS {
+            return Err(ConfigError(format!(
+                "ops_token must be at least {MIN_OPS_TOKEN_CHARS} characters (use a random one)"
+            )));
+        }
+        let h = &self.http_limits;
+        if h.max_body_bytes == 0
+            || h.request_timeout_ms == 0
+            || h.header_read_timeout_ms == 0
+            || h.idle_timeout_ms == 0
+            || h.max_connections == 0
+            || h.max_requests_per_connection == 0
+            || h.interactions_per_minute == 0
+        {
+            return Err(ConfigError(
+                "every http_limits value must be > 0 (a zero would refuse or never end everything)"
+                    .into(),
+            ));
         }
         Ok(())
     }

@@ -1,29 +1,26 @@
-//! Accounts: sign up, log in, log out, who am I, and the onboarding preferences.
+//! Accounts: sign up, log in, log out (here or everywhere), change the password, who am
+//! I, and the onboarding preferences.
 //!
-//! Passwords are hashed with argon2id (the crate's defaults: 19 MiB, 2 passes) on the
-//! blocking pool, at most [`MAX_CONCURRENT_HASHES`] at a time so a burst of sign-ins
-//! cannot exhaust memory. A login for an unknown name still verifies against a dummy
-//! hash, so response time does not reveal which usernames exist. Failed logins are
-//! throttled by [`super::ratelimit`]. A successful sign-up or login starts a session
-//! ([`super::session`]).
+//! Passwords are hashed with argon2id on a fixed pool ([`super::password`]). Attempts
+//! are throttled by [`super::ratelimit`]: reserved before hashing, given back on
+//! success. A successful sign-up or login starts a session ([`super::session`]) and
+//! marks the browser as a known device of the account.
 
-use std::sync::LazyLock;
 use std::time::Duration;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{AppendHeaders, IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use tokio::sync::Semaphore;
 use utoipa::ToSchema;
 
 use super::edge::ApiJson;
 use super::error::ErrorBody;
-use super::ratelimit::ClientAddr;
+use super::password::{self, Password};
+use super::proxy::ClientInfo;
+use super::ratelimit::address_key;
 use super::session::{self, CurrentListener};
 use super::{ApiError, AppState};
 use crate::catalog::SongId;
@@ -33,40 +30,18 @@ use crate::store::{now_ms, Account, ListenerId, Preferences, Session, StoreError
 const MIN_PASSWORD_CHARS: usize = 8;
 /// Longest password accepted: bounds the hashing work one request can ask for.
 const MAX_PASSWORD_CHARS: usize = 128;
-/// Argon2 hashes running at once; each holds 19 MiB and a core for tens of ms, so more
-/// than the cores only queues work in memory. Further requests wait their turn.
-const MAX_CONCURRENT_HASHES: usize = 4;
 /// Genres a listener may pick at onboarding.
 const MAX_GENRES: usize = 12;
 /// Seed songs a listener may pick at onboarding.
 const MAX_SEED_SONGS: usize = 20;
-
-/// How long a request waits for a hashing slot before it is turned away with 503: a
-/// sign-up storm then sheds load instead of queueing work whose clients gave up.
-const MAX_HASH_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
-
-static HASHING: Semaphore = Semaphore::const_new(MAX_CONCURRENT_HASHES);
-
-/// A hashing slot, or 503 when none frees up within [`MAX_HASH_WAIT`].
-async fn hashing_slot() -> Result<tokio::sync::SemaphorePermit<'static>, ApiError> {
-    match tokio::time::timeout(MAX_HASH_WAIT, HASHING.acquire()).await {
-        Ok(Ok(permit)) => Ok(permit),
-        Ok(Err(_)) => Err(ApiError::internal("password hashing is shut down")),
-        Err(_) => Err(ApiError::unavailable(
-            "too many sign-ups and logins right now; retry in a few seconds",
-        )),
-    }
-}
-
-/// Verified when the username is unknown, so that case costs the same time.
-static DUMMY_HASH: LazyLock<Option<String>> =
-    LazyLock::new(|| hash_blocking("not a real password").ok());
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/signup", post(signup))
         .route("/api/login", post(login))
         .route("/api/logout", post(logout))
+        .route("/api/me/logout-all", post(logout_all))
+        .route("/api/me/password", post(change_password))
         .route("/api/me", get(me))
         .route("/api/me/preferences", put(set_preferences))
 }
@@ -156,36 +131,25 @@ impl IntoResponse for AccountError {
     }
 }
 
-/// A password as typed, kept out of logs.
-struct Password(String);
-
-impl std::fmt::Debug for Password {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Password(..)")
+/// A new password must be 8–128 characters.
+fn parse_new_password(s: String) -> Result<Password, ApiError> {
+    let n = s.chars().count();
+    if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&n) {
+        return Err(ApiError::invalid(format!(
+            "password must be {MIN_PASSWORD_CHARS}-{MAX_PASSWORD_CHARS} characters"
+        )));
     }
+    Ok(Password(s))
 }
 
-impl Password {
-    /// A new password must be 8–128 characters.
-    fn parse_new(s: String) -> Result<Self, ApiError> {
-        let n = s.chars().count();
-        if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&n) {
-            return Err(ApiError::invalid(format!(
-                "password must be {MIN_PASSWORD_CHARS}-{MAX_PASSWORD_CHARS} characters"
-            )));
-        }
-        Ok(Self(s))
+/// A password offered at login only needs to be of a length we would hash.
+fn parse_offered_password(s: String) -> Result<Password, ApiError> {
+    if s.is_empty() || s.chars().count() > MAX_PASSWORD_CHARS {
+        return Err(ApiError::invalid(format!(
+            "password must be 1-{MAX_PASSWORD_CHARS} characters"
+        )));
     }
-
-    /// A password offered at login only needs to be of a length we would hash.
-    fn parse_offered(s: String) -> Result<Self, ApiError> {
-        if s.is_empty() || s.chars().count() > MAX_PASSWORD_CHARS {
-            return Err(ApiError::invalid(format!(
-                "password must be 1-{MAX_PASSWORD_CHARS} characters"
-            )));
-        }
-        Ok(Self(s))
-    }
+    Ok(Password(s))
 }
 
 /// Usernames are case-insensitive: folded to lower case, then validated.
@@ -203,31 +167,30 @@ fn parse_username(raw: &str) -> Result<Username, ApiError> {
 #[tracing::instrument(skip_all)]
 async fn signup(
     State(state): State<AppState>,
-    ClientAddr(addr): ClientAddr,
+    client: ClientInfo,
     headers: HeaderMap,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<Response, AccountError> {
     let username = parse_username(&body.username)?;
-    let password = Password::parse_new(body.password)?;
-    let addr_key = addr.map(|a| a.to_string());
-    if let Some(key) = &addr_key {
+    let password = parse_new_password(body.password)?;
+    if let Some(addr) = client.addr {
         state
             .limits
             .signups_by_address
-            .check(key)
+            .reserve(&address_key(addr))
             .map_err(AccountError::RateLimited)?;
-        state.limits.signups_by_address.record(key);
     }
     if state.store.account_by_username(&username).await?.is_some() {
         return Err(taken(&username).into());
     }
-    let password_hash = hash_password(password).await?;
+    let password_hash = password::hash(password).await?;
     let account = Account {
         id: new_listener_id()?,
         username: username.clone(),
         password_hash,
         created_ms: now_ms(),
         preferences: Preferences::default(),
+        session_epoch: 0,
     };
     match state.store.create_account(&account).await {
         Ok(()) => {}
@@ -235,10 +198,10 @@ async fn signup(
         Err(e) => return Err(e.into()),
     }
     tracing::info!(listener = %account.id, "signed up");
-    let cookie = start_session(&state, &account.id, &headers).await?;
+    let cookies = start_session(&state, &account, &headers, client, None).await?;
     Ok((
         StatusCode::CREATED,
-        [(header::SET_COOKIE, cookie)],
+        AppendHeaders(cookies),
         Json(Me::from_account(&account)),
     )
         .into_response())
@@ -267,66 +230,116 @@ fn new_listener_id() -> Result<ListenerId, ApiError> {
 #[tracing::instrument(skip_all)]
 async fn login(
     State(state): State<AppState>,
-    ClientAddr(addr): ClientAddr,
+    client: ClientInfo,
     headers: HeaderMap,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<Response, AccountError> {
     let username = parse_username(&body.username)?;
-    let password = Password::parse_offered(body.password)?;
+    let password = parse_offered_password(body.password)?;
     let limits = &state.limits;
-    let addr_key = addr.map(|a| a.to_string());
-    limits
-        .by_username
-        .check(username.as_str())
-        .map_err(AccountError::RateLimited)?;
-    if let Some(key) = &addr_key {
+    let account = state.store.account_by_username(&username).await?;
+    // A browser that signed in to this account before is counted on its own.
+    let device = match (&account, session::device_token(&headers)) {
+        (Some(a), Some(token)) => known_device(&state, a, &token).await?,
+        _ => None,
+    };
+    let (limiter, key) = match &device {
+        Some(hash) => (&limits.by_device, format!("device:{hash}")),
+        None => (&limits.by_username, username.as_str().to_owned()),
+    };
+    // A known device is counted on its own only: behind a proxy that is not in
+    // `trusted_proxies` every client shares one address, and failures there must not
+    // lock out browsers that signed in before.
+    let addr_key = client.addr.filter(|_| device.is_none()).map(address_key);
+    // Reserve before hashing (check and count in one step), per address, then per
+    // username or device; an attempt refused by the second does not use up the first.
+    if let Some(k) = &addr_key {
         limits
             .by_address
-            .check(key)
+            .reserve(k)
             .map_err(AccountError::RateLimited)?;
     }
-    let account = state.store.account_by_username(&username).await?;
+    if let Err(retry) = limiter.reserve(&key) {
+        if let Some(k) = &addr_key {
+            limits.by_address.release(k);
+        }
+        return Err(AccountError::RateLimited(retry));
+    }
     let stored_hash = account.as_ref().map(|a| a.password_hash.clone());
-    let verified = verify_password(password, stored_hash).await?;
-    let account = match account {
-        Some(a) if verified => a,
-        _ => {
-            limits.by_username.record(username.as_str());
-            if let Some(key) = &addr_key {
-                limits.by_address.record(key);
+    let verified = password::verify(password, stored_hash).await;
+    let account = match (account, verified) {
+        (Some(a), Ok(true)) => a,
+        (_, Err(e)) => {
+            // Not an attempt: nothing was checked.
+            limiter.release(&key);
+            if let Some(k) = &addr_key {
+                limits.by_address.release(k);
             }
-            tracing::info!("failed login");
+            return Err(e.into());
+        }
+        _ => {
+            tracing::info!(known_device = device.is_some(), "failed login");
             return Err(ApiError::unauthorized("wrong username or password").into());
         }
     };
+    limiter.release(&key);
+    if let Some(k) = &addr_key {
+        limits.by_address.release(k);
+    }
     tracing::info!(listener = %account.id, "logged in");
-    let cookie = start_session(&state, &account.id, &headers).await?;
-    Ok((
-        [(header::SET_COOKIE, cookie)],
-        Json(Me::from_account(&account)),
-    )
-        .into_response())
+    let cookies = start_session(&state, &account, &headers, client, device).await?;
+    Ok((AppendHeaders(cookies), Json(Me::from_account(&account))).into_response())
 }
 
-/// Stores a new session and returns the `Set-Cookie` value for it.
+/// The device's store key when `token` marks a browser that signed in to `account`.
+async fn known_device(
+    state: &AppState,
+    account: &Account,
+    token: &str,
+) -> Result<Option<String>, ApiError> {
+    let hash = session::hash_device_token(token);
+    let record = state.store.session(&hash).await?;
+    Ok(record.filter(|r| r.listener == account.id).map(|_| hash))
+}
+
+/// Stores a new session (and, unless the browser is a known device already, a device
+/// record) and returns the `Set-Cookie` values for them.
 async fn start_session(
     state: &AppState,
-    listener: &ListenerId,
+    account: &Account,
     headers: &HeaderMap,
-) -> Result<axum::http::HeaderValue, ApiError> {
+    client: ClientInfo,
+    device: Option<String>,
+) -> Result<Vec<(header::HeaderName, HeaderValue)>, ApiError> {
+    let secure = session::is_secure_context(headers, client.https);
     let token = session::new_token();
     let record = Session {
         token_hash: session::hash_token(&token),
-        listener: listener.clone(),
+        listener: account.id.clone(),
         created_ms: now_ms(),
+        epoch: account.session_epoch,
     };
     let ttl = session::session_ttl(state);
     state.store.put_session(&record, ttl).await?;
-    Ok(session::set_cookie(
-        &token,
-        session::is_secure(headers),
-        ttl,
-    ))
+    let mut cookies = vec![(header::SET_COOKIE, session::set_cookie(&token, secure, ttl))];
+    if device.is_none() {
+        let token = session::new_token();
+        let record = Session {
+            token_hash: session::hash_device_token(&token),
+            listener: account.id.clone(),
+            created_ms: now_ms(),
+            epoch: 0,
+        };
+        state
+            .store
+            .put_session(&record, session::DEVICE_TTL)
+            .await?;
+        cookies.push((
+            header::SET_COOKIE,
+            session::set_device_cookie(&token, secure),
+        ));
+    }
+    Ok(cookies)
 }
 
 #[utoipa::path(post, path = "/api/logout", tag = "accounts",
@@ -344,8 +357,79 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
             Err(e) => return Err(e.into()),
         }
     }
-    let cookie = session::clear_cookie(session::is_secure(&headers));
-    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
+    Ok((StatusCode::NO_CONTENT, AppendHeaders(clear_cookies())).into_response())
+}
+
+/// Clears the session cookie under both names (whichever this browser holds).
+fn clear_cookies() -> [(header::HeaderName, HeaderValue); 2] {
+    [
+        (header::SET_COOKIE, session::clear_cookie(true)),
+        (header::SET_COOKIE, session::clear_cookie(false)),
+    ]
+}
+
+#[utoipa::path(post, path = "/api/me/logout-all", tag = "accounts",
+    responses((status = 204, description = "Every session of this account has ended, this one included; the cookie is cleared"),
+              (status = 401, description = "Not signed in", body = ErrorBody),
+              (status = 503, description = "The store is down", body = ErrorBody)))]
+#[tracing::instrument(skip_all, fields(listener = %me.id))]
+async fn logout_all(
+    State(state): State<AppState>,
+    me: CurrentListener,
+) -> Result<Response, ApiError> {
+    state.store.revoke_sessions(&me.id, None).await?;
+    tracing::info!("logged out everywhere");
+    Ok((StatusCode::NO_CONTENT, AppendHeaders(clear_cookies())).into_response())
+}
+
+/// A password change: the current password, and the new one.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PasswordChange {
+    pub current_password: String,
+    /// 8–128 characters.
+    pub new_password: String,
+}
+
+#[utoipa::path(post, path = "/api/me/password", tag = "accounts", request_body = PasswordChange,
+    responses((status = 200, description = "Changed; every other session has ended and this browser has a new one", body = Me),
+              (status = 400, description = "The new password is too short or too long", body = ErrorBody),
+              (status = 401, description = "Not signed in, or the current password is wrong", body = ErrorBody),
+              (status = 413, description = "Body too large", body = ErrorBody), (status = 415, description = "Body not sent as JSON", body = ErrorBody),
+              (status = 429, description = "Too many wrong passwords; see Retry-After", body = ErrorBody),
+              (status = 503, description = "Too busy hashing passwords, or the store is down; retry", body = ErrorBody)))]
+#[tracing::instrument(skip_all, fields(listener = %me.id))]
+async fn change_password(
+    State(state): State<AppState>,
+    me: CurrentListener,
+    client: ClientInfo,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<PasswordChange>,
+) -> Result<Response, AccountError> {
+    let current = parse_offered_password(body.current_password)?;
+    let new = parse_new_password(body.new_password)?;
+    let account = state
+        .store
+        .account(&me.id)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
+    // A stolen session must not become a way around the login limit.
+    let key = format!("password:{}", me.id);
+    let limiter = &state.limits.by_username;
+    limiter.reserve(&key).map_err(AccountError::RateLimited)?;
+    if !password::verify(current, Some(account.password_hash.clone())).await? {
+        return Err(ApiError::unauthorized("the current password is wrong").into());
+    }
+    limiter.release(&key);
+    let hash = password::hash(new).await?;
+    let epoch = state.store.revoke_sessions(&me.id, Some(&hash)).await?;
+    tracing::info!("password changed; other sessions ended");
+    let account = Account {
+        session_epoch: epoch,
+        ..account
+    };
+    let device = session::device_token(&headers).map(|t| session::hash_device_token(&t));
+    let cookies = start_session(&state, &account, &headers, client, device).await?;
+    Ok((AppendHeaders(cookies), Json(Me::from_account(&account))).into_response())
 }
 
 #[utoipa::path(get, path = "/api/me", tag = "accounts",
@@ -420,50 +504,4 @@ fn validate_preferences(
         seed_songs,
         onboarded: true,
     })
-}
-
-async fn hash_password(password: Password) -> Result<String, ApiError> {
-    let _permit = hashing_slot().await?;
-    let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || span.in_scope(|| hash_blocking(&password.0)))
-        .await
-        .map_err(|e| ApiError::internal(format!("hashing task failed: {e}")))?
-}
-
-fn hash_blocking(password: &str) -> Result<String, ApiError> {
-    // 16 bytes from the thread's CSPRNG (reseeded from the OS), the recommended salt size.
-    let bytes: [u8; 16] = rand::random();
-    let salt = SaltString::encode_b64(&bytes)
-        .map_err(|e| ApiError::internal(format!("salt encoding failed: {e}")))?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| ApiError::internal(format!("hashing failed: {e}")))
-}
-
-/// True when `phc` is present and the password matches it. Without a stored hash the
-/// password is checked against a dummy hash anyway (and fails), to take the same time.
-async fn verify_password(password: Password, phc: Option<String>) -> Result<bool, ApiError> {
-    let _permit = hashing_slot().await?;
-    let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || {
-        span.in_scope(|| {
-            let real = phc.is_some();
-            let Some(phc) = phc.or_else(|| DUMMY_HASH.clone()) else {
-                return false;
-            };
-            let matches = match PasswordHash::new(&phc) {
-                Ok(parsed) => Argon2::default()
-                    .verify_password(password.0.as_bytes(), &parsed)
-                    .is_ok(),
-                Err(e) => {
-                    tracing::error!(error = %e, "a stored password hash does not parse");
-                    false
-                }
-            };
-            real && matches
-        })
-    })
-    .await
-    .map_err(|e| ApiError::internal(format!("verification task failed: {e}")))
 }

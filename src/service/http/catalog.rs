@@ -1,11 +1,16 @@
 //! The catalog API: songs (paged, by genre), one song with its features, genres,
 //! and generated cover art.
+//!
+//! The catalog — and with it search, streams and art — is for signed-in listeners
+//! unless the node sets `catalog.public = true` ([`CatalogReader`]): a music library is
+//! somebody's, and a public node is an open relay for its audio.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::header;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -14,6 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::edge::ApiQuery;
 use super::error::ErrorBody;
+use super::session::CurrentListener;
 use super::{ApiError, AppState};
 use crate::catalog::{demo, Catalog, Song, SongId, FEATURE_NAMES};
 
@@ -62,6 +68,24 @@ impl From<&Song> for SongView {
             art: format!("/art/{}", s.id),
             stream: format!("/stream/{}", s.id),
         }
+    }
+}
+
+/// Proof that the request may read the catalog: the catalog is public, or a listener is
+/// signed in (401 otherwise).
+#[derive(Debug, Clone, Copy)]
+pub struct CatalogReader;
+
+impl FromRequestParts<AppState> for CatalogReader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if state.settings.catalog.public {
+            return Ok(CatalogReader);
+        }
+        CurrentListener::from_request_parts(parts, state)
+            .await
+            .map(|_| CatalogReader)
     }
 }
 
@@ -124,11 +148,13 @@ pub struct GenreList {
 
 #[utoipa::path(get, path = "/api/songs", tag = "catalog", params(ListQuery),
     responses((status = 200, body = SongList),
+              (status = 401, description = "Not signed in: the catalog is for listeners unless the node sets catalog.public", body = ErrorBody),
               (status = 400, description = "limit or offset out of range or not a number", body = ErrorBody),
               (status = 503, description = "The catalog is still loading", body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
 async fn list_songs(
     State(state): State<AppState>,
+    _reader: CatalogReader,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<SongList>, ApiError> {
     let catalog = loaded(&state)?;
@@ -161,12 +187,14 @@ async fn list_songs(
 #[utoipa::path(get, path = "/api/songs/{id}", tag = "catalog",
     params(("id" = String, Path, description = "Song id")),
     responses((status = 200, body = SongDetail),
+              (status = 401, description = "Not signed in: the catalog is for listeners unless the node sets catalog.public", body = ErrorBody),
               (status = 400, description = "Not a song id", body = ErrorBody),
               (status = 404, description = "No such song", body = ErrorBody),
               (status = 503, description = "The catalog is still loading", body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(song = %id))]
 async fn get_song(
     State(state): State<AppState>,
+    _reader: CatalogReader,
     Path(id): Path<String>,
 ) -> Result<Json<SongDetail>, ApiError> {
     let catalog = loaded(&state)?;
@@ -187,9 +215,13 @@ async fn get_song(
 
 #[utoipa::path(get, path = "/api/genres", tag = "catalog",
     responses((status = 200, body = GenreList),
+              (status = 401, description = "Not signed in: the catalog is for listeners unless the node sets catalog.public", body = ErrorBody),
               (status = 503, description = "The catalog is still loading", body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
-async fn genres(State(state): State<AppState>) -> Result<Json<GenreList>, ApiError> {
+async fn genres(
+    State(state): State<AppState>,
+    _reader: CatalogReader,
+) -> Result<Json<GenreList>, ApiError> {
     let catalog = loaded(&state)?;
     let genres = catalog
         .genres()
@@ -205,11 +237,16 @@ async fn genres(State(state): State<AppState>) -> Result<Json<GenreList>, ApiErr
 #[utoipa::path(get, path = "/art/{id}", tag = "catalog",
     params(("id" = String, Path, description = "Song id")),
     responses((status = 200, description = "The song's cover art", content_type = "image/svg+xml", body = String),
+              (status = 401, description = "Not signed in: the catalog is for listeners unless the node sets catalog.public", body = ErrorBody),
               (status = 400, description = "Not a song id", body = ErrorBody),
               (status = 404, description = "No such song", body = ErrorBody),
               (status = 503, description = "The catalog is still loading", body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(song = %id))]
-async fn art(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn art(
+    State(state): State<AppState>,
+    _reader: CatalogReader,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let catalog = loaded(&state)?;
     let song = find(&catalog, &id)?;
     let svg = demo::cover_svg(song);

@@ -1,6 +1,7 @@
 //! `GET /api/cluster`: the live nodes as this node sees them — state, heartbeat age,
-//! active listener actors — and which one answered. For operators and dashboards;
-//! it reads the registry in the store, so every node gives the same picture.
+//! active listener actors — and which one answered. For operators only
+//! ([`Operator`]: it names every node's addresses); it reads the registry in the store,
+//! so every node gives the same picture.
 
 use axum::extract::State;
 use axum::routing::get;
@@ -9,6 +10,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::error::ErrorBody;
+use super::ops_auth::Operator;
 use super::{ApiError, AppState};
 
 pub fn routes() -> Router<AppState> {
@@ -41,9 +43,14 @@ pub struct ClusterView {
 
 #[utoipa::path(get, path = "/api/cluster", tag = "cluster",
     responses((status = 200, body = ClusterView),
+              (status = 401, description = "No operator credential: send the ops token as a bearer token, or sign in as an admin", body = ErrorBody),
+              (status = 403, description = "A wrong token, or a listener who is not an admin", body = ErrorBody),
               (status = 503, description = "The store is down", body = ErrorBody)))]
 #[tracing::instrument(name = "cluster_view", skip_all)]
-async fn cluster(State(state): State<AppState>) -> Result<Json<ClusterView>, ApiError> {
+async fn cluster(
+    State(state): State<AppState>,
+    _operator: Operator,
+) -> Result<Json<ClusterView>, ApiError> {
     let mut nodes = state.store.live_nodes().await?;
     nodes.sort_by(|a, b| a.info.id.cmp(&b.info.id));
     Ok(Json(ClusterView {

@@ -5,9 +5,14 @@
 //! `"duplicate": true` when the client id was seen before — a retry is a no-op). Then
 //! the owner actor is told the log grew; that may fail, which is fine: the actor
 //! catches up from the log by the last sequence number it applied.
+//!
+//! Each listener may log `http_limits.interactions_per_minute` per node; beyond it the
+//! answer is 429 with `Retry-After`, decided before anything is written (nothing is
+//! acknowledged that was not made durable, and nothing refused is stored).
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -61,14 +66,31 @@ pub struct Acknowledged {
               (status = 404, description = "No such song", body = ErrorBody),
               (status = 413, description = "Body too large", body = ErrorBody),
               (status = 415, description = "Body not sent as JSON", body = ErrorBody),
+              (status = 429, description = "Too many interactions from this listener this minute; not stored; retry with the same id after Retry-After", body = ErrorBody),
               (status = 503, description = "Not stored (the catalog is loading or the store is down); retry with the same id", body = ErrorBody)))]
 #[tracing::instrument(name = "interaction", skip_all, fields(listener = %who.id))]
 async fn create(
     State(state): State<AppState>,
     who: CurrentListener,
     ApiJson(body): ApiJson<NewInteraction>,
-) -> Result<(StatusCode, Json<Acknowledged>), ApiError> {
+) -> Result<Response, ApiError> {
     let id = ClientId::parse(&body.id).map_err(|e| ApiError::invalid(e.to_string()))?;
+    // Counted before anything is written: a refused interaction is not stored, and the
+    // client retries it with the same id.
+    let key = who.id.to_string();
+    if let Err(retry) = state.limits.interactions.reserve(&key) {
+        let secs = retry.as_secs().max(1);
+        let per_minute = state.settings.http_limits.interactions_per_minute;
+        let e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!(
+                "more than {per_minute} interactions this minute; nothing was stored — \
+                 retry with the same id in {secs} s"
+            ),
+        );
+        return Ok(([(header::RETRY_AFTER, secs.to_string())], e).into_response());
+    }
     let catalog = loaded(&state)?;
     let song = find(&catalog, &body.song_id)?;
     if body.position_ms > song.duration_ms + POSITION_SLACK_MS {
@@ -84,10 +106,14 @@ async fn create(
         position_ms: body.position_ms,
         at_ms: now_ms(),
     };
-    let appended = state
-        .store
-        .append_interaction(&who.id, &interaction)
-        .await?;
+    let appended = match state.store.append_interaction(&who.id, &interaction).await {
+        Ok(a) => a,
+        Err(e) => {
+            // Nothing stored: the retry should not pay twice.
+            state.limits.interactions.release(&key);
+            return Err(e.into());
+        }
+    };
     state.cluster.notify(&who.id);
     let status = if appended.duplicate {
         StatusCode::OK
@@ -101,5 +127,6 @@ async fn create(
             seq: appended.seq,
             duplicate: appended.duplicate,
         }),
-    ))
+    )
+        .into_response())
 }

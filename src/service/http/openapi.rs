@@ -34,10 +34,13 @@ async fn document() -> Json<utoipa::openapi::OpenApi> {
         title = "Spoofify",
         description = "A self-hostable music streaming service that learns each listener's taste. \
             Sign in with POST /api/signup or /api/login; the session is an HttpOnly cookie. \
+            Songs, streams and art need a session unless the node sets catalog.public; \
+            /api/cluster needs an operator (Authorization: Bearer <ops_token>, or an admin's session). \
             Every error is {\"error\": {\"code\", \"message\"}} with a fitting 4xx/5xx status."
     ),
     paths(
-        accounts::signup, accounts::login, accounts::logout, accounts::me, accounts::set_preferences,
+        accounts::signup, accounts::login, accounts::logout, accounts::logout_all,
+        accounts::change_password, accounts::me, accounts::set_preferences,
         catalog::list_songs, catalog::get_song, catalog::genres, catalog::art,
         search::search,
         stream::stream,
@@ -79,6 +82,8 @@ mod tests {
             "/api/logout",
             "/api/me",
             "/api/me/preferences",
+            "/api/me/logout-all",
+            "/api/me/password",
             "/api/songs",
             "/api/songs/{id}",
             "/api/genres",

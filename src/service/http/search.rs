@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::catalog::{loaded, SongView};
+use super::catalog::{loaded, CatalogReader, SongView};
 use super::edge::ApiQuery;
 use super::error::ErrorBody;
 use super::{ApiError, AppState};
@@ -53,11 +53,13 @@ pub struct SearchResults {
 
 #[utoipa::path(get, path = "/api/search", tag = "catalog", params(SearchParams),
     responses((status = 200, body = SearchResults),
+              (status = 401, description = "Not signed in: the catalog is for listeners unless the node sets catalog.public", body = ErrorBody),
               (status = 400, description = "Query too long or limit out of range", body = ErrorBody),
               (status = 503, description = "The catalog is still loading", body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
 async fn search(
     State(state): State<AppState>,
+    _reader: CatalogReader,
     ApiQuery(params): ApiQuery<SearchParams>,
 ) -> Result<Json<SearchResults>, ApiError> {
     let query = params.q.unwrap_or_default();

@@ -5,8 +5,22 @@
 //! SHA-256 of the token, so a leaked store dump cannot be replayed as cookies, and
 //! because sessions live in the store any node can serve any browser. The cookie is
 //! `HttpOnly` (no script can read it), `SameSite=Lax` (not sent on cross-site
-//! sub-requests or form posts) and `Secure` when the request came over TLS through a
-//! proxy (`X-Forwarded-Proto: https` or `Forwarded: proto=https`).
+//! sub-requests or form posts). In a secure context — https (a trusted proxy says so,
+//! `http::proxy`) or a loopback host, which browsers treat as secure — it is
+//! `__Host-spoofify_session` with `Secure`: no other host or path, and nothing sent over
+//! plain http, can set or overwrite it. Over plain http on another address it cannot
+//! be (browsers drop `Secure` cookies there), so it is `spoofify_session` without it.
+//!
+//! A session is valid while it exists in the store *and* its epoch is the account's:
+//! "log out everywhere" and a password change raise the epoch, voiding every session at
+//! once. Sliding expiry rewrites a session only if it still exists, so a refresh racing a
+//! logout cannot bring it back.
+//!
+//! A *device* cookie (`__Host-spoofify_device`), set at each login, marks a browser that
+//! signed in to an account before; the login limiter counts that browser's attempts on
+//! their own, so a guesser elsewhere cannot lock the owner out (`http::ratelimit`). The
+//! store keeps only the SHA-256 of `device:` + its token, so it can never pass as a
+//! session token.
 
 use std::time::Duration;
 
@@ -19,8 +33,14 @@ use sha2::{Digest, Sha256};
 use super::{ApiError, AppState};
 use crate::store::{now_ms, ListenerId, Session, Username};
 
-/// The cookie's name.
-pub const SESSION_COOKIE: &str = "spoofify_session";
+/// The cookie's name in a secure context, and elsewhere (see the module doc).
+pub const SESSION_COOKIE: &str = "__Host-spoofify_session";
+pub const SESSION_COOKIE_PLAIN: &str = "spoofify_session";
+/// The device cookie's names, likewise.
+pub const DEVICE_COOKIE: &str = "__Host-spoofify_device";
+pub const DEVICE_COOKIE_PLAIN: &str = "spoofify_device";
+/// A device is remembered this long after its last login.
+pub const DEVICE_TTL: Duration = Duration::from_secs(400 * 24 * 3600);
 
 /// Random bytes in a session token: 256 bits cannot be guessed.
 const TOKEN_BYTES: usize = 32;
@@ -55,6 +75,11 @@ impl FromRequestParts<AppState> for CurrentListener {
             .account(&session.listener)
             .await?
             .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
+        if session.epoch != account.session_epoch {
+            return Err(ApiError::unauthorized(
+                "this session was ended (logged out everywhere, or a new password); sign in again",
+            ));
+        }
         if now_ms().saturating_sub(session.created_ms) > REFRESH_AFTER_MS {
             refresh(state, session).await;
         }
@@ -65,12 +90,18 @@ impl FromRequestParts<AppState> for CurrentListener {
     }
 }
 
-/// Rewrites the session with a new timestamp and a full TTL. A failure only shortens the
-/// session's life, so it is logged, not returned.
+/// Rewrites the session with a new timestamp and a full TTL, if it still exists. A
+/// failure only shortens the session's life, so it is logged, not returned.
 async fn refresh(state: &AppState, mut session: Session) {
     session.created_ms = now_ms();
-    if let Err(e) = state.store.put_session(&session, session_ttl(state)).await {
-        tracing::warn!(error = %e, "could not refresh a session");
+    match state
+        .store
+        .refresh_session(&session, session_ttl(state))
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => tracing::debug!("a session ended while it was being refreshed"),
+        Err(e) => tracing::warn!(error = %e, "could not refresh a session"),
     }
 }
 
@@ -90,58 +121,104 @@ pub fn hash_token(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
 }
 
+/// What the store keys a device by: the SHA-256 of `device:` + its token (never equal
+/// to a session's key, so a device token is no session token).
+pub fn hash_device_token(token: &str) -> String {
+    hash_token(&format!("device:{token}"))
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The session token from the request's cookies, if any.
+/// The session token from the request's cookies, if any (either name).
 pub fn session_token(headers: &HeaderMap) -> Option<String> {
+    cookie_value(headers, SESSION_COOKIE).or_else(|| cookie_value(headers, SESSION_COOKIE_PLAIN))
+}
+
+/// The device token from the request's cookies, if any (either name).
+pub fn device_token(headers: &HeaderMap) -> Option<String> {
+    cookie_value(headers, DEVICE_COOKIE).or_else(|| cookie_value(headers, DEVICE_COOKIE_PLAIN))
+}
+
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(Cookie::split_parse)
         .filter_map(Result::ok)
-        .find(|c| c.name() == SESSION_COOKIE)
+        .find(|c| c.name() == name)
         .map(|c| c.value().to_owned())
         .filter(|v| !v.is_empty())
 }
 
-/// True when the browser reached us over TLS through a proxy that says so.
-pub fn is_secure(headers: &HeaderMap) -> bool {
-    let header_says = |name: &str, pred: &dyn Fn(&str) -> bool| {
-        headers
-            .get_all(name)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .any(pred)
+/// True when the browser treats this origin as secure: https (as a trusted proxy says,
+/// `https`), or a loopback host (`Host: 127.0.0.1:…`, `localhost`, `[::1]`).
+pub fn is_secure_context(headers: &HeaderMap, https: bool) -> bool {
+    if https {
+        return true;
+    }
+    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
+        return false;
     };
-    header_says("x-forwarded-proto", &|v| {
-        v.split(',')
-            .next()
-            .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
-    }) || header_says("forwarded", &|v| {
-        v.split([';', ','])
-            .any(|kv| kv.trim().eq_ignore_ascii_case("proto=https"))
-    })
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    };
+    let name = name.trim_start_matches('[').trim_end_matches(']');
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The `Set-Cookie` value that hands the browser its session.
 pub fn set_cookie(token: &str, secure: bool, ttl: Duration) -> HeaderValue {
-    build_cookie(token, secure, ttl.as_secs())
+    build_cookie(
+        session_name(secure),
+        token,
+        secure,
+        ttl.as_secs(),
+        SameSite::Lax,
+    )
 }
 
 /// The `Set-Cookie` value that removes the session cookie.
 pub fn clear_cookie(secure: bool) -> HeaderValue {
-    build_cookie("", secure, 0)
+    build_cookie(session_name(secure), "", secure, 0, SameSite::Lax)
 }
 
-fn build_cookie(value: &str, secure: bool, max_age_secs: u64) -> HeaderValue {
+/// The `Set-Cookie` value that marks this browser as a device that signed in before.
+pub fn set_device_cookie(token: &str, secure: bool) -> HeaderValue {
+    let name = if secure {
+        DEVICE_COOKIE
+    } else {
+        DEVICE_COOKIE_PLAIN
+    };
+    build_cookie(name, token, secure, DEVICE_TTL.as_secs(), SameSite::Strict)
+}
+
+fn session_name(secure: bool) -> &'static str {
+    if secure {
+        SESSION_COOKIE
+    } else {
+        SESSION_COOKIE_PLAIN
+    }
+}
+
+fn build_cookie(
+    name: &'static str,
+    value: &str,
+    secure: bool,
+    max_age_secs: u64,
+    same_site: SameSite,
+) -> HeaderValue {
     let max_age = i64::try_from(max_age_secs).unwrap_or(i64::MAX);
-    let cookie = Cookie::build((SESSION_COOKIE, value))
+    let cookie = Cookie::build((name, value))
         .path("/")
         .http_only(true)
-        .same_site(SameSite::Lax)
+        .same_site(same_site)
         .secure(secure)
         .max_age(cookie::time::Duration::seconds(max_age))
         .build();
@@ -188,18 +265,15 @@ mod tests {
     }
 
     #[test]
-    fn secure_only_when_a_proxy_says_https() {
+    fn secure_context_on_https_or_a_loopback_host() {
         let mut h = HeaderMap::new();
-        assert!(!is_secure(&h));
-        h.insert("x-forwarded-proto", HeaderValue::from_static("https"));
-        assert!(is_secure(&h));
-        let mut h = HeaderMap::new();
-        h.insert(
-            "forwarded",
-            HeaderValue::from_static("for=1.2.3.4;proto=https"),
-        );
-        assert!(is_secure(&h));
-        h.insert("forwarded", HeaderValue::from_static("proto=http"));
-        assert!(!is_secure(&h));
+        assert!(!is_secure_context(&h, false));
+        assert!(is_secure_context(&h, true));
+        for host in ["127.0.0.1:8080", "localhost", "[::1]:80", "LOCALHOST:1"] {
+            h.insert(header::HOST, HeaderValue::from_static(host));
+            assert!(is_secure_context(&h, false), "{host}");
+        }
+        h.insert(header::HOST, HeaderValue::from_static("192.168.1.5:8080"));
+        assert!(!is_secure_context(&h, false));
     }
 }

@@ -12,7 +12,7 @@ use axum::Router;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::catalog::{find, loaded};
+use super::catalog::{find, loaded, CatalogReader};
 use super::edge::ApiQuery;
 use super::error::ErrorBody;
 use super::{ApiError, AppState};
@@ -34,6 +34,7 @@ pub struct StreamQuery {
            ("Range" = Option<String>, Header, description = "One byte range, e.g. `bytes=0-1023`; others are ignored")),
     responses((status = 200, description = "The whole rendition", content_type = "audio/ogg", body = String),
               (status = 206, description = "The requested byte range", content_type = "audio/ogg", body = String),
+              (status = 401, description = "Not signed in: the catalog is for listeners unless the node sets catalog.public", body = ErrorBody),
               (status = 304, description = "Not modified (If-None-Match / If-Modified-Since)"),
               (status = 400, description = "Not a song id, or an unknown quality", body = ErrorBody),
               (status = 404, description = "No such song", body = ErrorBody),
@@ -42,6 +43,7 @@ pub struct StreamQuery {
 #[tracing::instrument(skip_all, fields(song = %id))]
 async fn stream(
     State(state): State<AppState>,
+    _reader: CatalogReader,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<StreamQuery>,
     headers: HeaderMap,

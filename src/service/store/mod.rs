@@ -78,6 +78,17 @@ pub trait Store: Send + Sync + 'static {
     async fn put_session(&self, session: &Session, ttl: Duration) -> StoreResult<()>;
     async fn session(&self, token_hash: &str) -> StoreResult<Option<Session>>;
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
+    /// Rewrites a session with a fresh TTL only if it still exists (a refresh racing a
+    /// logout must not bring the session back); false when it did not.
+    async fn refresh_session(&self, session: &Session, ttl: Duration) -> StoreResult<bool>;
+    /// Voids every session of the account (raises its session epoch) and, with
+    /// `password_hash`, sets a new password in the same atomic step. Returns the new
+    /// epoch; `NotFound` without the account.
+    async fn revoke_sessions(
+        &self,
+        id: &ListenerId,
+        password_hash: Option<&str>,
+    ) -> StoreResult<u64>;
 
     // ---- interaction logs -------------------------------------------------------
 

@@ -92,6 +92,10 @@ pub struct Account {
     pub password_hash: String,
     pub created_ms: u64,
     pub preferences: Preferences,
+    /// Sessions started under an older epoch are void ("log out everywhere", a new
+    /// password); see `Store::revoke_sessions`.
+    #[serde(default)]
+    pub session_epoch: u64,
 }
 
 /// What a listener chose at onboarding.
@@ -109,6 +113,9 @@ pub struct Session {
     pub token_hash: String,
     pub listener: ListenerId,
     pub created_ms: u64,
+    /// The account's session epoch when the session started.
+    #[serde(default)]
+    pub epoch: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

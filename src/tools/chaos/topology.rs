@@ -39,7 +39,14 @@ const NODE_ENV: &[(&str, &str)] = &[
     ("SPOOFIFY_LOG__FORMAT", "json"),
     // Every simulated listener signs up from the harness's one address.
     ("SPOOFIFY_ACCOUNTS__LOGIN_ATTEMPTS", "1000000"),
+    // Simulated listeners with short think times may log faster than a person.
+    ("SPOOFIFY_HTTP_LIMITS__INTERACTIONS_PER_MINUTE", "100000"),
+    // The membership monitor reads `/api/cluster`, an operator endpoint.
+    ("SPOOFIFY_OPS_TOKEN", OPS_TOKEN),
 ];
+
+/// The operator token the harness gives its nodes (a throwaway cluster's, not a secret).
+pub const OPS_TOKEN: &str = "chaos-harness-operator-token-0123456789";
 
 /// One node process (absent while killed).
 #[derive(Debug)]

@@ -333,7 +333,11 @@ pub async fn listener(sh: Arc<Shared>, idx: usize) {
                     .get_all("set-cookie")
                     .iter()
                     .filter_map(|v| v.to_str().ok())
-                    .find(|v| v.starts_with("spoofify_session="))
+                    .find(|v| {
+                        // Either name: `__Host-` on a secure (loopback) origin.
+                        v.starts_with("spoofify_session=")
+                            || v.starts_with("__Host-spoofify_session=")
+                    })
                     .and_then(|v| v.split(';').next())
                     .map(str::to_owned);
                 if let (Some(id), Some(cookie)) = (body["id"].as_str(), &c.cookie) {
@@ -470,7 +474,12 @@ pub async fn monitor(sh: Arc<Shared>, every: Duration) {
         let polls = sh.nodes.iter().map(|(id, base)| {
             let http = http.clone();
             async move {
-                let r = http.get(format!("{base}/api/cluster")).send().await.ok()?;
+                let r = http
+                    .get(format!("{base}/api/cluster"))
+                    .bearer_auth(super::topology::OPS_TOKEN)
+                    .send()
+                    .await
+                    .ok()?;
                 let v: Value = r.json().await.ok()?;
                 let live: Vec<&str> = v["nodes"]
                     .as_array()?

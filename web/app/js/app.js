@@ -60,6 +60,10 @@ function signedOut() {
 }
 
 async function logout() {
+  // Send what is queued while the session still exists, then forget it: nothing of this
+  // listener's history stays in the browser after an explicit sign-out.
+  const dropped = (await ctx.outbox?.forget()) ?? 0;
+  if (dropped > 0) toast(`${dropped} plays could not be sent and were discarded.`, 'error');
   try {
     await post('/api/logout');
   } catch (e) {

@@ -82,7 +82,27 @@ export class Outbox extends EventTarget {
     }
   }
 
-  /** Stops retrying (sign-out); queued entries stay saved for this user's next visit. */
+  /**
+   * Sign-out: sends what it can (one pass, no retries), then forgets this user's queue,
+   * so nothing of their listening stays in this browser's storage. Returns how many
+   * entries could not be sent (and are dropped).
+   */
+  async forget() {
+    this.close();
+    await this.flush();
+    clearTimeout(this.timer);
+    const dropped = this.items.length;
+    this.items = [];
+    try {
+      localStorage.removeItem(this.key);
+    } catch (e) {
+      console.warn('could not clear the outbox', e);
+    }
+    this.#changed();
+    return dropped;
+  }
+
+  /** Stops retrying (the session ended); queued entries stay saved for this user's next visit. */
   close() {
     clearTimeout(this.timer);
     window.removeEventListener('online', this.onOnline);

@@ -167,3 +167,47 @@ fn purge_sessions(txn: &WriteTransaction, p: &Path, now: u64) -> StoreResult<()>
     }
     Ok(())
 }
+
+/// Writes the session again only if it exists and has not expired.
+pub(super) fn refresh_session(
+    txn: &WriteTransaction,
+    p: &Path,
+    stored: &StoredSession,
+    now: u64,
+) -> StoreResult<bool> {
+    let token = stored.session.token_hash.as_str();
+    let live = {
+        let sessions = txn.open_table(SESSIONS).at(p)?;
+        let found = sessions.get(token).at(p)?;
+        match found {
+            Some(v) => from_json::<StoredSession>(v.value(), "session")
+                .map(|s| s.expires_ms > now)
+                .unwrap_or(false),
+            None => false,
+        }
+    };
+    if live {
+        put_session(txn, p, stored, now)?;
+    }
+    Ok(live)
+}
+
+/// Raises the account's session epoch and, with `password_hash`, sets a new password.
+pub(super) fn revoke_sessions(
+    txn: &WriteTransaction,
+    p: &Path,
+    id: &ListenerId,
+    password_hash: Option<String>,
+) -> StoreResult<u64> {
+    let mut accounts = txn.open_table(ACCOUNTS).at(p)?;
+    let Some(mut account) = get(&accounts, id.as_str(), p)? else {
+        return Err(StoreError::NotFound(format!("account {id}")));
+    };
+    account.session_epoch = account.session_epoch.saturating_add(1);
+    if let Some(hash) = password_hash {
+        account.password_hash = hash;
+    }
+    let bytes = to_json(&account, "account")?;
+    accounts.insert(id.as_str(), bytes.as_slice()).at(p)?;
+    Ok(account.session_epoch)
+}

@@ -256,6 +256,26 @@ impl Store for EmbeddedStore {
             .await
     }
 
+    async fn refresh_session(&self, session: &Session, ttl: Duration) -> StoreResult<bool> {
+        let now = now_ms();
+        let stored = StoredSession {
+            session: session.clone(),
+            expires_ms: now.saturating_add(ttl_millis(ttl)),
+        };
+        self.write(move |txn, p| accounts::refresh_session(txn, p, &stored, now))
+            .await
+    }
+
+    async fn revoke_sessions(
+        &self,
+        id: &ListenerId,
+        password_hash: Option<&str>,
+    ) -> StoreResult<u64> {
+        let (id, hash) = (id.clone(), password_hash.map(str::to_owned));
+        self.write(move |txn, p| accounts::revoke_sessions(txn, p, &id, hash))
+            .await
+    }
+
     #[tracing::instrument(level = "debug", skip_all, fields(listener = %listener))]
     async fn append_interaction(
         &self,

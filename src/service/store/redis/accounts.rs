@@ -14,6 +14,8 @@ static CREATE_ACCOUNT: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("../lua/create_account.lua")));
 static SET_PREFERENCES: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("../lua/set_preferences.lua")));
+static REVOKE_SESSIONS: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("../lua/revoke_sessions.lua")));
 static RELEASE_USERNAME: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("../lua/release_username.lua")));
 
@@ -82,13 +84,15 @@ pub(super) async fn create_account(s: &RedisStore, account: &Account) -> StoreRe
 }
 
 pub(super) async fn account(s: &RedisStore, id: &ListenerId) -> StoreResult<Option<Account>> {
-    let (core, prefs): (Option<Vec<u8>>, Option<Vec<u8>>) = ::redis::cmd("HMGET")
-        .arg(keys::listener(id, "account"))
-        .arg("core")
-        .arg("prefs")
-        .query_async(&mut s.conn())
-        .await
-        .map_err(s.err("read account"))?;
+    let (core, prefs, epoch): (Option<Vec<u8>>, Option<Vec<u8>>, Option<u64>) =
+        ::redis::cmd("HMGET")
+            .arg(keys::listener(id, "account"))
+            .arg("core")
+            .arg("prefs")
+            .arg("epoch")
+            .query_async(&mut s.conn())
+            .await
+            .map_err(s.err("read account"))?;
     let Some(core) = core else {
         return Ok(None);
     };
@@ -113,6 +117,7 @@ pub(super) async fn account(s: &RedisStore, id: &ListenerId) -> StoreResult<Opti
         password_hash: core.password_hash,
         created_ms: core.created_ms,
         preferences,
+        session_epoch: epoch.unwrap_or(0),
     }))
 }
 
@@ -190,4 +195,51 @@ pub(super) async fn delete_session(s: &RedisStore, token_hash: &str) -> StoreRes
         .await
         .map_err(s.err("delete session"))?;
     Ok(())
+}
+
+pub(super) async fn refresh_session(
+    s: &RedisStore,
+    session: &Session,
+    ttl: Duration,
+) -> StoreResult<bool> {
+    // XX: only if the key still exists, so a refresh never resurrects a logged-out session.
+    let written: Option<String> = ::redis::cmd("SET")
+        .arg(keys::session(&session.token_hash))
+        .arg(to_json(session, "session")?)
+        .arg("PX")
+        .arg(ttl_millis(ttl))
+        .arg("XX")
+        .query_async(&mut s.conn())
+        .await
+        .map_err(s.err("refresh session"))?;
+    Ok(written.is_some())
+}
+
+pub(super) async fn revoke_sessions(
+    s: &RedisStore,
+    id: &ListenerId,
+    password_hash: Option<&str>,
+) -> StoreResult<u64> {
+    let core = match password_hash {
+        None => String::new(),
+        Some(hash) => {
+            let Some(a) = account(s, id).await? else {
+                return Err(StoreError::NotFound(format!("account {id}")));
+            };
+            let core = AccountCore {
+                id: a.id,
+                username: a.username,
+                password_hash: hash.to_owned(),
+                created_ms: a.created_ms,
+            };
+            String::from_utf8_lossy(&to_json(&core, "account")?).into_owned()
+        }
+    };
+    let epoch: i64 = REVOKE_SESSIONS
+        .key(keys::listener(id, "account"))
+        .arg(core)
+        .invoke_async(&mut s.conn())
+        .await
+        .map_err(s.err("revoke sessions"))?;
+    u64::try_from(epoch).map_err(|_| StoreError::NotFound(format!("account {id}")))
 }

@@ -12,7 +12,7 @@
 //!
 //! | key | type | holds |
 //! |---|---|---|
-//! | `spoofify:{L}:account` | hash | `core` (id, username, argon2id hash, created), `prefs` (JSON) |
+//! | `spoofify:{L}:account` | hash | `core` (id, username, argon2id hash, created), `prefs` (JSON), `epoch` (sessions before it are void) |
 //! | `spoofify:username:<name>` | string | the listener id that owns the name (claimed with `SET NX`) |
 //! | `spoofify:session:<token hash>` | string, `PX` TTL | the session (JSON) |
 //! | `spoofify:{L}:log` | stream | interactions; entry id `<seq>-0`, field `i` = JSON |
@@ -46,8 +46,8 @@
 //! - `acquire_job_lease.lua`, `release_job_lease.lua`, `put_job_state.lua`: a job's
 //!   lease (new epoch when free, renewal by its holder), and its state written only
 //!   with the current epoch — the listener epochs' fencing, for cluster-wide jobs.
-//! - `create_account.lua`, `set_preferences.lua`, `release_username.lua`: write an
-//!   account hash only if absent / only if present; undo a username claim only if it
+//! - `create_account.lua`, `set_preferences.lua`, `revoke_sessions.lua`,
+//!   `release_username.lua`: write an account hash only if absent / only if present; undo a username claim only if it
 //!   is still ours. (The username key and the account live in different slots, so
 //!   account creation is claim-then-write, with the claim released if the write fails.)
 //!
@@ -206,6 +206,18 @@ impl Store for RedisStore {
 
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
         accounts::delete_session(self, token_hash).await
+    }
+
+    async fn refresh_session(&self, session: &Session, ttl: Duration) -> StoreResult<bool> {
+        accounts::refresh_session(self, session, ttl).await
+    }
+
+    async fn revoke_sessions(
+        &self,
+        id: &ListenerId,
+        password_hash: Option<&str>,
+    ) -> StoreResult<u64> {
+        accounts::revoke_sessions(self, id, password_hash).await
     }
 
     async fn append_interaction(
