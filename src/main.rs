@@ -158,11 +158,17 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 fn serve(flags: &NodeFlags) -> anyhow::Result<()> {
     let settings = flags.settings()?;
     spoofify_service::telemetry::init(&settings.log);
-    runtime()?.block_on(async {
+    let rt = runtime()?;
+    let served = rt.block_on(async {
         let (node, listener) = spoofify_service::node::start(settings).await?;
         spoofify_service::node::serve(node, listener, spoofify_service::node::shutdown_signal())
             .await
-    })
+    });
+    // The node has drained. A first start's demo generation may still be running on
+    // the blocking pool: leave it (the parts saved so far are kept, and the next start
+    // resumes from them) rather than wait minutes for it to finish.
+    rt.shutdown_timeout(std::time::Duration::from_secs(1));
+    served
 }
 
 fn catalog(cmd: CatalogCommand) -> anyhow::Result<()> {

@@ -291,3 +291,21 @@ async fn fresh_node_serves_the_demo_catalog_and_streams_ranges() {
         .expect("node exits on SIGTERM");
     assert!(status.success(), "exit status {status:?}");
 }
+
+/// Stopping a node during its first start's demo generation takes seconds, not the
+/// generation's remaining minutes; the next start resumes where it stopped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_the_first_generation_stops_at_once_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let mut node = NodeProcess::start(dir.path(), &[]);
+    wait_ready(&client, &node.base, READY_DEADLINE).await;
+    let status = node
+        .terminate(Duration::from_secs(15))
+        .expect("node exits within 15 s of SIGTERM while generating");
+    assert!(status.success(), "exit status {status:?}");
+
+    // Restarted on the same data dir: ready again, with the songs made so far.
+    let node = NodeProcess::start(dir.path(), &[]);
+    wait_ready(&client, &node.base, READY_DEADLINE).await;
+}
