@@ -9,7 +9,6 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use spoofify_service::config::{Overrides, Settings};
 use support::app::{start_app, TestCatalog};
 use support::node::{wait_ready, NodeProcess};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -86,14 +85,8 @@ async fn healthz_answers_fast_with_2000_slow_sockets_open() {
         nofile > SLOW_SOCKETS as u64 + 200,
         "this machine's hard open-file limit ({nofile}) is too low for the test"
     );
-    let dir = tempfile::tempdir().unwrap();
     // A catalog in the store beforehand, so no demo generation competes for the cores.
-    let overrides = Overrides {
-        data_dir: Some(dir.path().to_path_buf()),
-        ..Default::default()
-    };
-    let settings = Settings::load(None, &overrides).unwrap();
-    support::app::seed_synthetic_catalog(&settings).await;
+    let dir = support::app::seeded_data_dir().await;
     // The node starts with the usual default soft limit (and this machine's hard limit).
     let node = NodeProcess::start_with(dir.path(), &[], |cmd| {
         use std::os::unix::process::CommandExt;
@@ -449,13 +442,7 @@ fn rss_bytes(pid: u32) -> u64 {
 async fn memory_stays_bounded_after_1000_failed_logins() {
     const LOGINS: usize = 1000;
     const AT_ONCE: usize = 16;
-    let dir = tempfile::tempdir().unwrap();
-    let overrides = Overrides {
-        data_dir: Some(dir.path().to_path_buf()),
-        ..Default::default()
-    };
-    let settings = Settings::load(None, &overrides).unwrap();
-    support::app::seed_synthetic_catalog(&settings).await;
+    let dir = support::app::seeded_data_dir().await;
     // The limiter out of the way: this is about the hashing's memory.
     let node = NodeProcess::start_with(dir.path(), &[], |cmd| {
         cmd.env("SPOOFIFY_ACCOUNTS__LOGIN_ATTEMPTS", "1000000");

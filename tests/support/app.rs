@@ -102,6 +102,19 @@ const WORDS: [&str; 12] = [
     "Harbor", "Ember",
 ];
 
+/// A fresh data dir whose embedded store already holds the synthetic catalog, so a
+/// node started on it serves at once and no demo generation competes for the cores.
+pub async fn seeded_data_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let overrides = Overrides {
+        data_dir: Some(dir.path().to_path_buf()),
+        ..Default::default()
+    };
+    let settings = Settings::load(None, &overrides).expect("settings");
+    seed_synthetic_catalog(&settings).await;
+    dir
+}
+
 /// Writes `DEMO_SONGS` songs (metadata and features, no audio) into the node's store.
 pub async fn seed_synthetic_catalog(settings: &Settings) {
     use spoofify_service::catalog::{Features, Song, SongId, SongSource};

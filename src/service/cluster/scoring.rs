@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use ractor::rpc::CallResult;
 
-use super::wire::{GatewayMsg, ScoreReply, ScoreRequest, Wire, MAX_SCORE_SONGS};
+use super::wire::{checked_scores, GatewayMsg, ScoreReply, ScoreRequest, Wire};
 use super::Cluster;
 use crate::catalog::SongId;
 use crate::model::CatalogIndex;
@@ -74,11 +74,7 @@ impl Cluster {
             Ok(CallResult::Success(Wire(Ok(ScoreReply::Scored(scores)))))
                 if scores.len() == songs.len() =>
             {
-                // A peer's numbers are checked like any input: probabilities only.
-                Ok(scores
-                    .into_iter()
-                    .map(|s| s.filter(|p| p.is_finite() && (0.0..=1.0).contains(p)))
-                    .collect())
+                Ok(checked_scores(scores))
             }
             Ok(CallResult::Success(Wire(Ok(ScoreReply::Scored(_))))) => {
                 Err(format!("the owner {owner} answered for other songs"))
@@ -105,12 +101,10 @@ impl Cluster {
 /// The gateway's side: scores for a listener this node owns.
 #[tracing::instrument(name = "gateway_score", skip_all, fields(listener = %req.listener))]
 pub(super) async fn serve_score(cluster: &Cluster, req: ScoreRequest) -> ScoreReply {
-    let Ok(id) = ListenerId::parse(&req.listener) else {
-        return ScoreReply::Unserved("malformed listener id".into());
+    let id = match req.checked() {
+        Ok(id) => id,
+        Err(e) => return ScoreReply::Unserved(e),
     };
-    if req.songs.len() > MAX_SCORE_SONGS {
-        return ScoreReply::Unserved(format!("more than {MAX_SCORE_SONGS} songs to score"));
-    }
     if !cluster.owns(&id) {
         super::view::refresh_view(cluster, None).await;
         if !cluster.owns(&id) {

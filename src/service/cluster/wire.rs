@@ -161,6 +161,24 @@ pub struct ScoreRequest {
     pub songs: Vec<String>,
 }
 
+impl ScoreRequest {
+    /// The listener, checked: the id parsed, at most [`MAX_SCORE_SONGS`] songs.
+    pub fn checked(&self) -> Result<ListenerId, String> {
+        if self.songs.len() > MAX_SCORE_SONGS {
+            return Err(format!("more than {MAX_SCORE_SONGS} songs to score"));
+        }
+        ListenerId::parse(&self.listener).map_err(|e| e.to_string())
+    }
+}
+
+/// A peer's scores, checked like any input: only probabilities are kept.
+pub fn checked_scores(scores: Vec<Option<f32>>) -> Vec<Option<f32>> {
+    scores
+        .into_iter()
+        .map(|s| s.filter(|p| p.is_finite() && (0.0..=1.0).contains(p)))
+        .collect()
+}
+
 /// The owner's answer to a [`ScoreRequest`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum ScoreReply {

@@ -17,7 +17,7 @@
 
 use std::fmt;
 
-use super::InvalidId;
+use super::{InvalidId, StoreError};
 
 /// A background job's name: `[a-z0-9-]{1,32}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -94,3 +94,15 @@ pub type JobField = (String, Vec<u8>);
 
 /// Most fields one `put_job_state` call may write: bounds a script's argument list.
 pub const MAX_JOB_FIELDS_PER_WRITE: usize = 10_000;
+
+/// Refuses a `put_job_state` write of more than [`MAX_JOB_FIELDS_PER_WRITE`] fields
+/// (both backends, before touching anything).
+pub fn check_write_size(fields: &[JobField]) -> Result<(), StoreError> {
+    if fields.len() > MAX_JOB_FIELDS_PER_WRITE {
+        return Err(StoreError::Conflict(format!(
+            "{} job fields in one write (at most {MAX_JOB_FIELDS_PER_WRITE})",
+            fields.len()
+        )));
+    }
+    Ok(())
+}

@@ -117,13 +117,7 @@ pub(super) fn put_state(
     epoch: u64,
     fields: &[JobField],
 ) -> StoreResult<()> {
-    if fields.len() > jobs::MAX_JOB_FIELDS_PER_WRITE {
-        return Err(StoreError::Conflict(format!(
-            "{} job fields in one write (at most {})",
-            fields.len(),
-            jobs::MAX_JOB_FIELDS_PER_WRITE
-        )));
-    }
+    jobs::check_write_size(fields)?;
     let current = txn
         .open_table(JOB_EPOCHS)
         .at(p)?

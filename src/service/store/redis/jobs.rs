@@ -108,13 +108,7 @@ pub(super) async fn put_state(
     epoch: u64,
     fields: &[JobField],
 ) -> StoreResult<()> {
-    if fields.len() > jobs::MAX_JOB_FIELDS_PER_WRITE {
-        return Err(StoreError::Conflict(format!(
-            "{} job fields in one write (at most {})",
-            fields.len(),
-            jobs::MAX_JOB_FIELDS_PER_WRITE
-        )));
-    }
+    jobs::check_write_size(fields)?;
     let mut call = PUT_STATE.key(keys::job(job, "epoch"));
     call.key(keys::job(job, "state")).arg(epoch);
     for (name, bytes) in fields {
