@@ -55,6 +55,8 @@ contract!(
     epochs_strictly_increase,
     stale_epoch_snapshot_is_fenced_and_writes_nothing,
     writer_journal_records_activations_and_writes_in_order,
+    compaction_drops_only_covered_entries_past_the_kept_ones,
+    compaction_is_fenced_and_bounded_per_call,
     heartbeats_expire_and_age,
     deregister_removes_a_node_at_once,
     playlists_crud_and_owner_isolation,
@@ -531,6 +533,161 @@ async fn stale_epoch_snapshot_is_fenced_and_writes_nothing(h: &mut Harness) {
     };
     s.put_snapshot(&l, &current).await.unwrap();
     assert_eq!(s.snapshot(&l).await.unwrap(), Some(current));
+}
+
+/// Appends `n` interactions with ids `<prefix>-<i>` (i from 1) and returns them.
+async fn append_many(s: &SharedStore, l: &ListenerId, prefix: &str, n: u64) -> Vec<Interaction> {
+    let mut sent = Vec::new();
+    for i in 1..=n {
+        let it = interaction(
+            &format!("{prefix}-{i:05}"),
+            "demo-0004",
+            InteractionKind::Finished,
+        );
+        s.append_interaction(l, &it).await.unwrap();
+        sent.push(it);
+    }
+    sent
+}
+
+async fn compaction_drops_only_covered_entries_past_the_kept_ones(h: &mut Harness) {
+    let s = h.store();
+    let l = lid("L-compact");
+    let epoch = s
+        .acquire_epoch(&l, &NodeId::parse("n1").unwrap())
+        .await
+        .unwrap();
+    let sent = append_many(&s, &l, "cmp", 30).await;
+    // No snapshot: nothing is covered, nothing goes.
+    assert_eq!(
+        s.compact_log(&l, epoch, 5).await.unwrap(),
+        Compaction::default()
+    );
+    assert_eq!(s.read_interactions(&l, 0, 100).await.unwrap().len(), 30);
+
+    // The snapshot covers 1..=12: only those go, even though keep_last allows 25.
+    let snap = |covers_seq| Snapshot {
+        epoch,
+        covers_seq,
+        bytes: vec![7],
+    };
+    s.put_snapshot(&l, &snap(12)).await.unwrap();
+    let done = s.compact_log(&l, epoch, 5).await.unwrap();
+    assert_eq!(
+        done,
+        Compaction {
+            through: 12,
+            removed: 12
+        }
+    );
+    assert_eq!(s.log_floor(&l).await.unwrap(), 12);
+    let log = s.read_interactions(&l, 0, 100).await.unwrap();
+    assert_eq!(log.first().map(|e| e.seq), Some(13));
+    assert_eq!(log.len(), 18);
+    assert_eq!(log[0].interaction, sent[12]);
+    // Again with nothing new: a no-op that reports the floor.
+    assert_eq!(
+        s.compact_log(&l, epoch, 5).await.unwrap(),
+        Compaction {
+            through: 12,
+            removed: 0
+        }
+    );
+
+    // Everything covered: the newest keep_last stay; keep_last 0 still keeps one.
+    s.put_snapshot(&l, &snap(30)).await.unwrap();
+    assert_eq!(s.compact_log(&l, epoch, 5).await.unwrap().through, 25);
+    let seqs: Vec<u64> = s
+        .read_interactions(&l, 0, 100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(seqs, (26..=30).collect::<Vec<_>>());
+    assert_eq!(s.compact_log(&l, epoch, 0).await.unwrap().through, 29);
+    assert_eq!(s.last_seq(&l).await.unwrap(), 30);
+
+    // Sequence numbers go on after the compacted ones; a kept id is still a duplicate.
+    let next = interaction("cmp-after", "demo-0005", InteractionKind::Liked);
+    assert_eq!(
+        s.append_interaction(&l, &next).await.unwrap(),
+        Appended {
+            seq: 31,
+            duplicate: false
+        }
+    );
+    assert_eq!(
+        s.append_interaction(&l, &sent[29]).await.unwrap(),
+        Appended {
+            seq: 30,
+            duplicate: true
+        }
+    );
+    let tail = s.read_interactions(&l, 0, 100).await.unwrap();
+    assert_eq!(tail.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![30, 31]);
+    // Other listeners' logs are untouched.
+    let other = lid("L-compact-other");
+    append_many(&s, &other, "oth", 3).await;
+    assert_eq!(s.read_interactions(&other, 0, 10).await.unwrap().len(), 3);
+    assert_eq!(s.log_floor(&other).await.unwrap(), 0);
+}
+
+async fn compaction_is_fenced_and_bounded_per_call(h: &mut Harness) {
+    let s = h.store();
+    let l = lid("L-compact-fence");
+    let n = COMPACTION_BATCH + 100;
+    let old = s
+        .acquire_epoch(&l, &NodeId::parse("n1").unwrap())
+        .await
+        .unwrap();
+    append_many(&s, &l, "big", n).await;
+    s.put_snapshot(
+        &l,
+        &Snapshot {
+            epoch: old,
+            covers_seq: n,
+            bytes: vec![1],
+        },
+    )
+    .await
+    .unwrap();
+    let new = s
+        .acquire_epoch(&l, &NodeId::parse("n2").unwrap())
+        .await
+        .unwrap();
+    match s.compact_log(&l, old, 10).await {
+        Err(StoreError::Fenced { held, current }) => assert_eq!((held, current), (old, new)),
+        other => panic!("expected Fenced, got {other:?}"),
+    }
+    assert_eq!(s.log_floor(&l).await.unwrap(), 0);
+    assert_eq!(
+        s.read_interactions(&l, 0, usize::MAX / 2)
+            .await
+            .unwrap()
+            .len() as u64,
+        n
+    );
+    // The current owner compacts, at most one batch per call.
+    let first = s.compact_log(&l, new, 10).await.unwrap();
+    assert_eq!(
+        first,
+        Compaction {
+            through: COMPACTION_BATCH,
+            removed: COMPACTION_BATCH
+        }
+    );
+    let second = s.compact_log(&l, new, 10).await.unwrap();
+    assert_eq!(
+        second,
+        Compaction {
+            through: n - 10,
+            removed: 90
+        }
+    );
+    let left = s.read_interactions(&l, 0, usize::MAX / 2).await.unwrap();
+    assert_eq!(left.len(), 10);
+    assert_eq!(left[0].seq, n - 9);
 }
 
 async fn writer_journal_records_activations_and_writes_in_order(h: &mut Harness) {

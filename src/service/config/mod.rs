@@ -152,6 +152,8 @@ pub struct ListenerSettings {
     pub idle_passivation_secs: u64,
     pub fit_debounce_ms: u64,
     pub snapshot_every: u64,
+    /// Log entries kept after compaction; older ones live on only in the snapshot.
+    pub log_keep: u64,
     pub restart_budget: u32,
     pub restart_window_secs: u64,
     pub restart_backoff_ms: u64,
@@ -263,9 +265,13 @@ impl Settings {
                 "cooccurrence.lease_ttl_ms must be at least twice interval_ms (> 0)".into(),
             ));
         }
-        if self.listeners.restart_budget == 0 || self.listeners.snapshot_every == 0 {
+        if self.listeners.restart_budget == 0
+            || self.listeners.snapshot_every == 0
+            || self.listeners.log_keep == 0
+        {
             return Err(ConfigError(
-                "listeners.restart_budget and listeners.snapshot_every must be > 0".into(),
+                "listeners.restart_budget, listeners.snapshot_every and listeners.log_keep must be > 0"
+                    .into(),
             ));
         }
         if !self.ops_token.0.is_empty() && self.ops_token.0.chars().count() < MIN_OPS_TOKEN_CHARS {

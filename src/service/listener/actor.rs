@@ -107,6 +107,9 @@ pub struct ListenerState {
     model: ModelPort,
     /// The sequence number the last snapshot written (or loaded) covers.
     snapshot_seq: u64,
+    /// The seq the log was last compacted through, as far as this actor knows (0 until
+    /// its first compaction call answers).
+    log_floor: u64,
     fit_scheduled: bool,
     fit_running: bool,
     last_used: Instant,
@@ -129,6 +132,7 @@ impl Actor for ListenerActor {
             epoch: 0,
             prefs: Preferences::default(),
             snapshot_seq: 0,
+            log_floor: 0,
             fit_scheduled: false,
             fit_running: false,
             last_used: Instant::now(),
@@ -212,7 +216,11 @@ impl Actor for ListenerActor {
             }
             ListenerMsg::Status(reply) => {
                 st.last_used = Instant::now();
-                catch_up(st).await?;
+                // Entries taken here need a fit like any others (a Notify that comes
+                // after finds nothing new to catch up on).
+                if catch_up(st).await? > 0 {
+                    schedule_fit(&me, st);
+                }
                 let _ = reply.send(status(st));
             }
             ListenerMsg::Retire(reason, reply) => {
@@ -329,6 +337,26 @@ async fn tick(me: &ActorRef<ListenerMsg>, st: &mut ListenerState) -> Result<(), 
     Ok(())
 }
 
+/// Drops log entries the snapshot just written covers, past the newest `log_keep`,
+/// once a quarter of `log_keep` more has piled up (so most snapshots cost no extra
+/// store call). A failure is harmless: the entries stay until the next try.
+async fn compact_log(st: &mut ListenerState) {
+    let keep = st.env.settings.log_keep;
+    let step = (keep / 4).max(1);
+    if st.snapshot_seq < st.log_floor.saturating_add(keep).saturating_add(step) {
+        return;
+    }
+    match st.env.store.compact_log(&st.id, st.epoch, keep).await {
+        Ok(done) => {
+            if done.removed > 0 {
+                tracing::debug!(listener = %st.id, through = done.through, removed = done.removed, "log compacted");
+            }
+            st.log_floor = done.through;
+        }
+        Err(e) => tracing::warn!(listener = %st.id, error = %e, "log not compacted"),
+    }
+}
+
 /// Writes a snapshot covering everything applied, if there is anything new and the
 /// epoch still holds (the store checks it atomically).
 async fn write_snapshot(st: &mut ListenerState) -> Result<(), StoreError> {
@@ -343,6 +371,7 @@ async fn write_snapshot(st: &mut ListenerState) -> Result<(), StoreError> {
     match st.env.store.put_snapshot(&st.id, &snap).await {
         Ok(()) => {
             st.snapshot_seq = snap.covers_seq;
+            compact_log(st).await;
             Ok(())
         }
         Err(e) => {

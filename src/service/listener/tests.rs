@@ -16,6 +16,7 @@ fn settings() -> ListenerSettings {
         idle_passivation_secs: 600,
         fit_debounce_ms: 20,
         snapshot_every: 5,
+        log_keep: 1000,
         restart_budget: 3,
         restart_window_secs: 60,
         restart_backoff_ms: 10,
@@ -255,4 +256,58 @@ async fn a_fenced_listener_stops_and_writes_nothing() {
     })
     .await;
     assert!(store.snapshot(&id).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_long_log_is_compacted_behind_snapshots_and_the_model_survives_it() {
+    let (_dir, store) = new_store().await;
+    let keep = 10;
+    let l = start(
+        store.clone(),
+        ListenerSettings {
+            log_keep: keep,
+            ..settings()
+        },
+    )
+    .await;
+    let id = ListenerId::parse("frank").unwrap();
+    // Active first, so each chunk's entries reach it as new (a fit, then a snapshot).
+    l.status(&id, DEADLINE).await.unwrap();
+    for chunk in 0..20usize {
+        let end = chunk * 10 + 10;
+        append(&store, &l, &id, chunk * 10..end).await;
+        // A snapshot is written once 5 (snapshot_every) entries are new since the last.
+        eventually("a snapshot covering the chunk", || {
+            let (store, l, id) = (store.clone(), &l, id.clone());
+            async move {
+                l.status(&id, DEADLINE).await.ok()?;
+                let snap = store.snapshot(&id).await.unwrap()?;
+                (snap.covers_seq + 5 > end as u64).then_some(())
+            }
+        })
+        .await;
+    }
+    let floor = store.log_floor(&id).await.unwrap();
+    let log = store.read_interactions(&id, 0, 1000).await.unwrap();
+    // Without compaction all 200 entries would be here; with it, at most the kept ones
+    // plus what piles up between compactions (a quarter of keep) and one chunk.
+    assert!(floor > 0, "never compacted");
+    assert!(
+        log.len() <= 10 + 3 + 10,
+        "log still holds {} entries",
+        log.len()
+    );
+    assert_eq!(log.first().map(|e| e.seq), Some(floor + 1));
+    assert_eq!(store.last_seq(&id).await.unwrap(), 200);
+
+    let before = l.status(&id, DEADLINE).await.unwrap();
+    assert_eq!(
+        l.retire_where(RetireReason::Passivated, |_| true, DEADLINE)
+            .await,
+        1
+    );
+    let after = l.status(&id, DEADLINE).await.unwrap();
+    assert_eq!(after.applied_seq, 200);
+    assert_eq!(after.training_digest, before.training_digest);
+    assert_eq!(after.training_rows, before.training_rows);
 }

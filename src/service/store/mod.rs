@@ -13,7 +13,11 @@
 //! - `append_interaction` returns only once the entry is durable, and is idempotent by
 //!   the client's id: the same id again returns the first entry's sequence number
 //!   with `duplicate: true` and writes nothing.
-//! - A listener's log is append-only; nothing trims it.
+//! - A listener's log is append-only but for compaction: `compact_log` removes only
+//!   entries that the listener's current snapshot covers, only for the holder of the
+//!   current epoch, and always keeps the newest `keep_last` (at least one) entries, so
+//!   sequence numbers never restart. Ids of removed entries leave the idempotency
+//!   index with them: a retry is recognised while its entry is among the kept ones.
 //! - `put_snapshot` writes only if the caller's epoch is the listener's current one
 //!   (checked atomically with the write); otherwise it fails with [`StoreError::Fenced`].
 
@@ -107,6 +111,20 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<LoggedInteraction>>;
     /// The highest sequence number in the log (0 when empty).
     async fn last_seq(&self, listener: &ListenerId) -> StoreResult<u64>;
+    /// Removes the oldest entries the current snapshot covers, keeping the newest
+    /// `keep_last` (at least 1), at most [`COMPACTION_BATCH`] per call; only if `epoch`
+    /// is the listener's current epoch (else [`StoreError::Fenced`], nothing removed).
+    /// One atomic step with the checks. Bounds a listener's log to about `keep_last`
+    /// entries plus what the latest snapshot does not cover yet.
+    async fn compact_log(
+        &self,
+        listener: &ListenerId,
+        epoch: u64,
+        keep_last: u64,
+    ) -> StoreResult<Compaction>;
+    /// The sequence number through which the log was compacted (0 if never): entries
+    /// up to it are gone from the log and live on only in snapshots.
+    async fn log_floor(&self, listener: &ListenerId) -> StoreResult<u64>;
 
     // ---- fencing and snapshots ------------------------------------------------
 

@@ -154,6 +154,19 @@ pub struct Appended {
     pub duplicate: bool,
 }
 
+/// What one [`Store::compact_log`](super::Store::compact_log) call did: the log now
+/// starts after `through` (every entry up to it is covered by the snapshot), and
+/// `removed` entries went in this call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Compaction {
+    pub through: u64,
+    pub removed: u64,
+}
+
+/// The most entries one compaction call removes, so a call on a long legacy log
+/// stays short (a Redis script blocks the server while it runs); later calls go on.
+pub const COMPACTION_BATCH: u64 = 2048;
+
 /// A serialized model and what it covers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {

@@ -41,6 +41,10 @@ const NODE_ENV: &[(&str, &str)] = &[
     ("SPOOFIFY_ACCOUNTS__LOGIN_ATTEMPTS", "1000000"),
     // Simulated listeners with short think times may log faster than a person.
     ("SPOOFIFY_HTTP_LIMITS__INTERACTIONS_PER_MINUTE", "100000"),
+    // The checkers read whole logs (every acknowledged id, seqs from 1, the model input
+    // rebuilt from the log): no compaction during a run. `duplicated` flags a log that
+    // was compacted anyway.
+    ("SPOOFIFY_LISTENERS__LOG_KEEP", "100000000"),
     // The membership monitor reads `/api/cluster`, an operator endpoint.
     ("SPOOFIFY_OPS_TOKEN", OPS_TOKEN),
 ];

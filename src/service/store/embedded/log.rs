@@ -4,7 +4,7 @@
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 use std::path::Path;
 
-use super::{At, EPOCHS, LOG, LOG_IDS, OWNERS, SNAPSHOTS, WRITERS};
+use super::{At, EPOCHS, LOG, LOG_FLOOR, LOG_IDS, OWNERS, SNAPSHOTS, WRITERS};
 use crate::store::codec::{from_bincode, from_json, to_bincode, to_json};
 use crate::store::*;
 
@@ -72,6 +72,65 @@ pub(super) fn read(
 
 pub(super) fn last_seq(txn: &ReadTransaction, p: &Path, listener: &ListenerId) -> StoreResult<u64> {
     last_seq_in(&txn.open_table(LOG).at(p)?, p, listener.as_str())
+}
+
+/// Removes covered entries past the newest `keep_last` (see [`Store::compact_log`]).
+pub(super) fn compact(
+    txn: &WriteTransaction,
+    p: &Path,
+    listener: &ListenerId,
+    epoch: u64,
+    keep_last: u64,
+) -> StoreResult<Compaction> {
+    let current = epoch_in(&txn.open_table(EPOCHS).at(p)?, p, listener)?;
+    if current != epoch {
+        return Err(StoreError::Fenced {
+            held: epoch,
+            current,
+        });
+    }
+    let l = listener.as_str();
+    let mut floors = txn.open_table(LOG_FLOOR).at(p)?;
+    let floor = floors.get(l).at(p)?.map(|v| v.value()).unwrap_or(0);
+    let covers = match snapshot_in(txn, p, listener)? {
+        Some(snap) => snap.covers_seq,
+        None => 0,
+    };
+    let mut log = txn.open_table(LOG).at(p)?;
+    let last = last_seq_in(&log, p, l)?;
+    let target = covers
+        .min(last.saturating_sub(keep_last.max(1)))
+        .min(floor.saturating_add(COMPACTION_BATCH));
+    if target <= floor {
+        return Ok(Compaction {
+            through: floor,
+            removed: 0,
+        });
+    }
+    let mut ids = txn.open_table(LOG_IDS).at(p)?;
+    let mut removed = 0;
+    for seq in floor + 1..=target {
+        if let Some(entry) = log.remove((l, seq)).at(p)? {
+            let interaction: Interaction = from_json(entry.value(), "interaction")?;
+            ids.remove((l, interaction.id.as_str())).at(p)?;
+            removed += 1;
+        }
+    }
+    floors.insert(l, target).at(p)?;
+    Ok(Compaction {
+        through: target,
+        removed,
+    })
+}
+
+pub(super) fn floor(txn: &ReadTransaction, p: &Path, listener: &ListenerId) -> StoreResult<u64> {
+    Ok(txn
+        .open_table(LOG_FLOOR)
+        .at(p)?
+        .get(listener.as_str())
+        .at(p)?
+        .map(|v| v.value())
+        .unwrap_or(0))
 }
 
 pub(super) fn acquire_epoch(
@@ -209,4 +268,18 @@ pub(super) fn snapshot(
         Some(v) => Ok(Some(from_bincode(v.value(), "snapshot")?)),
         None => Ok(None),
     }
+}
+
+/// The listener's snapshot, read inside a write transaction.
+fn snapshot_in(
+    txn: &WriteTransaction,
+    p: &Path,
+    listener: &ListenerId,
+) -> StoreResult<Option<Snapshot>> {
+    let snapshots = txn.open_table(SNAPSHOTS).at(p)?;
+    let snapshot = match snapshots.get(listener.as_str()).at(p)? {
+        Some(v) => Some(from_bincode(v.value(), "snapshot")?),
+        None => None,
+    };
+    Ok(snapshot)
 }

@@ -20,7 +20,7 @@
 //! `accounts` listener → Account · `usernames` username → listener ·
 //! `sessions` token hash → {session, expires_ms} · `session_expiry` (expires_ms, token
 //! hash) → () · `log` (listener, seq) → Interaction · `log_ids` (listener, client id) →
-//! seq · `epochs` listener → u64 · `owners` listener → node · `snapshots` listener →
+//! seq · `log_floor` listener → seq compacted through · `epochs` listener → u64 · `owners` listener → node · `snapshots` listener →
 //! Snapshot (bincode) · `writers` (listener, n) → WriterEvent (the writer journal, capped) · `nodes` node → {info, beat_ms, ttl_ms} · `playlists` (owner,
 //! playlist) → Playlist · `catalog` "songs" → Vec<Song> (bincode) · `listeners`
 //! listener → () (the registry; written in the append's transaction) · `job_leases`
@@ -49,6 +49,7 @@ const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("sessions");
 const SESSION_EXPIRY: TableDefinition<(u64, &str), ()> = TableDefinition::new("session_expiry");
 const LOG: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("log");
 const LOG_IDS: TableDefinition<(&str, &str), u64> = TableDefinition::new("log_ids");
+const LOG_FLOOR: TableDefinition<&str, u64> = TableDefinition::new("log_floor");
 const EPOCHS: TableDefinition<&str, u64> = TableDefinition::new("epochs");
 const OWNERS: TableDefinition<&str, &str> = TableDefinition::new("owners");
 const SNAPSHOTS: TableDefinition<&str, &[u8]> = TableDefinition::new("snapshots");
@@ -126,6 +127,7 @@ impl EmbeddedStore {
             txn.open_table(SESSION_EXPIRY).at(p)?;
             txn.open_table(LOG).at(p)?;
             txn.open_table(LOG_IDS).at(p)?;
+            txn.open_table(LOG_FLOOR).at(p)?;
             txn.open_table(EPOCHS).at(p)?;
             txn.open_table(OWNERS).at(p)?;
             txn.open_table(SNAPSHOTS).at(p)?;
@@ -309,6 +311,23 @@ impl Store for EmbeddedStore {
         let listener = listener.clone();
         self.read(move |txn, p| log::last_seq(txn, p, &listener))
             .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(listener = %listener))]
+    async fn compact_log(
+        &self,
+        listener: &ListenerId,
+        epoch: u64,
+        keep_last: u64,
+    ) -> StoreResult<Compaction> {
+        let listener = listener.clone();
+        self.write(move |txn, p| log::compact(txn, p, &listener, epoch, keep_last))
+            .await
+    }
+
+    async fn log_floor(&self, listener: &ListenerId) -> StoreResult<u64> {
+        let listener = listener.clone();
+        self.read(move |txn, p| log::floor(txn, p, &listener)).await
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(listener = %listener))]

@@ -8,6 +8,8 @@ use crate::store::codec::{from_json, to_json};
 use crate::store::*;
 
 static APPEND: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("../lua/append.lua")));
+static COMPACT_LOG: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("../lua/compact_log.lua")));
 static ACQUIRE_EPOCH: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("../lua/acquire_epoch.lua")));
 static PUT_SNAPSHOT: LazyLock<Script> =
@@ -114,6 +116,52 @@ pub(super) async fn last_seq(s: &RedisStore, listener: &ListenerId) -> StoreResu
         .first()
         .map(|e| e.seq)
         .unwrap_or(0))
+}
+
+#[tracing::instrument(level = "debug", skip_all, fields(listener = %listener))]
+pub(super) async fn compact_log(
+    s: &RedisStore,
+    listener: &ListenerId,
+    epoch: u64,
+    keep_last: u64,
+) -> StoreResult<Compaction> {
+    let reply: Vec<u64> = COMPACT_LOG
+        .key(keys::listener(listener, "epoch"))
+        .key(keys::listener(listener, "snapshot"))
+        .key(keys::listener(listener, "log"))
+        .key(keys::listener(listener, "log-ids"))
+        .key(keys::listener(listener, "log-floor"))
+        .arg(epoch)
+        .arg(keep_last)
+        .arg(COMPACTION_BATCH)
+        .invoke_async(&mut s.conn())
+        .await
+        .map_err(s.err("compact log"))?;
+    match reply.as_slice() {
+        [0, current] => Err(StoreError::Fenced {
+            held: epoch,
+            current: *current,
+        }),
+        [1, through, removed] => Ok(Compaction {
+            through: *through,
+            removed: *removed,
+        }),
+        _ => Err(StoreError::Corrupt(format!(
+            "compact log of {listener}: unexpected reply {reply:?}"
+        ))),
+    }
+}
+
+pub(super) async fn log_floor(s: &RedisStore, listener: &ListenerId) -> StoreResult<u64> {
+    let bytes: Option<Vec<u8>> = s
+        .conn()
+        .get(keys::listener(listener, "log-floor"))
+        .await
+        .map_err(s.err("read log floor"))?;
+    bytes
+        .map(|b| parse_u64(&b, "log floor"))
+        .transpose()
+        .map(|f| f.unwrap_or(0))
 }
 
 #[tracing::instrument(level = "debug", skip_all, fields(listener = %listener))]

@@ -17,6 +17,7 @@
 //! | `spoofify:session:<token hash>` | string, `PX` TTL | the session (JSON) |
 //! | `spoofify:{L}:log` | stream | interactions; entry id `<seq>-0`, field `i` = JSON |
 //! | `spoofify:{L}:log-ids` | hash | client id → seq (the idempotency record) |
+//! | `spoofify:{L}:log-floor` | string | seq the log was compacted through (`compact_log.lua`) |
 //! | `spoofify:{L}:epoch` | string | the fencing epoch (`INCR`) |
 //! | `spoofify:{L}:owner` | string | the node that took the current epoch |
 //! | `spoofify:{L}:snapshot` | hash | `epoch`, `covers_seq`, `bytes` |
@@ -239,6 +240,19 @@ impl Store for RedisStore {
 
     async fn last_seq(&self, listener: &ListenerId) -> StoreResult<u64> {
         log::last_seq(self, listener).await
+    }
+
+    async fn compact_log(
+        &self,
+        listener: &ListenerId,
+        epoch: u64,
+        keep_last: u64,
+    ) -> StoreResult<Compaction> {
+        log::compact_log(self, listener, epoch, keep_last).await
+    }
+
+    async fn log_floor(&self, listener: &ListenerId) -> StoreResult<u64> {
+        log::log_floor(self, listener).await
     }
 
     async fn acquire_epoch(&self, listener: &ListenerId, node: &NodeId) -> StoreResult<u64> {
