@@ -752,3 +752,72 @@ async fn interactions_beyond_the_per_listener_limit_get_429_and_are_not_stored()
         .await;
     assert_eq!(r.status, 201, "{:?}", r.body);
 }
+
+#[tokio::test]
+async fn a_refresh_racing_a_logout_never_brings_the_session_back() {
+    // Sessions are refreshed once older than half their TTL: here after 1 s.
+    let base = start_app(TestCatalog::Synthetic, |s| s.accounts.session_ttl_secs = 2).base;
+    for _round in 0..5 {
+        let mut api = Api::new(&base);
+        api.signup(&unique_name("race"), PASSWORD).await;
+        let cookie = api.cookie_header().expect("signed in");
+        // Time must pass for the session to be due for its refresh (it lives 2 s).
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let client = api.client().clone();
+        let me = format!("{base}/api/me");
+        let uses = (0..40).map(|_| {
+            let (client, cookie, me) = (client.clone(), cookie.clone(), me.clone());
+            async move {
+                client
+                    .get(me)
+                    .header(reqwest::header::COOKIE, cookie)
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16())
+            }
+        });
+        let (_, logout) = tokio::join!(
+            futures::future::join_all(uses),
+            api.post("/api/logout", json!({}))
+        );
+        assert_eq!(logout.status, 204, "{:?}", logout.body);
+        // Every use that raced the logout is over: the session stays ended.
+        let after = client
+            .get(&me)
+            .header(reqwest::header::COOKIE, &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(after.status(), 401, "a refresh brought the session back");
+    }
+}
+
+#[tokio::test]
+async fn a_stream_is_not_cut_by_the_request_timeout() {
+    // A 50 ms request timeout: far less than making a rendition on first request and
+    // sending it. Streams are exempt; only the idle timeout bounds them.
+    let base = start_app(TestCatalog::Demo, |s| {
+        s.http_limits.request_timeout_ms = 50;
+        s.catalog.public = true;
+    })
+    .base;
+    let client = reqwest::Client::new();
+    let res = client
+        .get(format!("{base}/stream/demo-0001?quality=low"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let length = res.content_length().expect("a length");
+    let mut res = res;
+    let mut got = 0u64;
+    while let Some(chunk) = res.chunk().await.unwrap() {
+        got += chunk.len() as u64;
+        // Read slowly: the whole stream takes several request timeouts.
+        if got < length {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    assert_eq!(got, length, "the stream ended early");
+    assert!(length > 10_000, "a real rendition ({length} bytes)");
+}

@@ -45,10 +45,15 @@ pub const DEVICE_TTL: Duration = Duration::from_secs(400 * 24 * 3600);
 /// Random bytes in a session token: 256 bits cannot be guessed.
 const TOKEN_BYTES: usize = 32;
 
-/// A session older than this is written again with a fresh TTL when used, so an active
-/// listener stays signed in (sliding expiry) at the cost of at most one store write per
-/// session per hour.
+/// A session older than this (or than half its TTL, when that is shorter) is written
+/// again with a fresh TTL when used, so an active listener stays signed in (sliding
+/// expiry) at the cost of at most one store write per session per hour.
 const REFRESH_AFTER_MS: u64 = 3600 * 1000;
+
+/// When a session is due for its sliding refresh.
+fn refresh_after_ms(state: &AppState) -> u64 {
+    REFRESH_AFTER_MS.min(state.settings.accounts.session_ttl_secs.saturating_mul(500))
+}
 
 /// The signed-in listener making the request. Rejects with 401
 /// `{"error":{"code":"unauthorized",...}}` when there is no valid session.
@@ -80,7 +85,7 @@ impl FromRequestParts<AppState> for CurrentListener {
                 "this session was ended (logged out everywhere, or a new password); sign in again",
             ));
         }
-        if now_ms().saturating_sub(session.created_ms) > REFRESH_AFTER_MS {
+        if now_ms().saturating_sub(session.created_ms) > refresh_after_ms(state) {
             refresh(state, session).await;
         }
         Ok(CurrentListener {
