@@ -99,6 +99,8 @@ enum CatalogCommand {
 enum BenchCommand {
     /// The model engines side by side: fit and score time, AUC, model size.
     Model(spoofify_tools::bench::model::BenchArgs),
+    /// Durable appends/s and p99 on each store backend, side by side.
+    Appends(spoofify_tools::bench::appends::AppendsArgs),
 }
 
 impl NodeFlags {
@@ -121,6 +123,9 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Serve(flags)) => serve(&flags),
         Some(Command::Catalog(command)) => catalog(command),
         Some(Command::Bench(BenchCommand::Model(args))) => spoofify_tools::bench::model::run(&args),
+        Some(Command::Bench(BenchCommand::Appends(args))) => {
+            spoofify_tools::bench::appends::run(&args)
+        }
         Some(Command::Eval(args)) => spoofify_tools::sim::eval::run(&args),
         Some(Command::Chaos(args)) => chaos(&args),
         Some(Command::Cluster(ClusterCommand::Certs(args))) => {

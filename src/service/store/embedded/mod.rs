@@ -3,9 +3,13 @@
 //!
 //! It keeps the same semantics as the Redis store for everything in the [`Store`]
 //! trait. How:
-//! - **Durability.** Every write is one redb write transaction committed with
-//!   `Durability::Immediate` (redb fsyncs before `commit` returns), so a call that
-//!   returned `Ok` survives a crash of the process or the machine.
+//! - **Durability, with group commit.** Every write is one redb write transaction,
+//!   run on the store's one writer thread ([`group`]). The writer takes every write
+//!   waiting at that moment as a batch, commits each in its own transaction without an
+//!   fsync, makes the last commit of the batch `Durability::Immediate` (redb: a durable
+//!   commit persists the non-durable ones before it), and only then answers the whole
+//!   batch. So a call that returned `Ok` survives a crash of the process or the
+//!   machine, and concurrent writers share one fsync instead of queueing for one each.
 //! - **Atomicity.** redb serializes write transactions, so each check-then-write
 //!   (username taken?, client id seen?, epoch current?) happens inside the one
 //!   transaction that writes; a failed check drops the transaction, writing nothing.
@@ -13,8 +17,8 @@
 //!   epoch); readers treat anything past it as absent. Expired sessions are purged a
 //!   bounded batch at a time by later `put_session` calls (via an expiry index), and
 //!   expired heartbeats by later `heartbeat` calls.
-//! - **Async.** redb is blocking; each call runs on tokio's blocking pool
-//!   (`spawn_blocking`), keeping the caller's tracing span.
+//! - **Async.** redb is blocking; reads run on tokio's blocking pool
+//!   (`spawn_blocking`), writes on the writer thread, keeping the caller's tracing span.
 //!
 //! Tables (keys → values; JSON unless noted):
 //! `accounts` listener → Account · `usernames` username → listener ·
@@ -28,6 +32,7 @@
 //! field) → bytes.
 
 mod accounts;
+mod group;
 mod jobs;
 mod log;
 mod shared;
@@ -73,6 +78,7 @@ const SESSION_PURGE_BATCH: usize = 64;
 pub struct EmbeddedStore {
     db: Arc<Database>,
     path: PathBuf,
+    writer: group::Writer,
 }
 
 fn backend(path: &Path, e: impl Into<redb::Error>) -> StoreError {
@@ -102,14 +108,24 @@ impl<T, E: Into<redb::Error>> At<T> for Result<T, E> {
 impl EmbeddedStore {
     /// Opens (creating if needed) the store file at `path`, and its parent directory.
     pub async fn open(path: &Path) -> StoreResult<Self> {
+        Self::open_batched(path, group::MAX_BATCH).await
+    }
+
+    /// Like [`open`](Self::open), but every write pays its own fsync, as before group
+    /// commit: for benchmarks that compare the two in one run.
+    pub async fn open_without_group_commit(path: &Path) -> StoreResult<Self> {
+        Self::open_batched(path, 1).await
+    }
+
+    async fn open_batched(path: &Path, max_batch: usize) -> StoreResult<Self> {
         let path = path.to_path_buf();
         let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || span.in_scope(|| Self::open_blocking(path)))
+        tokio::task::spawn_blocking(move || span.in_scope(|| Self::open_blocking(path, max_batch)))
             .await
             .map_err(|e| StoreError::Unavailable(format!("embedded store open task: {e}")))?
     }
 
-    fn open_blocking(path: PathBuf) -> StoreResult<Self> {
+    fn open_blocking(path: PathBuf, max_batch: usize) -> StoreResult<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
                 StoreError::Unavailable(format!("creating data dir {}: {e}", dir.display()))
@@ -142,9 +158,11 @@ impl EmbeddedStore {
         }
         txn.commit().at(&path)?;
         tracing::info!(path = %path.display(), "embedded store open");
+        let writer = group::Writer::start(&path, max_batch)?;
         Ok(Self {
             db: Arc::new(db),
             path,
+            writer,
         })
     }
 
@@ -171,34 +189,15 @@ impl EmbeddedStore {
         .map_err(|e| StoreError::Unavailable(format!("embedded store task: {e}")))?
     }
 
-    /// Runs `f` in a write transaction on the blocking pool and commits it durably
-    /// when `f` succeeds; when `f` fails nothing is written.
+    /// Runs `f` in its own write transaction on the writer thread and answers once
+    /// it is durable (group commit, see the module docs); when `f` fails nothing is
+    /// written.
     async fn write<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&WriteTransaction, &Path) -> StoreResult<T> + Send + 'static,
+        F: Fn(&WriteTransaction, &Path) -> StoreResult<T> + Send + 'static,
     {
-        let this = self.clone();
-        let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || {
-            span.in_scope(|| {
-                let mut txn = this.db.begin_write().at(&this.path)?;
-                txn.set_durability(Durability::Immediate);
-                match f(&txn, &this.path) {
-                    Ok(out) => {
-                        txn.commit().at(&this.path)?;
-                        Ok(out)
-                    }
-                    Err(e) => {
-                        // Nothing of a failed check is kept; an abort error changes nothing.
-                        let _ = txn.abort();
-                        Err(e)
-                    }
-                }
-            })
-        })
-        .await
-        .map_err(|e| StoreError::Unavailable(format!("embedded store task: {e}")))?
+        self.writer.write(self.db.clone(), f).await
     }
 }
 
@@ -232,7 +231,7 @@ impl Store for EmbeddedStore {
 
     async fn set_preferences(&self, id: &ListenerId, prefs: &Preferences) -> StoreResult<()> {
         let (id, prefs) = (id.clone(), prefs.clone());
-        self.write(move |txn, p| accounts::set_preferences(txn, p, &id, prefs))
+        self.write(move |txn, p| accounts::set_preferences(txn, p, &id, prefs.clone()))
             .await
     }
 
@@ -274,7 +273,7 @@ impl Store for EmbeddedStore {
         password_hash: Option<&str>,
     ) -> StoreResult<u64> {
         let (id, hash) = (id.clone(), password_hash.map(str::to_owned));
-        self.write(move |txn, p| accounts::revoke_sessions(txn, p, &id, hash))
+        self.write(move |txn, p| accounts::revoke_sessions(txn, p, &id, hash.clone()))
             .await
     }
 
