@@ -124,9 +124,8 @@ impl Writer {
 
 /// The writer thread: batches until every handle is gone.
 fn run_batches(queue: &mpsc::Receiver<Job>, path: &PathBuf, max_batch: usize) {
-    while let Ok(first) = queue.recv() {
-        let db = first.db.clone();
-        let mut writes = vec![first.write];
+    while let Ok(Job { db, write }) = queue.recv() {
+        let mut writes = vec![write];
         while writes.len() < max_batch {
             match queue.try_recv() {
                 Ok(job) => writes.push(job.write),
@@ -141,6 +140,9 @@ fn run_batches(queue: &mpsc::Receiver<Job>, path: &PathBuf, max_batch: usize) {
                 None => one_by_one(&db, path, &mut writes),
             }
         }));
+        // The file is released before anyone hears back: a caller that drops the
+        // store on its answer can open the file again at once.
+        drop(db);
         match flushed {
             Ok(flushed) => writes.into_iter().for_each(|w| w.answer(&flushed)),
             Err(_) => tracing::error!("a store write panicked; its batch was not applied"),
