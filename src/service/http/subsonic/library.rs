@@ -178,11 +178,10 @@ pub async fn delete_playlist(ctx: &Ctx) -> Answer {
 
 pub async fn play_queue(ctx: &Ctx) -> Answer {
     let lib = ctx.library()?;
-    let Some(q) = mine::field::<PlayQueue>(&ctx.state, &ctx.caller.id, PLAY_QUEUE_FIELD).await?
-    else {
-        // No saved queue: an empty answer, as Subsonic servers give.
-        return empty();
-    };
+    // No saved queue: an empty one.
+    let q = mine::field::<PlayQueue>(&ctx.state, &ctx.caller.id, PLAY_QUEUE_FIELD)
+        .await?
+        .unwrap_or_default();
     let entry: Vec<Value> = q
         .songs
         .iter()

@@ -4,9 +4,9 @@
 //!
 //! - `scrobble submission=true` is a finish.
 //! - `scrobble submission=false` is "now playing". When a listener's app starts another
-//!   song more than [`SKIP_MARGIN_MS`] before the end of the one it last said it played
-//!   (and no finish for that one came), that one was skipped at the elapsed time — the
-//!   rule ListenBrainz uses. What plays now is kept in an app field, so it holds across
+//!   song more than [`SKIP_MARGIN_MS`] (or, for a song under a minute, half the song)
+//!   before the end of the one it last said it played (and no finish for that one came),
+//!   that one was skipped at the elapsed time — in the manner of ListenBrainz. What plays now is kept in an app field, so it holds across
 //!   nodes.
 //! - `star`/`unstar` songs: a star is a like; an un-star is kept apart (`mine`).
 //!   Albums and artists are starred in an app field.
@@ -28,6 +28,14 @@ use crate::store::{now_ms, ClientId, Interaction, InteractionKind};
 
 /// A song left more than this long before its end was skipped.
 pub const SKIP_MARGIN_MS: u64 = 30_000;
+
+/// True when a song left after `elapsed` of its `duration` was skipped: more than
+/// [`SKIP_MARGIN_MS`] before its end, or more than half of it when it is shorter than
+/// twice that.
+pub fn is_skip(elapsed_ms: u64, duration_ms: u64) -> bool {
+    let margin = SKIP_MARGIN_MS.min(duration_ms / 2);
+    elapsed_ms + margin < duration_ms
+}
 
 fn client_id(parts: &[&str]) -> Result<ClientId, Fail> {
     let mut h = Sha256::new();
@@ -121,11 +129,16 @@ async fn now_playing(
     let before: Option<NowPlaying> =
         mine::field(&ctx.state, &ctx.caller.id, NOW_PLAYING_FIELD).await?;
     if let Some(prev) = before {
+        if started < prev.started_ms {
+            // An announcement older than the one we have (a retry, a queue synced
+            // late): neither a skip nor what plays now.
+            return Ok(());
+        }
         let same = prev.song == song.id.as_str() && prev.started_ms == started;
-        if !same && !prev.finished {
+        if !same && !prev.finished && started > prev.started_ms {
             if let Ok(left) = lib.song(&prev.song) {
                 let elapsed = started.saturating_sub(prev.started_ms);
-                if elapsed + SKIP_MARGIN_MS < left.duration_ms {
+                if is_skip(elapsed, left.duration_ms) {
                     let id = client_id(&["skip", &prev.song, &prev.started_ms.to_string()])?;
                     log(ctx, left, InteractionKind::Skipped, elapsed, id).await?;
                 }
@@ -218,4 +231,19 @@ pub async fn now_playing_list(ctx: &Ctx) -> Answer {
         }
     }
     one("nowPlaying", json!({"entry": entry}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_skip_is_leaving_more_than_30_s_or_half_a_short_song_before_its_end() {
+        assert!(is_skip(10_000, 240_000));
+        assert!(is_skip(209_999, 240_000));
+        assert!(!is_skip(210_000, 240_000));
+        assert!(is_skip(7_000, 31_000));
+        assert!(!is_skip(16_000, 31_000));
+        assert!(!is_skip(0, 0));
+    }
 }
