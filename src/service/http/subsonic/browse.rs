@@ -195,12 +195,8 @@ pub async fn album_list(ctx: &Ctx) -> Answer {
     match kind {
         "random" => albums.shuffle(&mut rand::rng()),
         "newest" => albums.sort_by_key(|a| std::cmp::Reverse(year(a))),
-        "alphabeticalByName" => {
-            albums.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()))
-        }
-        "alphabeticalByArtist" => {
-            albums.sort_by(|a, b| a.artist.to_lowercase().cmp(&b.artist.to_lowercase()))
-        }
+        "alphabeticalByName" => albums.sort_by_key(|a| a.name.to_lowercase()),
+        "alphabeticalByArtist" => albums.sort_by_key(|a| a.artist.to_lowercase()),
         "highest" => albums.sort_by(|a, b| {
             let pop = |a: &Album| a.songs.iter().map(|s| s.popularity).sum::<f32>();
             pop(b).total_cmp(&pop(a))

@@ -82,10 +82,7 @@ pub async fn similar_songs_by_artist(ctx: &Ctx) -> Answer {
 /// The caller's scores for these songs (`None` = leave out); popularity when their
 /// owner cannot answer.
 async fn scored<'s>(ctx: &Ctx, index: &CatalogIndex, songs: &[&'s Song]) -> Vec<(&'s Song, f32)> {
-    let rows: Vec<Option<u32>> = songs
-        .iter()
-        .map(|s| index.index_of(&s.id).map(|i| i as u32))
-        .collect();
+    let rows: Vec<Option<u32>> = songs.iter().map(|s| index.index_of(&s.id)).collect();
     let known: Vec<u32> = rows.iter().flatten().copied().collect();
     let scores = ctx.state.cluster.score(&ctx.caller.id, &known).await;
     match scores {
