@@ -106,7 +106,7 @@ async fn rest(
 
 #[utoipa::path(post, path = "/rest/{method}", tag = "subsonic",
     params(("method" = String, Path, description = "A Subsonic method, with or without `.view`")),
-    request_body(content = String, content_type = "application/x-www-form-urlencoded",
+    request_body(content = RestForm, content_type = "application/x-www-form-urlencoded",
                  description = "The same parameters as the query string (credentials included)"),
     responses((status = 200, description = "A `subsonic-response`, or a file",
                 content((serde_json::Value = "application/json"), (String = "application/xml"), (String = "audio/ogg"), (String = "image/svg+xml"))),
@@ -117,6 +117,21 @@ async fn rest(
               (status = 416, description = "A stream's range is past its end")))]
 #[allow(dead_code)] // documents the POST form of `rest`
 async fn rest_post() {}
+
+/// A form body: the method's parameters, e.g. these (any others the method takes).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code, non_snake_case)] // a schema only: `Params` reads the body
+struct RestForm {
+    f: Option<String>,
+    apiKey: Option<String>,
+    u: Option<String>,
+    p: Option<String>,
+    t: Option<String>,
+    s: Option<String>,
+    v: Option<String>,
+    c: Option<String>,
+    id: Option<String>,
+}
 
 #[tracing::instrument(name = "subsonic", skip_all, fields(method = %method))]
 async fn answer(
