@@ -67,6 +67,8 @@ contract!(
     job_lease_expires_and_passes_on,
     job_state_is_fenced_by_the_lease_epoch,
     job_state_survives_a_restart,
+    api_keys_are_found_by_hash_listed_and_revoked,
+    app_fields_set_replace_delete_and_survive_a_restart,
 );
 
 async fn accounts_create_conflict_and_lookup(h: &mut Harness) {
@@ -1274,4 +1276,97 @@ async fn job_state_survives_a_restart(h: &mut Harness) {
             .unwrap(),
         LeaseGrant::Busy { .. }
     ));
+}
+
+// ---- Subsonic apps ----------------------------------------------------------------
+
+async fn api_keys_are_found_by_hash_listed_and_revoked(h: &mut Harness) {
+    let s = h.store();
+    let (alice, bob) = (lid("L-ka"), lid("L-kb"));
+    let mk = |id: &str, owner: &ListenerId, hash: &str| ApiKey {
+        id: id.into(),
+        listener: owner.clone(),
+        hash: hash.into(),
+        name: format!("key {id}"),
+        created_ms: 7,
+    };
+    let (k2, k1, kb) = (
+        mk("k2", &alice, "h2"),
+        mk("k1", &alice, "h1"),
+        mk("k1", &bob, "hb"),
+    );
+    assert_eq!(s.api_key("h1").await.unwrap(), None);
+    assert!(s.api_keys(&alice).await.unwrap().is_empty());
+    for k in [&k2, &k1, &kb] {
+        s.put_api_key(k).await.unwrap();
+    }
+    assert_eq!(s.api_key("h1").await.unwrap(), Some(k1.clone()));
+    assert_eq!(s.api_key("hb").await.unwrap(), Some(kb.clone()));
+    assert_eq!(
+        s.api_keys(&alice).await.unwrap(),
+        vec![k1.clone(), k2.clone()],
+        "id order"
+    );
+    assert_eq!(s.api_keys(&bob).await.unwrap(), vec![kb.clone()]);
+    // Revoking is per owner: Bob's "k1" stays when Alice revokes hers.
+    assert!(s.delete_api_key(&alice, "k1").await.unwrap());
+    assert!(
+        !s.delete_api_key(&alice, "k1").await.unwrap(),
+        "already gone"
+    );
+    assert_eq!(
+        s.api_key("h1").await.unwrap(),
+        None,
+        "a revoked key no longer authenticates"
+    );
+    assert_eq!(s.api_keys(&alice).await.unwrap(), vec![k2]);
+    assert_eq!(s.api_key("hb").await.unwrap(), Some(kb));
+}
+
+async fn app_fields_set_replace_delete_and_survive_a_restart(h: &mut Harness) {
+    let (alice, bob) = (lid("L-fa"), lid("L-fb"));
+    {
+        let s = h.store();
+        assert_eq!(s.app_field(&alice, "queue").await.unwrap(), None);
+        s.put_app_field(&alice, "queue", Some(b"one"))
+            .await
+            .unwrap();
+        s.put_app_field(&alice, "queue", Some(b"two"))
+            .await
+            .unwrap();
+        s.put_app_field(&alice, "secret", Some(&[0, 255, 1]))
+            .await
+            .unwrap();
+        s.put_app_field(&bob, "queue", Some(b"bob")).await.unwrap();
+        assert_eq!(
+            s.app_field(&alice, "queue").await.unwrap(),
+            Some(b"two".to_vec())
+        );
+        s.put_app_field(&alice, "secret", None).await.unwrap();
+        assert_eq!(s.app_field(&alice, "secret").await.unwrap(), None);
+        s.put_app_field(&alice, "never-set", None).await.unwrap();
+        s.put_api_key(&ApiKey {
+            id: "kr".into(),
+            listener: alice.clone(),
+            hash: "hr".into(),
+            name: "kept".into(),
+            created_ms: 1,
+        })
+        .await
+        .unwrap();
+    }
+    h.restart().await;
+    let s = h.store();
+    assert_eq!(
+        s.app_field(&alice, "queue").await.unwrap(),
+        Some(b"two".to_vec())
+    );
+    assert_eq!(
+        s.app_field(&bob, "queue").await.unwrap(),
+        Some(b"bob".to_vec())
+    );
+    assert_eq!(
+        s.api_key("hr").await.unwrap().map(|k| k.id),
+        Some("kr".to_owned())
+    );
 }

@@ -57,6 +57,19 @@ pub struct Settings {
     /// Usernames whose sessions may use the operator endpoints.
     #[serde(default)]
     pub admins: Vec<String>,
+    /// The Subsonic API for apps (`http::subsonic`).
+    #[serde(default)]
+    pub subsonic: SubsonicSettings,
+}
+
+/// Settings of the Subsonic API (`/rest/`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SubsonicSettings {
+    /// A file whose contents (a secret of 16+ characters) key the encryption of app
+    /// passwords at rest. Empty: `app-password.key` in the data directory, made on
+    /// first use — fine for one node; a cluster must give every node the same file.
+    pub app_password_key_file: String,
 }
 
 /// The co-occurrence job's timing (`cluster::cooccurrence_job`).

@@ -23,7 +23,7 @@ use super::edge::ApiJson;
 use super::error::ErrorBody;
 use super::session::CurrentListener;
 use super::{ApiError, AppState};
-use crate::store::{now_ms, ClientId, Interaction, InteractionKind};
+use crate::store::{now_ms, Appended, ClientId, Interaction, InteractionKind, ListenerId};
 
 /// How far past a song's end a reported position may be (players report a little late).
 const POSITION_SLACK_MS: u64 = 5_000;
@@ -75,22 +75,6 @@ async fn create(
     ApiJson(body): ApiJson<NewInteraction>,
 ) -> Result<Response, ApiError> {
     let id = ClientId::parse(&body.id).map_err(|e| ApiError::invalid(e.to_string()))?;
-    // Counted before anything is written: a refused interaction is not stored, and the
-    // client retries it with the same id.
-    let key = who.id.to_string();
-    if let Err(retry) = state.limits.interactions.reserve(&key) {
-        let secs = retry.as_secs().max(1);
-        let per_minute = state.settings.http_limits.interactions_per_minute;
-        let e = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            format!(
-                "more than {per_minute} interactions this minute; nothing was stored — \
-                 retry with the same id in {secs} s"
-            ),
-        );
-        return Ok(([(header::RETRY_AFTER, secs.to_string())], e).into_response());
-    }
     let catalog = loaded(&state)?;
     let song = find(&catalog, &body.song_id)?;
     if body.position_ms > song.duration_ms + POSITION_SLACK_MS {
@@ -106,15 +90,11 @@ async fn create(
         position_ms: body.position_ms,
         at_ms: now_ms(),
     };
-    let appended = match state.store.append_interaction(&who.id, &interaction).await {
+    let appended = match record(&state, &who.id, &interaction).await {
         Ok(a) => a,
-        Err(e) => {
-            // Nothing stored: the retry should not pay twice.
-            state.limits.interactions.release(&key);
-            return Err(e.into());
-        }
+        Err(Refused::RateLimited(response)) => return Ok(response),
+        Err(Refused::Failed(e)) => return Err(e),
     };
-    state.cluster.notify(&who.id);
     let status = if appended.duplicate {
         StatusCode::OK
     } else {
@@ -129,4 +109,52 @@ async fn create(
         }),
     )
         .into_response())
+}
+
+/// Why [`record`] stored nothing.
+#[derive(Debug)]
+pub enum Refused {
+    /// Over the listener's per-minute limit: the 429 answer, with `Retry-After`.
+    RateLimited(Response),
+    /// The store failed (nothing acknowledged; retry with the same id).
+    Failed(ApiError),
+}
+
+/// The one path an interaction takes into the log, for the web app and for Subsonic
+/// apps alike: counted against the listener's per-minute limit before anything is
+/// written, appended durably (idempotent by client id), then the owner is told.
+pub async fn record(
+    state: &AppState,
+    listener: &ListenerId,
+    interaction: &Interaction,
+) -> Result<Appended, Refused> {
+    // Counted before anything is written: a refused interaction is not stored, and the
+    // client retries it with the same id.
+    let key = listener.to_string();
+    if let Err(retry) = state.limits.interactions.reserve(&key) {
+        let secs = retry.as_secs().max(1);
+        let per_minute = state.settings.http_limits.interactions_per_minute;
+        let e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!(
+                "more than {per_minute} interactions this minute; nothing was stored — \
+                 retry with the same id in {secs} s"
+            ),
+        );
+        return Err(Refused::RateLimited(
+            ([(header::RETRY_AFTER, secs.to_string())], e).into_response(),
+        ));
+    }
+    match state.store.append_interaction(listener, interaction).await {
+        Ok(a) => {
+            state.cluster.notify(listener);
+            Ok(a)
+        }
+        Err(e) => {
+            // Nothing stored: the retry should not pay twice.
+            state.limits.interactions.release(&key);
+            Err(Refused::Failed(e.into()))
+        }
+    }
 }

@@ -163,8 +163,8 @@ fn kind_name(kind: InteractionKind) -> &'static str {
     }
 }
 
-/// Entries with `after < seq <= until`, oldest first, in pages.
-async fn read_range(
+/// Entries with `after < seq <= until`, oldest first, in pages (also read by `subsonic`).
+pub async fn read_range(
     store: &SharedStore,
     listener: &ListenerId,
     after: u64,

@@ -29,6 +29,7 @@ pub mod serve;
 pub mod session;
 pub mod state;
 pub mod stream;
+pub mod subsonic;
 pub mod web;
 
 pub use error::ApiError;
@@ -62,6 +63,9 @@ pub fn router(state: AppState) -> Router {
         .merge(radio::routes())
         .merge(openapi::routes())
         .merge(web::routes())
+        // Subsonic apps (`/rest/`, and their keys under `/api/me`).
+        .merge(subsonic::routes())
+        .merge(subsonic::keys::routes())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             request_timeout,
@@ -69,6 +73,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(timed)
         .merge(stream::routes())
+        .merge(subsonic::stream_routes())
         .fallback(edge::not_found)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(axum::middleware::from_fn(edge::json_errors))

@@ -14,7 +14,7 @@ use utoipa::OpenApi;
 use super::error::{ErrorBody, ErrorDetail};
 use super::{
     accounts, catalog, cluster, feed, health, interactions, library, playlists, radio, search,
-    stream, AppState,
+    stream, subsonic, AppState,
 };
 
 pub fn routes() -> Router<AppState> {
@@ -53,6 +53,10 @@ async fn document() -> Json<utoipa::openapi::OpenApi> {
         cluster::cluster,
         health::healthz, health::readyz,
         document,
+        // Subsonic apps
+        subsonic::rest, subsonic::rest_post,
+        subsonic::keys::list, subsonic::keys::create, subsonic::keys::revoke,
+        subsonic::keys::new_app_password, subsonic::keys::revoke_app_password,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     tags(
@@ -64,6 +68,8 @@ async fn document() -> Json<utoipa::openapi::OpenApi> {
         (name = "cluster", description = "The live nodes, for operators"),
         (name = "health", description = "Liveness and readiness, for load balancers"),
         (name = "meta", description = "This document"),
+        (name = "subsonic", description = "The Subsonic/OpenSubsonic API for apps: always 200 with a subsonic-response (XML, or JSON with f=json)"),
+        (name = "apps", description = "API keys and the app password for Subsonic apps"),
     )
 )]
 pub struct ApiDoc;
@@ -102,6 +108,10 @@ mod tests {
             "/stream/{id}",
             "/healthz",
             "/readyz",
+            "/rest/{method}",
+            "/api/me/api-keys",
+            "/api/me/api-keys/{id}",
+            "/api/me/app-password",
         ] {
             assert!(
                 doc.paths.paths.contains_key(path),

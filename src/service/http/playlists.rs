@@ -26,9 +26,9 @@ use crate::store::{now_ms, ListenerId, Playlist, PlaylistId};
 /// Longest playlist name, in characters.
 const MAX_NAME_CHARS: usize = 100;
 /// Playlists one listener may keep; bounds what one account can make the store hold.
-const MAX_PLAYLISTS: usize = 200;
+pub const MAX_PLAYLISTS: usize = 200;
 /// Songs in one playlist; keeps a playlist's record and its JSON small.
-const MAX_SONGS: usize = 1000;
+pub const MAX_SONGS: usize = 1000;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -43,7 +43,7 @@ pub fn routes() -> Router<AppState> {
 
 /// A playlist name: trimmed, 1–100 characters, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlaylistName(String);
+pub struct PlaylistName(pub String);
 
 impl PlaylistName {
     pub fn parse(raw: &str) -> Result<Self, ApiError> {

@@ -203,6 +203,28 @@ pub trait Store: Send + Sync + 'static {
     async fn job_state_field(&self, job: &JobName, field: &str) -> StoreResult<Option<Vec<u8>>>;
     /// Every field of the job's state, in field order.
     async fn job_state(&self, job: &JobName) -> StoreResult<Vec<JobField>>;
+
+    // ---- Subsonic apps: API keys and per-listener app fields ----------------------
+
+    /// Stores an API key (its hash, findable by [`Store::api_key`], and listed under
+    /// its listener). Durable before it returns.
+    async fn put_api_key(&self, key: &ApiKey) -> StoreResult<()>;
+    /// The key whose SHA-256 (hex) is `hash`, if it exists and was not revoked.
+    async fn api_key(&self, hash: &str) -> StoreResult<Option<ApiKey>>;
+    /// The listener's keys in id order.
+    async fn api_keys(&self, listener: &ListenerId) -> StoreResult<Vec<ApiKey>>;
+    /// Revokes the listener's key with this id; false when there was none.
+    async fn delete_api_key(&self, listener: &ListenerId, id: &str) -> StoreResult<bool>;
+    /// Sets (or with `None` removes) one of the listener's app fields: the sealed app
+    /// password, the saved play queue, what the listener's apps play now.
+    async fn put_app_field(
+        &self,
+        listener: &ListenerId,
+        field: &str,
+        value: Option<&[u8]>,
+    ) -> StoreResult<()>;
+    /// One of the listener's app fields.
+    async fn app_field(&self, listener: &ListenerId, field: &str) -> StoreResult<Option<Vec<u8>>>;
 }
 
 /// The shortest TTL stored, in ms. Redis rejects `PX 0`; both stores clamp to this,

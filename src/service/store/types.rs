@@ -239,6 +239,18 @@ pub struct Playlist {
     pub updated_ms: u64,
 }
 
+/// A listener's API key for Subsonic apps (issue 14): only the SHA-256 of the key is
+/// kept; `id` names it in the listener's list (for revoking) and is no secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiKey {
+    pub id: String,
+    pub listener: ListenerId,
+    /// SHA-256 of the key, hex.
+    pub hash: String,
+    pub name: String,
+    pub created_ms: u64,
+}
+
 /// Milliseconds since the Unix epoch, for timestamps the store keeps.
 pub fn now_ms() -> u64 {
     std::time::SystemTime::now()

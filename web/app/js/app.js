@@ -10,6 +10,7 @@ import { renderFeed } from './feed.js';
 import { renderSearch } from './search.js';
 import { renderPlaylists, renderPlaylist } from './playlists.js';
 import { renderLibrary } from './library.js';
+import { renderApps } from './apps.js';
 import { startRadio } from './radio.js';
 
 const $ = (id) => document.getElementById(id);
@@ -123,6 +124,8 @@ async function route() {
       return parts[1] ? renderPlaylist(view, ctx, parts[1]) : renderPlaylists(view, ctx);
     case 'library':
       return renderLibrary(view, ctx, params);
+    case 'apps':
+      return renderApps(view, ctx);
     case 'home':
       return renderFeed(view, ctx);
     default:

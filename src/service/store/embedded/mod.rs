@@ -29,9 +29,11 @@
 //! playlist) → Playlist · `catalog` "songs" → Vec<Song> (bincode) · `listeners`
 //! listener → () (the registry; written in the append's transaction) · `job_leases`
 //! job → {holder, epoch, expires_ms} · `job_epochs` job → u64 · `job_state` (job,
-//! field) → bytes.
+//! field) → bytes · `api_keys` key hash → ApiKey · `api_key_ids` (listener, key id) →
+//! key hash · `app_fields` (listener, field) → bytes (Subsonic apps).
 
 mod accounts;
+mod apps;
 mod group;
 mod jobs;
 mod log;
@@ -67,6 +69,9 @@ const LISTENERS: TableDefinition<&str, ()> = TableDefinition::new("listeners");
 const JOB_LEASES: TableDefinition<&str, &[u8]> = TableDefinition::new("job_leases");
 const JOB_EPOCHS: TableDefinition<&str, u64> = TableDefinition::new("job_epochs");
 const JOB_STATE: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("job_state");
+const API_KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("api_keys");
+const API_KEY_IDS: TableDefinition<(&str, &str), &str> = TableDefinition::new("api_key_ids");
+const APP_FIELDS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("app_fields");
 
 /// How many expired sessions one `put_session` removes at most. Purging rides on
 /// logins, so it must stay cheap per call; at one login per expiry this still keeps
@@ -155,6 +160,9 @@ impl EmbeddedStore {
             txn.open_table(JOB_LEASES).at(p)?;
             txn.open_table(JOB_EPOCHS).at(p)?;
             txn.open_table(JOB_STATE).at(p)?;
+            txn.open_table(API_KEYS).at(p)?;
+            txn.open_table(API_KEY_IDS).at(p)?;
+            txn.open_table(APP_FIELDS).at(p)?;
         }
         txn.commit().at(&path)?;
         tracing::info!(path = %path.display(), "embedded store open");
@@ -468,5 +476,48 @@ impl Store for EmbeddedStore {
     async fn job_state(&self, job: &JobName) -> StoreResult<Vec<JobField>> {
         let job = job.clone();
         self.read(move |txn, p| jobs::state(txn, p, &job)).await
+    }
+
+    // ---- Subsonic apps ------------------------------------------------------------
+
+    async fn put_api_key(&self, key: &ApiKey) -> StoreResult<()> {
+        let key = key.clone();
+        self.write(move |txn, p| apps::put_api_key(txn, p, &key))
+            .await
+    }
+
+    async fn api_key(&self, hash: &str) -> StoreResult<Option<ApiKey>> {
+        let hash = hash.to_owned();
+        self.read(move |txn, p| apps::api_key(txn, p, &hash)).await
+    }
+
+    async fn api_keys(&self, listener: &ListenerId) -> StoreResult<Vec<ApiKey>> {
+        let listener = listener.clone();
+        self.read(move |txn, p| apps::api_keys(txn, p, &listener))
+            .await
+    }
+
+    async fn delete_api_key(&self, listener: &ListenerId, id: &str) -> StoreResult<bool> {
+        let (listener, id) = (listener.clone(), id.to_owned());
+        self.write(move |txn, p| apps::delete_api_key(txn, p, &listener, &id))
+            .await
+    }
+
+    async fn put_app_field(
+        &self,
+        listener: &ListenerId,
+        field: &str,
+        value: Option<&[u8]>,
+    ) -> StoreResult<()> {
+        let (listener, field) = (listener.clone(), field.to_owned());
+        let value = value.map(<[u8]>::to_vec);
+        self.write(move |txn, p| apps::put_app_field(txn, p, &listener, &field, value.as_deref()))
+            .await
+    }
+
+    async fn app_field(&self, listener: &ListenerId, field: &str) -> StoreResult<Option<Vec<u8>>> {
+        let (listener, field) = (listener.clone(), field.to_owned());
+        self.read(move |txn, p| apps::app_field(txn, p, &listener, &field))
+            .await
     }
 }

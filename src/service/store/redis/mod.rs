@@ -23,6 +23,9 @@
 //! | `spoofify:{L}:snapshot` | hash | `epoch`, `covers_seq`, `bytes` |
 //! | `spoofify:{L}:writers` | list | the writer journal: `a\|ms\|epoch\|node`, `w\|ms\|epoch\|covers_seq`, `f\|ms\|epoch\|current` (capped) |
 //! | `spoofify:{L}:playlists` | hash | playlist id → playlist (JSON) |
+//! | `spoofify:{L}:apikeys` | hash | API key id → ApiKey (JSON; Subsonic apps) |
+//! | `spoofify:apikey:<hash>` | string | ApiKey (JSON): the lookup by key hash |
+//! | `spoofify:{L}:app` | hash | app fields: sealed app password, play queue, now playing |
 //! | `spoofify:{nodes}:registry` | set | node ids that have beaten |
 //! | `spoofify:{nodes}:node:<id>` | string, `PX` TTL | `{info, ttl_ms}` (JSON) |
 //! | `spoofify:catalog` | string | the catalog, `Vec<Song>` in bincode |
@@ -72,6 +75,7 @@
 //! wrong type or a malformed reply becomes [`StoreError::Corrupt`], never a panic.
 
 mod accounts;
+mod apps;
 mod jobs;
 mod keys;
 mod log;
@@ -352,6 +356,37 @@ impl Store for RedisStore {
 
     async fn job_state(&self, job: &JobName) -> StoreResult<Vec<JobField>> {
         jobs::state(self, job).await
+    }
+
+    // ---- Subsonic apps ------------------------------------------------------------
+
+    async fn put_api_key(&self, key: &ApiKey) -> StoreResult<()> {
+        apps::put_api_key(self, key).await
+    }
+
+    async fn api_key(&self, hash: &str) -> StoreResult<Option<ApiKey>> {
+        apps::api_key(self, hash).await
+    }
+
+    async fn api_keys(&self, listener: &ListenerId) -> StoreResult<Vec<ApiKey>> {
+        apps::api_keys(self, listener).await
+    }
+
+    async fn delete_api_key(&self, listener: &ListenerId, id: &str) -> StoreResult<bool> {
+        apps::delete_api_key(self, listener, id).await
+    }
+
+    async fn put_app_field(
+        &self,
+        listener: &ListenerId,
+        field: &str,
+        value: Option<&[u8]>,
+    ) -> StoreResult<()> {
+        apps::put_app_field(self, listener, field, value).await
+    }
+
+    async fn app_field(&self, listener: &ListenerId, field: &str) -> StoreResult<Option<Vec<u8>>> {
+        apps::app_field(self, listener, field).await
     }
 }
 
