@@ -183,6 +183,12 @@ async fn a_killed_redis_master_fails_over_and_loses_no_acknowledged_interaction(
     // The replica takes over; with one replica per master it then has none, so
     // "replicated" writes to those slots wait for the old master to rejoin as its
     // replica (README "Redis Cluster": the price of durability).
+    let key = log_key(&ls[0].id);
+    let promoted_by = Instant::now() + Duration::from_secs(30);
+    while cluster.master_of_key(&key).ok().is_none_or(|m| m == victim) {
+        assert!(Instant::now() < promoted_by, "no replica promoted within 30 s");
+        std::thread::sleep(Duration::from_millis(100));
+    }
     cluster
         .wait_serving(Duration::from_secs(20))
         .expect("a replica promoted");
