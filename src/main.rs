@@ -106,6 +106,8 @@ enum CatalogCommand {
 enum BenchCommand {
     /// The model engines side by side: fit and score time, AUC, model size.
     Model(spoofify_tools::bench::model::BenchArgs),
+    /// Appends/s and p99 on one Redis vs a Redis Cluster, durability local vs replicated.
+    Store(spoofify_tools::bench::store::StoreBenchArgs),
 }
 
 impl NodeFlags {
@@ -130,6 +132,7 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Serve(flags)) => serve(&flags),
         Some(Command::Catalog(command)) => catalog(command),
         Some(Command::Bench(BenchCommand::Model(args))) => spoofify_tools::bench::model::run(&args),
+        Some(Command::Bench(BenchCommand::Store(args))) => spoofify_tools::bench::store::run(&args),
         Some(Command::Eval(args)) => spoofify_tools::sim::eval::run(&args),
         Some(Command::Chaos(args)) => chaos(&args),
         Some(Command::Cluster(ClusterCommand::Certs(args))) => {

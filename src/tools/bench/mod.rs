@@ -2,5 +2,7 @@
 //! side from one run, because these machines are shared and noisy.
 //!
 //! - [`model`]: the model engines: fit and score time, AUC, model size.
+//! - [`store`]: appends on one Redis vs a Redis Cluster, durability local vs replicated.
 
 pub mod model;
+pub mod store;
