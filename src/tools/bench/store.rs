@@ -56,17 +56,20 @@ async fn measure(
     args: &StoreBenchArgs,
 ) -> Result<StoreBenchRow, StoreBenchError> {
     let store = Arc::new(store);
+    // Client ids unique per configuration (the cluster rows share one cluster).
+    let run = name.len() * 1000 + usize::from(name.contains("replicated"));
     let until = Instant::now() + Duration::from_secs(args.seconds);
     let started = Instant::now();
     let mut tasks = Vec::new();
     for w in 0..args.writers.max(1) {
         let store = store.clone();
         let listeners = args.listeners.max(1);
+        let run = run;
         tasks.push(tokio::spawn(async move {
             let (mut lat, mut failed, mut n) = (Vec::new(), 0usize, 0usize);
             while Instant::now() < until {
                 let l = ListenerId::parse(&format!("bench-{}", (w + n * 7919) % listeners));
-                let id = ClientId::parse(&format!("bench-{name}-{w}-{n}").replace(' ', "-"));
+                let id = ClientId::parse(&format!("bench-{run}-{w}-{n}"));
                 let song = spoofify_service::catalog::SongId::parse("bench-song");
                 let (Ok(l), Ok(id), Ok(song_id)) = (l, id, song) else {
                     failed += 1;
