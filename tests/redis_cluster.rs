@@ -55,7 +55,9 @@ async fn replicated_appends_wait_for_a_replica_and_retry_idempotently() {
     }
     assert!(started.elapsed() < DURABILITY_TIMEOUT * 10);
     assert!(matches!(
-        replicated.acquire_epoch(&l, &NodeId::parse("n1").unwrap()).await,
+        replicated
+            .acquire_epoch(&l, &NodeId::parse("n1").unwrap())
+            .await,
         Err(StoreError::Unavailable(_))
     ));
     let second = interaction("c-dur-0002", "s2", InteractionKind::Skipped);
@@ -64,21 +66,35 @@ async fn replicated_appends_wait_for_a_replica_and_retry_idempotently() {
     // A replica attaches: the same client id, retried, is acknowledged as the entry
     // the unconfirmed attempt wrote (no second entry), and new writes pass.
     let replica = RedisProcess::start(RedisOptions {
-        extra_args: vec!["--replicaof".into(), "127.0.0.1".into(), master.port().to_string()],
+        extra_args: vec![
+            "--replicaof".into(),
+            "127.0.0.1".into(),
+            master.port().to_string(),
+        ],
         ..RedisOptions::default()
     })
     .expect("replica");
     let store = replicated.clone();
-    wait_until("the replicated append to pass", Duration::from_secs(20), || {
-        let (store, l, first) = (store.clone(), l.clone(), first.clone());
-        async move { store.append_interaction(&l, &first).await.is_ok() }
-    })
+    wait_until(
+        "the replicated append to pass",
+        Duration::from_secs(20),
+        || {
+            let (store, l, first) = (store.clone(), l.clone(), first.clone());
+            async move { store.append_interaction(&l, &first).await.is_ok() }
+        },
+    )
     .await;
     let again = replicated.append_interaction(&l, &first).await.unwrap();
     assert_eq!((again.seq, again.duplicate), (1, true));
     let third = interaction("c-dur-0003", "s3", InteractionKind::Finished);
-    assert_eq!(replicated.append_interaction(&l, &third).await.unwrap().seq, 3);
-    assert_eq!(replicated.read_interactions(&l, 0, 10).await.unwrap().len(), 3);
+    assert_eq!(
+        replicated.append_interaction(&l, &third).await.unwrap().seq,
+        3
+    );
+    assert_eq!(
+        replicated.read_interactions(&l, 0, 10).await.unwrap().len(),
+        3
+    );
     drop(replica);
 }
 
@@ -108,7 +124,10 @@ async fn on_a_redis_cluster_a_stalled_replica_fails_only_its_masters_writes() {
     let b = interaction("c-stall-b0", "s2", InteractionKind::Finished);
     let refused = store.append_interaction(&stalled_l, &b).await;
     let other = store
-        .append_interaction(&other_l, &interaction("c-stall-b1", "s2", InteractionKind::Skipped))
+        .append_interaction(
+            &other_l,
+            &interaction("c-stall-b1", "s2", InteractionKind::Skipped),
+        )
         .await;
     signal(pid, "-CONT");
     assert!(
@@ -155,7 +174,11 @@ async fn a_killed_redis_master_fails_over_and_loses_no_acknowledged_interaction(
     let until = start + Duration::from_secs(16);
     let mut tasks = Vec::new();
     for (i, l) in ls.iter().cloned().enumerate() {
-        let (http, songs, base) = (c.http.clone(), songs.clone(), bases[i % bases.len()].1.clone());
+        let (http, songs, base) = (
+            c.http.clone(),
+            songs.clone(),
+            bases[i % bases.len()].1.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let (mut acked, mut trace) = (Vec::new(), Trace::new());
             let mut j = 0;
@@ -186,14 +209,20 @@ async fn a_killed_redis_master_fails_over_and_loses_no_acknowledged_interaction(
     let key = log_key(&ls[0].id);
     let promoted_by = Instant::now() + Duration::from_secs(30);
     while cluster.master_of_key(&key).ok().is_none_or(|m| m == victim) {
-        assert!(Instant::now() < promoted_by, "no replica promoted within 30 s");
+        assert!(
+            Instant::now() < promoted_by,
+            "no replica promoted within 30 s"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     cluster
         .wait_serving(Duration::from_secs(20))
         .expect("a replica promoted");
     let promoted_ms = start.elapsed().as_millis();
-    cluster.node(victim).restart().expect("restart the old master");
+    cluster
+        .node(victim)
+        .restart()
+        .expect("restart the old master");
     eprintln!("failover done {promoted_ms} ms after the kill; old master restarted");
     let mut results = Vec::new();
     for t in tasks {
@@ -223,20 +252,32 @@ async fn a_killed_redis_master_fails_over_and_loses_no_acknowledged_interaction(
     }
     recovery_ms.sort_unstable();
     eprintln!("served again after the kill (ms): {recovery_ms:?}");
-    assert!(interrupted.is_empty(), "listeners on other masters failed: {interrupted:#?}");
+    assert!(
+        interrupted.is_empty(),
+        "listeners on other masters failed: {interrupted:#?}"
+    );
 
     // Every acknowledged interaction is in the log, once.
     let cluster = c.redis.cluster().expect("a redis cluster");
-    cluster.wait_whole(Duration::from_secs(60)).expect("whole again");
+    cluster
+        .wait_whole(Duration::from_secs(60))
+        .expect("whole again");
     let store: SharedStore = Arc::new(cluster_store(cluster).await);
     let mut lost = HashMap::new();
     for (l, acked, _) in &results {
         let log = store.read_interactions(&l.id, 0, 10_000).await.unwrap();
         let mut seen = std::collections::HashSet::new();
         for e in &log {
-            assert!(seen.insert(e.interaction.id.to_string()), "duplicate in {}", l.id);
+            assert!(
+                seen.insert(e.interaction.id.to_string()),
+                "duplicate in {}",
+                l.id
+            );
         }
-        let missing = acked.iter().filter(|id| !seen.contains(id.as_str())).count();
+        let missing = acked
+            .iter()
+            .filter(|id| !seen.contains(id.as_str()))
+            .count();
         if missing > 0 {
             lost.insert(l.id.to_string(), missing);
         }

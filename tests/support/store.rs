@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use spoofify_service::catalog::SongId;
-use spoofify_service::store::embedded::EmbeddedStore;
 use spoofify_service::config::Durability;
+use spoofify_service::store::embedded::EmbeddedStore;
 use spoofify_service::store::redis::{RedisStore, RedisTarget};
 use spoofify_service::store::redis_cluster_process::{ClusterOptions, RedisCluster};
 use spoofify_service::store::redis_process::{Fsync, RedisProcess};

@@ -14,8 +14,8 @@ mod engine;
 mod link;
 mod redis;
 pub use engine::{EngineKind, UnknownEngine};
-pub use redis::{cluster_seeds, Durability, UnknownDurability, DEFAULT_DURABILITY_TIMEOUT_MS};
 pub use link::{cookie_weakness, ClusterLinkSettings, MIN_COOKIE_LEN, SHIPPED_COOKIES};
+pub use redis::{cluster_seeds, Durability, UnknownDurability, DEFAULT_DURABILITY_TIMEOUT_MS};
 
 /// The compiled-in defaults; the same file ships in `config/default.toml`.
 pub const DEFAULT_TOML: &str = include_str!("../../../config/default.toml");

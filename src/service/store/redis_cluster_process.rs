@@ -257,7 +257,9 @@ impl RedisCluster {
             .running()
             .first()
             .ok_or_else(|| cli_err("no node is running".into()))?;
-        Ok(parse_cluster_nodes(&self.cli(first, &["CLUSTER", "NODES"])?))
+        Ok(parse_cluster_nodes(
+            &self.cli(first, &["CLUSTER", "NODES"])?,
+        ))
     }
 
     /// The indices of the nodes that are masters serving slots now.

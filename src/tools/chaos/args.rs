@@ -147,7 +147,11 @@ impl ChaosArgs {
             if k.needs_redis_cluster() != self.redis_cluster && k.targets_redis() {
                 return bad(format!(
                     "fault {k} {} --redis-cluster",
-                    if self.redis_cluster { "does not apply with" } else { "needs" }
+                    if self.redis_cluster {
+                        "does not apply with"
+                    } else {
+                        "needs"
+                    }
                 ));
             }
             if k.needs_netns() && !self.netns {

@@ -297,7 +297,13 @@ pub(super) fn judge(
         let changes: Vec<String> = history
             .iter()
             .filter(|e| e.op == super::history::Op::RedisTopology)
-            .map(|e| format!("{:.1} s: {}", e.t_ms as f64 / 1000.0, e.detail.clone().unwrap_or_default()))
+            .map(|e| {
+                format!(
+                    "{:.1} s: {}",
+                    e.t_ms as f64 / 1000.0,
+                    e.detail.clone().unwrap_or_default()
+                )
+            })
             .collect();
         notes.push(format!("Redis topology changes: {}", changes.join("; ")));
     }

@@ -82,9 +82,7 @@ impl FaultKind {
     pub fn targets_redis(self) -> bool {
         matches!(
             self,
-            FaultKind::RedisRestart
-                | FaultKind::RedisMasterKill
-                | FaultKind::RedisMasterPartition
+            FaultKind::RedisRestart | FaultKind::RedisMasterKill | FaultKind::RedisMasterPartition
         )
     }
 

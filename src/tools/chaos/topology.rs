@@ -266,11 +266,10 @@ impl Topology {
                 let rules = format!(
                     "table inet {PARTITION_TABLE} {{\n chain input {{ type filter hook input priority -10; policy accept;\n  tcp dport {{ {port}, {bus} }} drop\n  tcp sport {{ {port}, {bus} }} drop\n }}\n}}\n"
                 );
-                run_nft(&["-f", "-"], Some(&rules))
-                    .map_err(|why| TopologyError::Node {
-                        node: format!("redis:{port}"),
-                        why,
-                    })
+                run_nft(&["-f", "-"], Some(&rules)).map_err(|why| TopologyError::Node {
+                    node: format!("redis:{port}"),
+                    why,
+                })
             }
         }
     }

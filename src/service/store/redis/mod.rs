@@ -157,7 +157,11 @@ impl RedisTarget {
             RedisTarget::Server(url) => redact_url(url),
             RedisTarget::Cluster(seeds) => format!(
                 "cluster {}",
-                seeds.iter().map(|s| redact_url(s)).collect::<Vec<_>>().join(",")
+                seeds
+                    .iter()
+                    .map(|s| redact_url(s))
+                    .collect::<Vec<_>>()
+                    .join(",")
             ),
         }
     }
