@@ -64,7 +64,6 @@ async fn measure(
     for w in 0..args.writers.max(1) {
         let store = store.clone();
         let listeners = args.listeners.max(1);
-        let run = run;
         tasks.push(tokio::spawn(async move {
             let (mut lat, mut failed, mut n) = (Vec::new(), 0usize, 0usize);
             while Instant::now() < until {

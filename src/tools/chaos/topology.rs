@@ -284,8 +284,11 @@ impl Topology {
         let Some(m) = faulted.take() else {
             return Ok(());
         };
+        if !cluster.node(m).is_running() {
+            cluster.node(m).restart()?;
+        }
         match kind {
-            FaultKind::RedisMasterKill => Ok(cluster.node(m).restart()?),
+            FaultKind::RedisMasterKill => Ok(()),
             _ => run_nft(&["delete", "table", "inet", PARTITION_TABLE], None).map_err(|why| {
                 TopologyError::Node {
                     node: format!("redis:{}", cluster.port(m)),
@@ -458,9 +461,8 @@ impl Topology {
             }
             StateTier::Cluster { .. } => {
                 let _ = run_nft(&["delete", "table", "inet", PARTITION_TABLE], None);
-                for kind in [FaultKind::RedisMasterKill] {
-                    let _ = self.heal_master_fault(kind);
-                }
+                // A killed master is started again; a partitioned one just reconnects.
+                let _ = self.heal_master_fault(FaultKind::RedisMasterPartition);
             }
         }
     }
