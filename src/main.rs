@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use spoofify_service::config::{Overrides, Settings};
+use spoofify_service::config::{Durability, Overrides, Settings};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -38,6 +38,13 @@ struct NodeFlags {
     /// Redis URL (redis://host:port); absent = the embedded store in the data dir.
     #[arg(long, value_name = "URL")]
     redis: Option<String>,
+    /// A Redis Cluster instead: comma-separated seed URLs (redis://h1:7000,redis://h2:7000).
+    #[arg(long, value_name = "URLS")]
+    redis_cluster: Option<String>,
+    /// When writes are acknowledged: local (the Redis master has it) or replicated
+    /// (a replica confirmed it with WAIT) [default: local].
+    #[arg(long, value_name = "MODE")]
+    durability: Option<Durability>,
     /// This node's id in the cluster [default: derived from --http].
     #[arg(long, value_name = "ID")]
     node_id: Option<String>,
@@ -99,8 +106,9 @@ enum CatalogCommand {
 enum BenchCommand {
     /// The model engines side by side: fit and score time, AUC, model size.
     Model(spoofify_tools::bench::model::BenchArgs),
-    /// Durable appends/s and p99 on each store backend, side by side.
-    Appends(spoofify_tools::bench::appends::AppendsArgs),
+    /// Durable appends/s and p99 on every state tier side by side: embedded (group
+    /// commit or not), one Redis, a Redis Cluster, durability local vs replicated.
+    Store(spoofify_tools::bench::store::StoreBenchArgs),
 }
 
 impl NodeFlags {
@@ -110,6 +118,8 @@ impl NodeFlags {
             http: self.http.clone(),
             data_dir: self.data_dir.clone(),
             redis: self.redis.clone(),
+            redis_cluster: self.redis_cluster.clone(),
+            durability: self.durability,
             cluster_addr: self.cluster_addr.clone(),
         };
         Ok(Settings::load(self.config.as_deref(), &overrides)?)
@@ -123,9 +133,7 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Serve(flags)) => serve(&flags),
         Some(Command::Catalog(command)) => catalog(command),
         Some(Command::Bench(BenchCommand::Model(args))) => spoofify_tools::bench::model::run(&args),
-        Some(Command::Bench(BenchCommand::Appends(args))) => {
-            spoofify_tools::bench::appends::run(&args)
-        }
+        Some(Command::Bench(BenchCommand::Store(args))) => spoofify_tools::bench::store::run(&args),
         Some(Command::Eval(args)) => spoofify_tools::sim::eval::run(&args),
         Some(Command::Chaos(args)) => chaos(&args),
         Some(Command::Cluster(ClusterCommand::Certs(args))) => {

@@ -1,7 +1,9 @@
 //! The `Store` contract, written once and run against both implementations: the
-//! embedded redb file (in a temp dir) and Redis (a private redis-server with AOF,
-//! `appendfsync always`). Each case is a function over a [`Harness`]; the
-//! `contract!` macro instantiates every case once per backend.
+//! embedded redb file (in a temp dir), Redis (a private redis-server with AOF,
+//! `appendfsync always`) and a real local Redis Cluster (3 masters + 3 replicas,
+//! durability "replicated"). Each case is a function over a [`Harness`]; the
+//! `contract!` macro instantiates every case once per backend (on the cluster, all
+//! cases in one test over one cluster).
 
 mod support;
 
@@ -37,6 +39,20 @@ macro_rules! contract {
                     crate::$case(&mut h).await;
                 }
             )*
+        }
+        mod redis_cluster {
+            /// Every case in turn on one Redis Cluster (3 masters + 3 replicas,
+            /// durability "replicated"), emptied between cases: a cluster takes
+            /// seconds to form, so one per case would cost minutes.
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn every_case() {
+                let mut h = crate::support::store::Harness::redis_cluster().await;
+                $(
+                    h.reset().await;
+                    eprintln!("redis cluster case: {}", stringify!($case));
+                    crate::$case(&mut h).await;
+                )*
+            }
         }
     };
 }

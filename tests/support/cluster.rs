@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use spoofify_service::config::{Overrides, Settings};
+use spoofify_service::store::redis_cluster_process::{ClusterOptions, RedisCluster};
 use spoofify_service::store::redis_process::{Fsync, RedisProcess};
 use spoofify_service::store::*;
 
@@ -88,8 +89,34 @@ impl NodeProc {
     }
 }
 
+/// What the nodes keep their state in.
+pub enum StateTier {
+    /// One redis-server.
+    Server(RedisProcess),
+    /// A Redis Cluster (3 masters + 3 replicas).
+    Cluster(RedisCluster),
+}
+
+impl StateTier {
+    /// The node flag naming it: `--redis URL` or `--redis-cluster SEEDS`.
+    fn node_flag(&self) -> [String; 2] {
+        match self {
+            StateTier::Server(r) => ["--redis".into(), r.url()],
+            StateTier::Cluster(c) => ["--redis-cluster".into(), c.seed_list()],
+        }
+    }
+
+    /// The Redis Cluster, when the nodes run on one.
+    pub fn cluster(&mut self) -> Option<&mut RedisCluster> {
+        match self {
+            StateTier::Cluster(c) => Some(c),
+            StateTier::Server(_) => None,
+        }
+    }
+}
+
 pub struct TestCluster {
-    pub redis: RedisProcess,
+    pub redis: StateTier,
     /// Node data dirs and logs; kept after the test when `KEEP_CLUSTER_DIR` is set.
     pub root: PathBuf,
     _dir: Option<tempfile::TempDir>,
@@ -115,9 +142,31 @@ impl TestCluster {
     /// Like [`Self::start`], the nodes started as `opts` says.
     pub async fn start_with(n: usize, opts: NodeOpts) -> Self {
         let redis = RedisProcess::start_temp(Fsync::Always).expect("redis-server");
-        let overrides = Overrides {
-            redis: Some(redis.url()),
-            ..Default::default()
+        Self::start_on(StateTier::Server(redis), n, opts).await
+    }
+
+    /// `n` nodes on a fresh Redis Cluster (3 masters + 3 replicas, AOF `always`).
+    pub async fn start_on_redis_cluster(n: usize, opts: NodeOpts) -> Self {
+        let cluster =
+            tokio::task::spawn_blocking(|| RedisCluster::start(ClusterOptions::default()))
+                .await
+                .expect("join")
+                .expect("redis cluster");
+        Self::start_on(StateTier::Cluster(cluster), n, opts).await
+    }
+
+    /// `n` nodes on `redis`, all ready; the catalog written first.
+    pub async fn start_on(redis: StateTier, n: usize, opts: NodeOpts) -> Self {
+        let [flag, value] = redis.node_flag();
+        let overrides = match flag.as_str() {
+            "--redis" => Overrides {
+                redis: Some(value),
+                ..Default::default()
+            },
+            _ => Overrides {
+                redis_cluster: Some(value),
+                ..Default::default()
+            },
         };
         let settings = Settings::load(None, &overrides).expect("settings");
         let store = spoofify_service::store::open(&settings)
@@ -181,7 +230,8 @@ impl TestCluster {
         cmd.arg("serve")
             .args(["--http", &format!("127.0.0.1:{http}")])
             .args(["--cluster-addr", &format!("127.0.0.1:{cport}")])
-            .args(["--node-id", id, "--redis", &self.redis.url()])
+            .args(["--node-id", id])
+            .args(self.redis.node_flag())
             .arg("--data-dir")
             .arg(&dir)
             .env(

@@ -6,8 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use spoofify_service::catalog::SongId;
+use spoofify_service::config::Durability;
 use spoofify_service::store::embedded::EmbeddedStore;
-use spoofify_service::store::redis::RedisStore;
+use spoofify_service::store::redis::{RedisStore, RedisTarget};
+use spoofify_service::store::redis_cluster_process::{ClusterOptions, RedisCluster};
 use spoofify_service::store::redis_process::{Fsync, RedisProcess};
 use spoofify_service::store::*;
 
@@ -16,6 +18,30 @@ use super::wait_until;
 enum Backend {
     Embedded { dir: tempfile::TempDir },
     Redis { server: RedisProcess },
+    RedisCluster { cluster: RedisCluster },
+}
+
+/// How long a durable write may wait for its replica in the cluster harness: generous,
+/// because the machine's cores are shared with other builds.
+pub const CLUSTER_DURABILITY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Starts a private Redis Cluster (3 masters + 3 replicas, AOF `always`) off the runtime.
+pub async fn start_redis_cluster() -> RedisCluster {
+    tokio::task::spawn_blocking(|| RedisCluster::start(ClusterOptions::default()))
+        .await
+        .expect("join")
+        .expect("start a redis cluster")
+}
+
+/// A store on `cluster` whose appends, leases and epochs wait for a replica.
+pub async fn cluster_store(cluster: &RedisCluster) -> RedisStore {
+    RedisStore::connect_to(
+        &RedisTarget::Cluster(cluster.seeds()),
+        Durability::Replicated,
+        CLUSTER_DURABILITY_TIMEOUT,
+    )
+    .await
+    .expect("connect to the redis cluster")
 }
 
 /// A store under test plus what it runs on, so a test can restart the backend.
@@ -52,6 +78,24 @@ impl Harness {
         }
     }
 
+    /// A Redis store on a private Redis Cluster (3 masters + 3 replicas, AOF
+    /// `always`, `durability = "replicated"`).
+    pub async fn redis_cluster() -> Self {
+        let cluster = start_redis_cluster().await;
+        let store = cluster_store(&cluster).await;
+        Self {
+            store: Some(Arc::new(store)),
+            backend: Backend::RedisCluster { cluster },
+        }
+    }
+
+    /// Empties the Redis Cluster between contract cases that share it.
+    pub async fn reset(&mut self) {
+        if let Backend::RedisCluster { cluster } = &mut self.backend {
+            cluster.flush_all().expect("flush the redis cluster");
+        }
+    }
+
     pub fn store(&self) -> &SharedStore {
         self.store.as_ref().expect("store is open")
     }
@@ -60,7 +104,7 @@ impl Harness {
     pub fn redis_server(&mut self) -> Option<&mut RedisProcess> {
         match &mut self.backend {
             Backend::Redis { server } => Some(server),
-            Backend::Embedded { .. } => None,
+            Backend::Embedded { .. } | Backend::RedisCluster { .. } => None,
         }
     }
 
@@ -76,8 +120,14 @@ impl Harness {
                     .expect("reopen embedded");
                 self.store = Some(Arc::new(store));
             }
-            Backend::Redis { server } => {
-                server.restart().expect("restart redis-server");
+            Backend::Redis { .. } | Backend::RedisCluster { .. } => {
+                match &mut self.backend {
+                    Backend::Redis { server } => server.restart().expect("restart redis-server"),
+                    Backend::RedisCluster { cluster } => {
+                        cluster.restart_all().expect("restart the redis cluster")
+                    }
+                    Backend::Embedded { .. } => unreachable!(),
+                }
                 let store = self.store().clone();
                 wait_until(
                     "the store to reconnect to the restarted redis",

@@ -12,8 +12,10 @@ use std::path::{Path, PathBuf};
 
 mod engine;
 mod link;
+mod redis;
 pub use engine::{EngineKind, UnknownEngine};
 pub use link::{cookie_weakness, ClusterLinkSettings, MIN_COOKIE_LEN, SHIPPED_COOKIES};
+pub use redis::{cluster_seeds, Durability, UnknownDurability, DEFAULT_DURABILITY_TIMEOUT_MS};
 
 /// The compiled-in defaults; the same file ships in `config/default.toml`.
 pub const DEFAULT_TOML: &str = include_str!("../../../config/default.toml");
@@ -30,6 +32,15 @@ pub struct Settings {
     pub redis_password: String,
     #[serde(default)]
     pub redis_password_file: String,
+    /// A Redis Cluster instead of one server: comma-separated seed URLs (`redis` empty).
+    #[serde(default)]
+    pub redis_cluster: String,
+    /// When appends, leases and fencing-epoch writes are acknowledged (`config::redis`).
+    #[serde(default)]
+    pub durability: Durability,
+    /// How long `durability = "replicated"` waits for a replica before the write fails.
+    #[serde(default = "redis::default_durability_timeout_ms")]
+    pub durability_timeout_ms: u64,
     pub cluster_addr: String,
     pub cluster_cookie: String,
     /// Read the cookie from this file instead (wins over `cluster_cookie`).
@@ -202,6 +213,10 @@ pub struct Overrides {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redis: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub redis_cluster: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub durability: Option<Durability>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cluster_addr: Option<String>,
 }
 
@@ -245,6 +260,15 @@ impl Settings {
         link::with_password(&self.redis, &self.redis_password)
     }
 
+    /// The Redis Cluster's seed URLs, each with `redis_password` when set; empty when
+    /// no cluster is configured.
+    pub fn redis_cluster_urls(&self) -> Vec<String> {
+        cluster_seeds(&self.redis_cluster)
+            .iter()
+            .map(|seed| link::with_password(seed, &self.redis_password))
+            .collect()
+    }
+
     fn validate(&self) -> Result<(), ConfigError> {
         self.http
             .parse::<std::net::SocketAddr>()
@@ -256,15 +280,12 @@ impl Settings {
             self.cluster_link.check()?;
             link::check_exposure(&self.cluster_addr, &self.cluster_cookie, &self.cluster_link)?;
         }
-        if !self.redis.is_empty()
-            && !self.redis.starts_with("redis://")
-            && !self.redis.starts_with("rediss://")
-        {
-            return Err(ConfigError(format!(
-                "redis = {:?}: expected a redis:// or rediss:// URL",
-                self.redis
-            )));
-        }
+        redis::check(
+            &self.redis,
+            &self.redis_cluster,
+            self.durability,
+            self.durability_timeout_ms,
+        )?;
         let m = &self.membership;
         if m.heartbeat_interval_ms == 0 || m.heartbeat_ttl_ms < 2 * m.heartbeat_interval_ms {
             return Err(ConfigError(

@@ -66,7 +66,7 @@ impl FromRequestParts<AppState> for MaySeeDetails {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StoreHealth {
     ok: bool,
-    /// Which backend: "embedded" or "redis".
+    /// Which backend: "embedded", "redis" or "redis-cluster".
     kind: &'static str,
     /// Why the store did not answer (absent when it did).
     #[serde(skip_serializing_if = "Option::is_none")]

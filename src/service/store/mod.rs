@@ -6,8 +6,9 @@
 //! give the same semantics — [`redis::RedisStore`] for a cluster and
 //! [`embedded::EmbeddedStore`] (one redb file in the data directory) for a single node
 //! with zero setup — and one contract test suite (`tests/store_contract.rs`) runs
-//! against both. [`redis_process`] runs a private `redis-server` for tests, local
-//! clusters and the chaos harness.
+//! against both (Redis as one server and as a Redis Cluster). [`redis_process`] runs a
+//! private `redis-server` for tests, local clusters and the chaos harness;
+//! [`redis_cluster_process`] a private Redis Cluster of them.
 //!
 //! Invariants every implementation keeps:
 //! - `append_interaction` returns only once the entry is durable, and is idempotent by
@@ -25,6 +26,7 @@ mod codec;
 pub mod embedded;
 pub mod jobs;
 pub mod redis;
+pub mod redis_cluster_process;
 pub mod redis_process;
 pub mod types;
 
@@ -61,7 +63,7 @@ pub type SharedStore = Arc<dyn Store>;
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
-    /// A short name for logs and /readyz: "redis" or "embedded".
+    /// A short name for logs and /readyz: "redis", "redis-cluster" or "embedded".
     fn kind(&self) -> &'static str;
 
     /// Succeeds when the backend answers.
@@ -241,17 +243,33 @@ fn ttl_millis(ttl: Duration) -> u64 {
 /// The embedded store's file name inside the data directory.
 pub const EMBEDDED_FILE: &str = "store.redb";
 
-/// Opens the store the settings name: Redis when `settings.redis` is set, otherwise
+/// Opens the store the settings name: Redis when `settings.redis` is set, a Redis
+/// Cluster when `settings.redis_cluster` is, otherwise
 /// the embedded store file `store.redb` in the data directory (created if missing).
 /// An unreachable Redis is [`StoreError::Unavailable`] naming the URL (password hidden).
 pub async fn open(settings: &crate::config::Settings) -> StoreResult<SharedStore> {
-    if settings.redis.is_empty() {
+    if settings.redis.is_empty() && settings.redis_cluster.trim().is_empty() {
         let path = settings.data_dir.join(EMBEDDED_FILE);
         Ok(Arc::new(embedded::EmbeddedStore::open(&path).await?))
     } else {
         Ok(Arc::new(
-            redis::RedisStore::connect(&settings.redis_url()).await?,
+            redis::RedisStore::connect_to(
+                &redis_target(settings),
+                settings.durability,
+                Duration::from_millis(settings.durability_timeout_ms),
+            )
+            .await?,
         ))
+    }
+}
+
+/// The Redis the settings name: a cluster's seeds when `redis_cluster` is set.
+fn redis_target(settings: &crate::config::Settings) -> redis::RedisTarget {
+    let seeds = settings.redis_cluster_urls();
+    if seeds.is_empty() {
+        redis::RedisTarget::Server(settings.redis_url())
+    } else {
+        redis::RedisTarget::Cluster(seeds)
     }
 }
 

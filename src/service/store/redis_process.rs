@@ -72,6 +72,8 @@ pub struct RedisOptions {
     /// Addresses to listen on (loopback by default; the chaos harness adds its
     /// bridge address so nodes in network namespaces reach it).
     pub bind: Vec<String>,
+    /// More `--name value` arguments (a Redis Cluster node's `--cluster-enabled yes`).
+    pub extra_args: Vec<String>,
 }
 
 impl Default for RedisOptions {
@@ -82,6 +84,7 @@ impl Default for RedisOptions {
             dir: None,
             binary: REDIS_SERVER_BIN.into(),
             bind: vec!["127.0.0.1".into()],
+            extra_args: Vec::new(),
         }
     }
 }
@@ -257,6 +260,7 @@ impl RedisProcess {
                 self.options.fsync.as_str(),
             ])
             .args(["--save", "", "--daemonize", "no"])
+            .args(&self.options.extra_args)
             .arg("--logfile")
             .arg(self.dir.join("redis.log"))
             .stdin(Stdio::null())

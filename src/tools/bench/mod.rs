@@ -2,7 +2,8 @@
 //! side from one run, because these machines are shared and noisy.
 //!
 //! - [`model`]: the model engines: fit and score time, AUC, model size.
-//! - [`appends`]: durable appends per second on each store backend.
+//! - [`store`]: durable appends on every state tier: embedded with and without group
+//!   commit, one Redis, a Redis Cluster, durability local vs replicated.
 
-pub mod appends;
 pub mod model;
+pub mod store;

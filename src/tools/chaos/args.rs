@@ -53,6 +53,13 @@ pub struct ChaosArgs {
     /// links are real network faults.
     #[arg(long)]
     pub netns: bool,
+    /// Keep state in a Redis Cluster (3 masters + 3 replicas) the harness starts,
+    /// instead of one Redis; enables redis-master-kill and redis-master-partition.
+    #[arg(long)]
+    pub redis_cluster: bool,
+    /// The nodes' `durability`: local or replicated (see README "Redis Cluster").
+    #[arg(long, default_value = "local")]
+    pub durability: spoofify_service::config::Durability,
     /// Results directory [default: chaos-results/<unix seconds>-seed<seed>].
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -85,6 +92,14 @@ pub(super) const HEARTBEAT_TTL_S: f64 = 1.5;
 impl ChaosArgs {
     pub(super) fn kinds(&self) -> Vec<FaultKind> {
         self.faults.clone().unwrap_or_else(|| {
+            if self.redis_cluster {
+                return vec![
+                    FaultKind::Kill,
+                    FaultKind::Pause,
+                    FaultKind::RedisMasterKill,
+                    FaultKind::RedisMasterPartition,
+                ];
+            }
             let mut k = vec![FaultKind::Kill, FaultKind::Pause, FaultKind::RedisRestart];
             if self.netns {
                 k.extend([
@@ -125,7 +140,20 @@ impl ChaosArgs {
         if self.client_timeout_ms < 100 {
             return bad("--client-timeout-ms must be at least 100".into());
         }
+        if self.redis_cluster && self.netns {
+            return bad("--redis-cluster runs on loopback; --netns is for one Redis".into());
+        }
         for k in self.kinds() {
+            if k.needs_redis_cluster() != self.redis_cluster && k.targets_redis() {
+                return bad(format!(
+                    "fault {k} {} --redis-cluster",
+                    if self.redis_cluster {
+                        "does not apply with"
+                    } else {
+                        "needs"
+                    }
+                ));
+            }
             if k.needs_netns() && !self.netns {
                 return bad(format!(
                     "fault {k} needs --netns (each node in its own network namespace; root)"
@@ -163,7 +191,11 @@ impl ChaosArgs {
             self.think_ms,
             self.client_timeout_ms,
             if self.netns { " --netns" } else { "" }
-        )
+        ) + &if self.redis_cluster {
+            format!(" --redis-cluster --durability {}", self.durability.as_str())
+        } else {
+            String::new()
+        }
     }
 }
 

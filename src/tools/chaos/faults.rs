@@ -29,10 +29,16 @@ pub enum FaultKind {
     Slow,
     /// SIGKILL Redis and restart it on the same AOF.
     RedisRestart,
+    /// SIGKILL a Redis Cluster master (a replica is promoted); restart it when the
+    /// fault ends (it rejoins as a replica). Needs --redis-cluster.
+    RedisMasterKill,
+    /// Cut a Redis Cluster master off from its replicas, the other masters and the
+    /// nodes (nftables on loopback), then heal. Needs --redis-cluster and root.
+    RedisMasterPartition,
 }
 
 impl FaultKind {
-    pub const ALL: [FaultKind; 8] = [
+    pub const ALL: [FaultKind; 10] = [
         FaultKind::Kill,
         FaultKind::Pause,
         FaultKind::PartitionPeers,
@@ -41,6 +47,8 @@ impl FaultKind {
         FaultKind::Lossy,
         FaultKind::Slow,
         FaultKind::RedisRestart,
+        FaultKind::RedisMasterKill,
+        FaultKind::RedisMasterPartition,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -53,6 +61,8 @@ impl FaultKind {
             FaultKind::Lossy => "lossy",
             FaultKind::Slow => "slow",
             FaultKind::RedisRestart => "redis-restart",
+            FaultKind::RedisMasterKill => "redis-master-kill",
+            FaultKind::RedisMasterPartition => "redis-master-partition",
         }
     }
 
@@ -70,7 +80,18 @@ impl FaultKind {
 
     /// Whether the fault hits Redis rather than a node.
     pub fn targets_redis(self) -> bool {
-        self == FaultKind::RedisRestart
+        matches!(
+            self,
+            FaultKind::RedisRestart | FaultKind::RedisMasterKill | FaultKind::RedisMasterPartition
+        )
+    }
+
+    /// Kinds that act on a Redis Cluster master (`--redis-cluster`).
+    pub fn needs_redis_cluster(self) -> bool {
+        matches!(
+            self,
+            FaultKind::RedisMasterKill | FaultKind::RedisMasterPartition
+        )
     }
 }
 
@@ -121,6 +142,9 @@ pub struct ScheduleSpec {
     pub min_pause_s: f64,
     /// How long a redis-restart keeps Redis down (not drawn: a crash-restart).
     pub redis_down_s: f64,
+    /// The shortest Redis Cluster master fault: past cluster-node-timeout plus the
+    /// election, so a replica is promoted.
+    pub min_redis_failover_s: f64,
 }
 
 /// The seeded schedule: faults one at a time (so each one's effect can be read off
@@ -147,6 +171,10 @@ pub fn plan(spec: &ScheduleSpec, seed: u64) -> Vec<PlannedFault> {
         }
         if kind == FaultKind::RedisRestart {
             duration = spec.redis_down_s;
+        }
+        if kind.needs_redis_cluster() {
+            // Long enough for the cluster to notice and promote a replica.
+            duration = duration.max(spec.min_redis_failover_s);
         }
         if t + duration > spec.phase_s {
             break;
@@ -177,6 +205,7 @@ mod tests {
             duration_s: 4.0,
             min_pause_s: 3.5,
             redis_down_s: 1.0,
+            min_redis_failover_s: 6.0,
         }
     }
 

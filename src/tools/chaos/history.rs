@@ -29,6 +29,9 @@ pub enum Op {
     Heal,
     /// The membership monitor: `node` is the observer, `detail` the live set it reported.
     Membership,
+    /// The Redis Cluster's masters changed (`detail`: "masters <port>,…"): a replica
+    /// was promoted or an old master is back.
+    RedisTopology,
 }
 
 impl Op {
@@ -41,6 +44,7 @@ impl Op {
             Op::Fault => "fault",
             Op::Heal => "heal",
             Op::Membership => "membership",
+            Op::RedisTopology => "redis-topology",
         }
     }
 

@@ -51,7 +51,7 @@ pub(super) async fn inject_all(
                 continue;
             }
         }
-        sleep_until_ms(rec, at(f.at_s + f.duration_s)).await;
+        watch_topology_until(topo, rec, at(f.at_s + f.duration_s)).await;
         let mut h = Event::new(rec.now_ms(), Op::Heal, Phase::Ok);
         h.node = Some(target.clone());
         h.detail = Some(f.kind.as_str().into());
@@ -67,8 +67,35 @@ pub(super) async fn inject_all(
         h.t_ms = rec.now_ms();
         rec.record(h);
     }
-    sleep_until_ms(rec, at(phase_secs)).await;
+    watch_topology_until(topo, rec, at(phase_secs)).await;
     notes
+}
+
+/// How often the Redis Cluster's masters are read during a run.
+const TOPOLOGY_POLL_MS: u64 = 500;
+
+/// Waits until `t_ms`; on a Redis Cluster, records every change of its masters
+/// (promotions, an old master back) as a `redis-topology` event for the timeline.
+async fn watch_topology_until(topo: &mut Topology, rec: &Recorder, t_ms: u64) {
+    loop {
+        if let Some(now) = tokio::task::block_in_place(|| topo.redis_topology()) {
+            if topo.last_redis_topology.as_deref() != Some(now.as_str()) {
+                let mut e = Event::new(rec.now_ms(), Op::RedisTopology, Phase::Info);
+                e.node = Some("redis".into());
+                e.detail = Some(now.clone());
+                rec.record(e);
+                tracing::info!(topology = %now, "redis cluster");
+                topo.last_redis_topology = Some(now);
+            }
+        } else {
+            return sleep_until_ms(rec, t_ms).await;
+        }
+        let now = rec.now_ms();
+        if now >= t_ms {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(TOPOLOGY_POLL_MS.min(t_ms - now))).await;
+    }
 }
 
 async fn sleep_until_ms(rec: &Recorder, t_ms: u64) {

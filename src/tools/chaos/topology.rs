@@ -10,6 +10,8 @@ use std::process::{Child, Command, Stdio};
 
 use super::faults::FaultKind;
 use super::netns::{Cut, Net, NetError};
+use spoofify_service::config::{Durability, Overrides};
+use spoofify_service::store::redis_cluster_process::{ClusterOptions, RedisCluster};
 use spoofify_service::store::redis_process::{
     free_port, Fsync, RedisOptions, RedisProcess, RedisProcessError,
 };
@@ -24,6 +26,8 @@ pub enum TopologyError {
     Node { node: String, why: String },
     #[error("{0} needs --netns")]
     NeedsNetns(FaultKind),
+    #[error("{0} needs {1}")]
+    NeedsTier(FaultKind, &'static str),
     #[error("making the cluster certificates: {0}")]
     Certs(#[from] crate::certs::CertError),
 }
@@ -75,24 +79,44 @@ impl Node {
     }
 }
 
+/// Where the nodes keep their state.
+pub enum StateTier {
+    Server(RedisProcess),
+    /// A Redis Cluster, the node under a master fault (its index) and the durability
+    /// the nodes run with.
+    Cluster {
+        cluster: RedisCluster,
+        faulted: Option<usize>,
+        durability: Durability,
+    },
+}
+
+/// The nftables table a redis-master-partition adds (and its heal deletes).
+const PARTITION_TABLE: &str = "spoofify_chaos_redis";
+
 pub struct Topology {
-    pub redis: RedisProcess,
+    pub tier: StateTier,
     pub nodes: Vec<Node>,
     pub net: Option<Net>,
     exe: PathBuf,
-    redis_url: String,
+    /// The node flag naming the state tier: `--redis URL` or `--redis-cluster SEEDS`.
+    redis_flag: [String; 2],
+    /// The Redis Cluster's masters as last recorded (`inject` records changes).
+    pub last_redis_topology: Option<String>,
     /// The cluster CA, node certificates and cookie file.
     certs: crate::certs::Made,
 }
 
 impl Topology {
-    /// Starts Redis and lays out (but does not start) the nodes.
+    /// Starts Redis (one server, or a Redis Cluster when `cluster` names the nodes'
+    /// durability) and lays out (but does not start) the nodes.
     pub fn create(
         root: &Path,
         nodes: usize,
         fsync: Fsync,
         netns: bool,
         exe: PathBuf,
+        cluster: Option<Durability>,
     ) -> Result<Self, TopologyError> {
         let net = if netns {
             super::netns::sweep_stale();
@@ -104,16 +128,35 @@ impl Topology {
         if let Some(n) = &net {
             bind.push(n.host_ip().to_string());
         }
-        let redis = RedisProcess::start(RedisOptions {
-            fsync,
-            dir: Some(root.join("redis")),
-            bind,
-            ..RedisOptions::default()
-        })?;
         let host = net
             .as_ref()
             .map_or("127.0.0.1".to_string(), |n| n.host_ip().to_string());
-        let redis_url = format!("redis://{host}:{}", redis.port());
+        let (tier, redis_flag) = match cluster {
+            None => {
+                let redis = RedisProcess::start(RedisOptions {
+                    fsync,
+                    dir: Some(root.join("redis")),
+                    bind,
+                    ..RedisOptions::default()
+                })?;
+                let url = format!("redis://{host}:{}", redis.port());
+                (StateTier::Server(redis), ["--redis".to_string(), url])
+            }
+            Some(durability) => {
+                let cluster = RedisCluster::start(ClusterOptions {
+                    fsync,
+                    dir: Some(root.join("redis-cluster")),
+                    ..ClusterOptions::default()
+                })?;
+                let seeds = cluster.seed_list();
+                let tier = StateTier::Cluster {
+                    cluster,
+                    faulted: None,
+                    durability,
+                };
+                (tier, ["--redis-cluster".to_string(), seeds])
+            }
+        };
         let ids: Vec<String> = (0..nodes).map(|i| format!("n{}", i + 1)).collect();
         let certs = crate::certs::make(&root.join("certs"), &ids)?;
         let mut out = Vec::new();
@@ -154,18 +197,109 @@ impl Topology {
             });
         }
         Ok(Self {
-            redis,
+            tier,
             nodes: out,
             net,
             exe,
-            redis_url,
+            redis_flag,
+            last_redis_topology: None,
             certs,
         })
     }
 
-    /// Redis as the harness reaches it (always loopback).
-    pub fn redis_url_local(&self) -> String {
-        self.redis.url()
+    /// Settings overrides naming the state tier as the harness reaches it (loopback).
+    pub fn store_overrides(&self) -> Overrides {
+        match &self.tier {
+            StateTier::Server(r) => Overrides {
+                redis: Some(r.url()),
+                ..Default::default()
+            },
+            StateTier::Cluster { cluster, .. } => Overrides {
+                redis_cluster: Some(cluster.seed_list()),
+                ..Default::default()
+            },
+        }
+    }
+
+    fn server(&mut self, kind: FaultKind) -> Result<&mut RedisProcess, TopologyError> {
+        match &mut self.tier {
+            StateTier::Server(r) => Ok(r),
+            StateTier::Cluster { .. } => Err(TopologyError::NeedsTier(kind, "one Redis")),
+        }
+    }
+
+    /// Redis Cluster events for the timeline: `CLUSTER NODES` summarised as
+    /// "masters: port,port,port" (changes when a replica is promoted).
+    pub fn redis_topology(&mut self) -> Option<String> {
+        let StateTier::Cluster { cluster, .. } = &mut self.tier else {
+            return None;
+        };
+        let mut masters: Vec<String> = cluster
+            .topology()
+            .ok()?
+            .iter()
+            .filter(|n| n.master && !n.failed && !n.slots.is_empty())
+            .map(|n| n.port.to_string())
+            .collect();
+        masters.sort();
+        Some(format!("masters {}", masters.join(",")))
+    }
+
+    /// A Redis Cluster master fault: picks the `i`-th current master (mod their count).
+    fn master_fault(&mut self, kind: FaultKind, i: usize) -> Result<(), TopologyError> {
+        let StateTier::Cluster {
+            cluster, faulted, ..
+        } = &mut self.tier
+        else {
+            return Err(TopologyError::NeedsTier(kind, "--redis-cluster"));
+        };
+        let masters = cluster.masters()?;
+        if masters.is_empty() {
+            return Err(TopologyError::NeedsTier(kind, "a live master"));
+        }
+        let m = masters[i % masters.len()];
+        *faulted = Some(m);
+        match kind {
+            FaultKind::RedisMasterKill => {
+                cluster.node(m).kill();
+                Ok(())
+            }
+            _ => {
+                let port = cluster.port(m);
+                let bus = u32::from(port) + 10_000;
+                let rules = format!(
+                    "table inet {PARTITION_TABLE} {{\n chain input {{ type filter hook input priority -10; policy accept;\n  tcp dport {{ {port}, {bus} }} drop\n  tcp sport {{ {port}, {bus} }} drop\n }}\n}}\n"
+                );
+                run_nft(&["-f", "-"], Some(&rules)).map_err(|why| TopologyError::Node {
+                    node: format!("redis:{port}"),
+                    why,
+                })
+            }
+        }
+    }
+
+    fn heal_master_fault(&mut self, kind: FaultKind) -> Result<(), TopologyError> {
+        let StateTier::Cluster {
+            cluster, faulted, ..
+        } = &mut self.tier
+        else {
+            return Ok(());
+        };
+        let Some(m) = faulted.take() else {
+            return Ok(());
+        };
+        if !cluster.node(m).is_running() {
+            cluster.node(m).restart()?;
+        }
+        match kind {
+            FaultKind::RedisMasterKill => Ok(()),
+            _ => run_nft(&["delete", "table", "inet", PARTITION_TABLE], None).map_err(|why| {
+                TopologyError::Node {
+                    node: format!("redis:{}", cluster.port(m)),
+                    why,
+                }
+            }),
+        }
     }
 
     /// Starts (or restarts) node `i`; its log is appended to.
@@ -192,7 +326,8 @@ impl Topology {
         cmd.arg("serve")
             .args(["--http", &node.http])
             .args(["--cluster-addr", &node.cluster])
-            .args(["--node-id", &node.id, "--redis", &self.redis_url])
+            .args(["--node-id", &node.id])
+            .args(&self.redis_flag)
             .arg("--data-dir")
             .arg(&node.dir)
             .env("RUST_LOG", "warn,spoofify=info,spoofify_service=info")
@@ -201,6 +336,9 @@ impl Topology {
             .stderr(log);
         for (k, v) in NODE_ENV {
             cmd.env(k, v);
+        }
+        if let StateTier::Cluster { durability, .. } = &self.tier {
+            cmd.env("SPOOFIFY_DURABILITY", durability.as_str());
         }
         let (_, cert, key) = &self.certs.nodes[i];
         cmd.env("SPOOFIFY_CLUSTER_LINK__TLS_CERT", cert)
@@ -262,26 +400,25 @@ impl Topology {
                 Ok(())
             }
             FaultKind::PartitionPeers => Ok(net(self, kind)?.cut(i, Cut::Peers)?),
-            FaultKind::PartitionRedis => Ok(net(self, kind)?.cut(
-                i,
-                Cut::Redis {
-                    port: self.redis.port(),
-                },
-            )?),
-            FaultKind::Isolate => Ok(net(self, kind)?.cut(
-                i,
-                Cut::Isolate {
-                    redis_port: self.redis.port(),
-                },
-            )?),
+            FaultKind::PartitionRedis => {
+                let port = self.server(kind)?.port();
+                Ok(net(self, kind)?.cut(i, Cut::Redis { port })?)
+            }
+            FaultKind::Isolate => {
+                let redis_port = self.server(kind)?.port();
+                Ok(net(self, kind)?.cut(i, Cut::Isolate { redis_port })?)
+            }
             FaultKind::Lossy => Ok(net(self, kind)?.cut(i, Cut::Loss { percent: 20 })?),
             FaultKind::Slow => Err(TopologyError::Node {
                 node: self.nodes[i].id.clone(),
                 why: "slow links need tc netem, which this kernel lacks".into(),
             }),
             FaultKind::RedisRestart => {
-                self.redis.kill();
+                self.server(kind)?.kill();
                 Ok(())
+            }
+            FaultKind::RedisMasterKill | FaultKind::RedisMasterPartition => {
+                self.master_fault(kind, i)
             }
         }
     }
@@ -302,7 +439,10 @@ impl Topology {
                 Some(n) => Ok(n.heal(i)?),
                 None => Ok(()),
             },
-            FaultKind::RedisRestart => Ok(self.redis.restart()?),
+            FaultKind::RedisRestart => Ok(self.server(kind)?.restart()?),
+            FaultKind::RedisMasterKill | FaultKind::RedisMasterPartition => {
+                self.heal_master_fault(kind)
+            }
         }
     }
 
@@ -317,8 +457,17 @@ impl Topology {
                 let _ = n.heal(i);
             }
         }
-        if !self.redis.is_running() {
-            let _ = self.redis.restart();
+        match &mut self.tier {
+            StateTier::Server(r) => {
+                if !r.is_running() {
+                    let _ = r.restart();
+                }
+            }
+            StateTier::Cluster { .. } => {
+                let _ = run_nft(&["delete", "table", "inet", PARTITION_TABLE], None);
+                // A killed master is started again; a partitioned one just reconnects.
+                let _ = self.heal_master_fault(FaultKind::RedisMasterPartition);
+            }
         }
     }
 
@@ -367,6 +516,32 @@ impl Drop for Topology {
                 let _ = c.wait();
             }
         }
-        // Redis stops when `self.redis` drops; the namespaces when `self.net` does.
+        if matches!(self.tier, StateTier::Cluster { .. }) {
+            let _ = run_nft(&["delete", "table", "inet", PARTITION_TABLE], None);
+        }
+        // Redis stops when `self.tier` drops; the namespaces when `self.net` does.
+    }
+}
+
+/// Runs `nft args…` (on the host: the Redis Cluster is on loopback), `stdin` fed in.
+fn run_nft(args: &[&str], stdin: Option<&str>) -> Result<(), String> {
+    use std::io::Write;
+    let mut child = Command::new("nft")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("nft: {e} (redis-master-partition needs root and nftables)"))?;
+    if let (Some(text), Some(mut input)) = (stdin, child.stdin.take()) {
+        input
+            .write_all(text.as_bytes())
+            .map_err(|e| format!("nft: {e}"))?;
+    }
+    let out = child.wait_with_output().map_err(|e| format!("nft: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!("nft: {}", String::from_utf8_lossy(&out.stderr)))
     }
 }

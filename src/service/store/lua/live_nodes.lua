@@ -1,10 +1,11 @@
 -- Lists the nodes whose heartbeat key still holds, and forgets those that expired.
--- KEYS[1] = the registry set of node ids
--- ARGV[1] = the key prefix of heartbeat keys (same hash tag as KEYS[1])
+-- KEYS[1] = the registry set of node ids; KEYS[2..] = the heartbeat keys of the ids
+-- in ARGV (same order; all under the registry's hash tag, declared so a Redis
+-- Cluster can route and check them). The caller read the ids with SMEMBERS first.
 -- Returns a flat list: heartbeat value, remaining TTL in ms, value, TTL, ...
 local out = {}
-for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local key = ARGV[1] .. id
+for i, id in ipairs(ARGV) do
+  local key = KEYS[i + 1]
   local ttl = redis.call('PTTL', key)
   if ttl > 0 then
     local value = redis.call('GET', key)

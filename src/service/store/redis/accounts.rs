@@ -41,24 +41,18 @@ pub(super) async fn create_account(s: &RedisStore, account: &Account) -> StoreRe
         to_json(&account.preferences, "preferences")?,
     );
     let name_key = keys::username(account.username.as_str());
-    let claimed: bool = ::redis::cmd("SET")
-        .arg(&name_key)
-        .arg(account.id.as_str())
-        .arg("NX")
-        .query_async::<Option<String>>(&mut s.conn())
-        .await
-        .map_err(s.err("claim username"))?
-        .is_some();
-    if !claimed {
+    if !claim_username(s, &name_key, account).await? {
         return Err(StoreError::Conflict(format!(
             "username {} is taken",
             account.username
         )));
     }
+    let call_token = uuid::Uuid::new_v4().simple().to_string();
     let written: Result<i64, StoreError> = CREATE_ACCOUNT
         .key(keys::listener(&account.id, "account"))
         .arg(core)
         .arg(prefs)
+        .arg(call_token)
         .invoke_async(&mut s.conn())
         .await
         .map_err(s.err("create account"));
@@ -81,6 +75,32 @@ pub(super) async fn create_account(s: &RedisStore, account: &Account) -> StoreRe
             account.id
         ))),
     }
+}
+
+/// Claims the username for `account.id` (`SET NX`). A claim already holding this id
+/// with no account behind it is ours: a claim the client re-sent after a lost reply
+/// (the cluster client retries), or an earlier attempt whose account write failed.
+/// Listener ids are fresh per sign-up, so no one else can hold that id.
+async fn claim_username(s: &RedisStore, name_key: &str, account: &Account) -> StoreResult<bool> {
+    let set: Option<String> = ::redis::cmd("SET")
+        .arg(name_key)
+        .arg(account.id.as_str())
+        .arg("NX")
+        .query_async(&mut s.conn())
+        .await
+        .map_err(s.err("claim username"))?;
+    if set.is_some() {
+        return Ok(true);
+    }
+    let holder: Option<String> = s
+        .conn()
+        .get(name_key)
+        .await
+        .map_err(s.err("claim username"))?;
+    if holder.as_deref() != Some(account.id.as_str()) {
+        return Ok(false);
+    }
+    Ok(self::account(s, &account.id).await?.is_none())
 }
 
 pub(super) async fn account(s: &RedisStore, id: &ListenerId) -> StoreResult<Option<Account>> {

@@ -7,7 +7,7 @@ use ::redis::{Script, Value};
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use super::{keys, RedisStore};
+use super::{keys, Durable, RedisStore};
 use crate::store::*;
 
 static ACQUIRE: LazyLock<Script> =
@@ -64,14 +64,12 @@ pub(super) async fn acquire_lease(
     holder: &LeaseHolder,
     ttl: Duration,
 ) -> StoreResult<LeaseGrant> {
-    let reply: Value = ACQUIRE
+    let call = Durable::new(&ACQUIRE)
         .key(keys::job(job, "lease"))
         .key(keys::job(job, "epoch"))
         .arg(holder.as_str())
-        .arg(ttl_millis(ttl))
-        .invoke_async(&mut s.conn())
-        .await
-        .map_err(s.err("acquire job lease"))?;
+        .arg(ttl_millis(ttl));
+    let reply: Value = s.durable(call, "acquire job lease").await?;
     match reply {
         Value::Array(v) => match v.as_slice() {
             [Value::Int(1), Value::Int(epoch)] => Ok(LeaseGrant::Held {
@@ -109,15 +107,14 @@ pub(super) async fn put_state(
     fields: &[JobField],
 ) -> StoreResult<()> {
     jobs::check_write_size(fields)?;
-    let mut call = PUT_STATE.key(keys::job(job, "epoch"));
-    call.key(keys::job(job, "state")).arg(epoch);
+    let mut call = Durable::new(&PUT_STATE)
+        .key(keys::job(job, "epoch"))
+        .key(keys::job(job, "state"))
+        .arg(epoch);
     for (name, bytes) in fields {
-        call.arg(name.as_str()).arg(bytes.as_slice());
+        call = call.arg(name.as_str()).arg_bytes(bytes);
     }
-    let (written, current): (i64, u64) = call
-        .invoke_async(&mut s.conn())
-        .await
-        .map_err(s.err("put job state"))?;
+    let (written, current): (i64, u64) = s.durable(call, "put job state").await?;
     match written {
         1 => Ok(()),
         _ => Err(StoreError::Fenced {

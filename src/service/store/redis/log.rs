@@ -3,7 +3,7 @@
 use ::redis::{AsyncCommands, Script, Value};
 use std::sync::LazyLock;
 
-use super::{keys, RedisStore};
+use super::{keys, Durable, RedisStore};
 use crate::store::codec::{from_json, to_json};
 use crate::store::*;
 
@@ -66,14 +66,12 @@ pub(super) async fn append_interaction(
     // even if this process dies between the two steps. A separate command: the
     // registry and the log live in different slots.
     super::jobs::register_listener(s, listener).await?;
-    let (seq, duplicate): (u64, i64) = APPEND
+    let call = Durable::new(&APPEND)
         .key(keys::listener(listener, "log"))
         .key(keys::listener(listener, "log-ids"))
         .arg(interaction.id.as_str())
-        .arg(to_json(interaction, "interaction")?)
-        .invoke_async(&mut s.conn())
-        .await
-        .map_err(s.err("append interaction"))?;
+        .arg_bytes(&to_json(interaction, "interaction")?);
+    let (seq, duplicate): (u64, i64) = s.durable(call, "append interaction").await?;
     Ok(Appended {
         seq,
         duplicate: duplicate == 1,
@@ -170,15 +168,13 @@ pub(super) async fn acquire_epoch(
     listener: &ListenerId,
     node: &NodeId,
 ) -> StoreResult<u64> {
-    ACQUIRE_EPOCH
+    let call = Durable::new(&ACQUIRE_EPOCH)
         .key(keys::listener(listener, "epoch"))
         .key(keys::listener(listener, "owner"))
         .key(keys::listener(listener, "writers"))
         .arg(node.as_str())
-        .arg(WRITER_JOURNAL_CAP)
-        .invoke_async(&mut s.conn())
-        .await
-        .map_err(s.err("acquire epoch"))
+        .arg(WRITER_JOURNAL_CAP);
+    s.durable(call, "acquire epoch").await
 }
 
 pub(super) async fn current_epoch(s: &RedisStore, listener: &ListenerId) -> StoreResult<u64> {
@@ -199,17 +195,15 @@ pub(super) async fn put_snapshot(
     listener: &ListenerId,
     snapshot: &Snapshot,
 ) -> StoreResult<()> {
-    let (written, current): (i64, u64) = PUT_SNAPSHOT
+    let call = Durable::new(&PUT_SNAPSHOT)
         .key(keys::listener(listener, "epoch"))
         .key(keys::listener(listener, "snapshot"))
         .key(keys::listener(listener, "writers"))
         .arg(snapshot.epoch)
         .arg(snapshot.covers_seq)
-        .arg(snapshot.bytes.as_slice())
-        .arg(WRITER_JOURNAL_CAP)
-        .invoke_async(&mut s.conn())
-        .await
-        .map_err(s.err("put snapshot"))?;
+        .arg_bytes(&snapshot.bytes)
+        .arg(WRITER_JOURNAL_CAP);
+    let (written, current): (i64, u64) = s.durable(call, "put snapshot").await?;
     match written {
         1 => Ok(()),
         _ => Err(StoreError::Fenced {

@@ -1,9 +1,28 @@
 //! The Redis store: what a cluster of nodes shares.
 //!
-//! One multiplexed connection (`redis::aio::ConnectionManager`, which reconnects by
-//! itself) carries every call. Steps that must be atomic are Lua scripts
-//! (`src/store/lua/*.lua`, loaded by SHA and re-sent when a restarted server has
-//! forgotten them).
+//! One server or a Redis Cluster (`redis` / `redis_cluster` settings): `conn` hides
+//! which, so every method below is written once. On one server a multiplexed
+//! `ConnectionManager` (reconnects by itself) carries every call; on a cluster the
+//! redis crate's `cluster_async` client routes each call to its slot's master and
+//! handles MOVED/ASK, reconnection and failover. Steps that must be atomic are Lua
+//! scripts (`src/store/lua/*.lua`, loaded by SHA and re-sent when a restarted or
+//! promoted server has forgotten them).
+//!
+//! ## One slot per call
+//! Every call touches keys of one hash tag only, so a cluster never answers CROSSSLOT:
+//! a listener's keys share `{L}`, the node registry `{nodes}`, the listener registry
+//! `{listeners}`, a job `{job:<name>}`; usernames, sessions and the catalog are single
+//! keys. Where one operation spans tags it is several calls, each safe alone (an
+//! append registers the listener first; an account claims its username first).
+//! Scripts declare every key they touch (`live_nodes` reads the ids first). Nothing
+//! scans the key space (no `KEYS`/`SCAN`), so nothing must visit every master.
+//!
+//! ## Retries re-send
+//! The cluster client re-sends a call after a connection error, MOVED, TRYAGAIN or
+//! CLUSTERDOWN, so any call may run twice. Each one is safe to: appends are idempotent
+//! by client id; a second `acquire_epoch` skips a number (a newer epoch still fences
+//! the older); a re-sent username claim finds its own id (taken back, see
+//! `accounts::claim_username`); a re-sent account write finds its own call token.
 //!
 //! ## Key layout
 //! Everything lives under `spoofify:`. Per-listener keys carry the listener id as a
@@ -69,46 +88,61 @@
 //!
 //! Redis 7.0 (Debian 12) has no `WAITAOF`, so the client cannot ask for the fsync
 //! per write; the operator's config decides, and the chaos harness states which policy
-//! it ran under. Replication (`WAIT`) is not used: a replica is not a second disk.
+//! it ran under.
+//!
+//! The AOF is one machine's. Replication is asynchronous: a master that dies before
+//! its replica copied a write loses it at failover (the replica is promoted without
+//! it and the old master discards it when it rejoins). `durability = "replicated"`
+//! closes that gap for appends, leases, fencing epochs and fenced writes: they are
+//! acknowledged only after `WAIT` confirms a replica has them (`conn::Durable`), and a
+//! write that is not confirmed in time is `Unavailable` (503), never acknowledged.
 //!
 //! Everything read back is parsed again: a value that does not decode, a key of the
 //! wrong type or a malformed reply becomes [`StoreError::Corrupt`], never a panic.
 
 mod accounts;
 mod apps;
+mod conn;
 mod jobs;
 mod keys;
 mod log;
 mod shared;
 
-use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use ::redis::{ErrorKind, RedisError};
 use async_trait::async_trait;
 use std::time::Duration;
 
 use super::*;
 use crate::catalog::Song;
+use crate::config::Durability;
+use conn::{Conn, Durable, DurableError, WritePolicy};
 
-/// How long one connection attempt may take. Loopback or LAN Redis answers in
-/// milliseconds; longer means it is not there.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-/// How long one command may wait for its reply. A paused or partitioned Redis would
-/// otherwise hang callers forever; past this the call fails `Unavailable` (and, for
-/// writes, may or may not have happened — callers do not acknowledge it).
-const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
-/// Reconnection attempts after a dropped connection, with exponential backoff from
-/// `RECONNECT_MIN_DELAY` up to `RECONNECT_MAX_DELAY`; callers see `Unavailable` while
-/// it retries, and the next call starts a new round.
-const RECONNECT_RETRIES: usize = 3;
-const RECONNECT_MIN_DELAY: Duration = Duration::from_millis(50);
-const RECONNECT_MAX_DELAY: Duration = Duration::from_secs(1);
+/// Which Redis to connect to.
+#[derive(Debug, Clone)]
+pub enum RedisTarget {
+    /// One server: `redis://host:port/db`.
+    Server(String),
+    /// A Redis Cluster: seed URLs (any reachable one is enough to find the rest).
+    Cluster(Vec<String>),
+}
 
-/// The Redis-backed store. Cloning shares the connection.
+/// Connections that carry `durability = "replicated"` writes. A `WAIT` blocks its
+/// connection until a replica answers, and everything queued behind it waits too; on
+/// one multiplexed connection replicated writes would go one at a time. Spread over
+/// several, their waits overlap (measured: see README "Redis Cluster").
+const DURABLE_CONNECTIONS: usize = 8;
+
+/// The Redis-backed store. Cloning shares the connections.
 #[derive(Clone)]
 pub struct RedisStore {
-    conn: ConnectionManager,
-    /// The server URL with any password hidden, for errors and logs.
+    conn: Conn,
+    /// Where replicated writes go, round-robin (empty with `durability = "local"`:
+    /// they use `conn`).
+    durable_conns: Arc<[Conn]>,
+    next_durable: Arc<std::sync::atomic::AtomicUsize>,
+    /// The server URL (or the cluster's seeds) with any password hidden, for errors and logs.
     url: String,
+    policy: WritePolicy,
 }
 
 /// The URL with the userinfo part (`user:password@`) replaced, fit for errors.
@@ -121,31 +155,103 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+impl RedisTarget {
+    /// How errors and logs name it (passwords hidden).
+    pub fn shown(&self) -> String {
+        match self {
+            RedisTarget::Server(url) => redact_url(url),
+            RedisTarget::Cluster(seeds) => format!(
+                "cluster {}",
+                seeds
+                    .iter()
+                    .map(|s| redact_url(s))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+        }
+    }
+}
+
 impl RedisStore {
-    /// Connects to the Redis at `url` (`redis://host:port/db`) and checks it answers.
-    #[tracing::instrument(skip_all, fields(url = %redact_url(url)))]
+    /// Connects to the Redis at `url` (`redis://host:port/db`) and checks it answers;
+    /// writes are acknowledged as `durability = "local"`.
     pub async fn connect(url: &str) -> StoreResult<Self> {
-        let shown = redact_url(url);
+        Self::connect_to(
+            &RedisTarget::Server(url.to_owned()),
+            Durability::Local,
+            Duration::from_millis(crate::config::DEFAULT_DURABILITY_TIMEOUT_MS),
+        )
+        .await
+    }
+
+    /// Connects to a server or a cluster and checks it answers (every node, for a
+    /// cluster). With `Durability::Replicated`, appends, leases and fencing-epoch
+    /// writes wait up to `timeout` for a replica (see `conn`).
+    #[tracing::instrument(skip_all, fields(redis = %target.shown(), durability = durability.as_str()))]
+    pub async fn connect_to(
+        target: &RedisTarget,
+        durability: Durability,
+        timeout: Duration,
+    ) -> StoreResult<Self> {
+        let shown = target.shown();
         let unavailable =
             |e: RedisError| StoreError::Unavailable(format!("cannot reach Redis at {shown}: {e}"));
-        let client = ::redis::Client::open(url).map_err(unavailable)?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(CONNECT_TIMEOUT))
-            .set_response_timeout(Some(RESPONSE_TIMEOUT))
-            .set_number_of_retries(RECONNECT_RETRIES)
-            .set_min_delay(RECONNECT_MIN_DELAY)
-            .set_max_delay(RECONNECT_MAX_DELAY);
-        let conn = ConnectionManager::new_with_config(client, config)
-            .await
-            .map_err(unavailable)?;
-        let store = Self { conn, url: shown };
+        let connect = || async {
+            match target {
+                RedisTarget::Server(url) => Conn::single(url).await,
+                RedisTarget::Cluster(seeds) => Conn::cluster(seeds).await,
+            }
+            .map_err(unavailable)
+        };
+        let conn = connect().await?;
+        let mut durable_conns = Vec::new();
+        if durability == Durability::Replicated {
+            for _ in 0..DURABLE_CONNECTIONS {
+                durable_conns.push(connect().await?);
+            }
+        }
+        let store = Self {
+            conn,
+            durable_conns: durable_conns.into(),
+            next_durable: Arc::default(),
+            url: shown.clone(),
+            policy: WritePolicy {
+                durability,
+                timeout,
+            },
+        };
         store.ping().await?;
-        tracing::info!("redis store connected");
+        tracing::info!(cluster = store.conn.is_cluster(), "redis store connected");
         Ok(store)
     }
 
-    fn conn(&self) -> ConnectionManager {
+    fn conn(&self) -> Conn {
         self.conn.clone()
+    }
+
+    /// Runs a script on the durable write path (appends, leases, fencing epochs).
+    async fn durable<T: ::redis::FromRedisValue>(
+        &self,
+        call: Durable<'_>,
+        op: &str,
+    ) -> StoreResult<T> {
+        let mut conn = match self.durable_conns.len() {
+            0 => self.conn(),
+            n => {
+                let i = self
+                    .next_durable
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.durable_conns[i % n].clone()
+            }
+        };
+        match call.invoke(&mut conn, self.policy).await {
+            Ok(v) => Ok(v),
+            Err(DurableError::Redis(e)) => Err(self.err(op)(e)),
+            Err(e @ DurableError::NotReplicated { .. }) => Err(StoreError::Unavailable(format!(
+                "redis at {} ({op}): {e}",
+                self.url
+            ))),
+        }
     }
 
     /// Maps a Redis error: wrong key types and unexpected reply shapes are corrupt
@@ -167,7 +273,11 @@ impl RedisStore {
 #[async_trait]
 impl Store for RedisStore {
     fn kind(&self) -> &'static str {
-        "redis"
+        if self.conn.is_cluster() {
+            "redis-cluster"
+        } else {
+            "redis"
+        }
     }
 
     async fn ping(&self) -> StoreResult<()> {

@@ -47,9 +47,18 @@ pub(super) async fn heartbeat(s: &RedisStore, node: &NodeInfo, ttl: Duration) ->
 }
 
 pub(super) async fn live_nodes(s: &RedisStore) -> StoreResult<Vec<LiveNode>> {
-    let flat: Vec<Value> = LIVE_NODES
-        .key(keys::NODE_REGISTRY)
-        .arg(keys::NODE_PREFIX)
+    // Two steps so the script declares every key it touches (a Redis Cluster needs
+    // that); a node registered in between is simply seen on the next call.
+    let ids: Vec<String> = s
+        .conn()
+        .smembers(keys::NODE_REGISTRY)
+        .await
+        .map_err(s.err("live nodes"))?;
+    let mut call = LIVE_NODES.key(keys::NODE_REGISTRY);
+    for id in &ids {
+        call.key(keys::node(id)).arg(id);
+    }
+    let flat: Vec<Value> = call
         .invoke_async(&mut s.conn())
         .await
         .map_err(s.err("live nodes"))?;

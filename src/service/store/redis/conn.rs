@@ -1,0 +1,234 @@
+//! The connection layer: one Redis server or a Redis Cluster behind one type, and
+//! the one place that knows what "acknowledged" costs (`WAIT`).
+//!
+//! [`Conn`] is either a `ConnectionManager` (one server; reconnects by itself) or the
+//! redis crate's own `cluster_async::ClusterConnection` (it learns the slot map from
+//! the seeds, follows MOVED/ASK, reconnects and refreshes the topology on failover).
+//! Both are `aio::ConnectionLike`, so every store method is written once against
+//! `Conn` and routing is the cluster client's: a command goes to the master of its
+//! key's slot, which is why every call keeps its keys under one hash tag (see the
+//! key layout in the parent module).
+//!
+//! [`Durable`] is the write path for appends, leases and fencing epochs. With
+//! `durability = "replicated"` the script and a `WAIT 1 <timeout>` go out as one
+//! pipeline: the cluster client routes the whole pipeline by the script's key, so the
+//! `WAIT` runs on the very connection (and server) that ran the script, and a retry
+//! after MOVED or a dead master re-sends both — never a `WAIT` alone to a new master,
+//! which would count that master's replicas for a write it never saw. Fewer than one
+//! replica in time → [`StoreError::Unavailable`]: the write may exist on the master,
+//! but it is not acknowledged, and the client's retry (same id) is idempotent.
+//! The scripts run as `EVALSHA`, loaded on `NOSCRIPT` (a restarted or promoted
+//! server) and tried once more.
+
+use ::redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use ::redis::cluster::ClusterClientBuilder;
+use ::redis::cluster_async::ClusterConnection;
+use ::redis::{Cmd, ErrorKind, Pipeline, RedisError, RedisFuture, Script, ServerErrorKind, Value};
+use std::time::Duration;
+
+use crate::config::Durability;
+
+/// How long one connection attempt may take. Loopback or LAN Redis answers in
+/// milliseconds; longer means it is not there.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long one command may wait for its reply. A paused or partitioned Redis would
+/// otherwise hang callers forever; past this the call fails `Unavailable` (and, for
+/// writes, may or may not have happened — callers do not acknowledge it).
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
+/// A cluster call's whole budget, retries and redirections included. A failover takes
+/// cluster-node-timeout + ~2 s (3.2–4.7 s measured with 2 s); the client retries
+/// through it, so one call may span it, but never hangs past this.
+const CLUSTER_OVERALL_TIMEOUT: Duration = Duration::from_secs(8);
+/// Cluster retries (the crate's default is 16, with waits growing to minutes).
+const CLUSTER_RETRIES: u32 = 12;
+/// The cluster client's retry wait grows `factor * base^attempt` ms, capped here.
+const CLUSTER_MAX_RETRY_WAIT_MS: u64 = 1000;
+/// Reconnection attempts after a dropped connection, with exponential backoff from
+/// `RECONNECT_MIN_DELAY` up to `RECONNECT_MAX_DELAY`; callers see `Unavailable` while
+/// it retries, and the next call starts a new round.
+const RECONNECT_RETRIES: usize = 3;
+const RECONNECT_MIN_DELAY: Duration = Duration::from_millis(50);
+const RECONNECT_MAX_DELAY: Duration = Duration::from_secs(1);
+/// Replicas that must confirm a write under `durability = "replicated"`. One: with one
+/// replica per master (the supported layout) that replica is the one promoted.
+const REPLICAS_REQUIRED: i64 = 1;
+
+/// One server or a cluster; cloning shares the connection(s).
+#[derive(Clone)]
+pub(super) enum Conn {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl Conn {
+    /// A multiplexed, self-reconnecting connection to the server at `url`.
+    pub(super) async fn single(url: &str) -> Result<Self, RedisError> {
+        let client = ::redis::Client::open(url)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+            .set_number_of_retries(RECONNECT_RETRIES)
+            .set_min_delay(RECONNECT_MIN_DELAY)
+            .set_max_delay(RECONNECT_MAX_DELAY);
+        Ok(Self::Single(
+            ConnectionManager::new_with_config(client, config).await?,
+        ))
+    }
+
+    /// The cluster client over `seeds` (any reachable one gives it the slot map).
+    pub(super) async fn cluster(seeds: &[String]) -> Result<Self, RedisError> {
+        let client = ClusterClientBuilder::new(seeds.to_vec())
+            .connection_timeout(CONNECT_TIMEOUT)
+            .response_timeout(RESPONSE_TIMEOUT)
+            .overall_response_timeout(Some(CLUSTER_OVERALL_TIMEOUT))
+            .retries(CLUSTER_RETRIES)
+            .max_retry_wait(CLUSTER_MAX_RETRY_WAIT_MS)
+            .build()?;
+        Ok(Self::Cluster(client.get_async_connection().await?))
+    }
+
+    pub(super) fn is_cluster(&self) -> bool {
+        matches!(self, Conn::Cluster(_))
+    }
+}
+
+impl ConnectionLike for Conn {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Conn::Single(c) => c.req_packed_command(cmd),
+            Conn::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Conn::Single(c) => c.req_packed_commands(pipeline, offset, count),
+            Conn::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Conn::Single(c) => c.get_db(),
+            Conn::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
+/// What an acknowledged write waits for.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct WritePolicy {
+    pub durability: Durability,
+    pub timeout: Duration,
+}
+
+impl Default for WritePolicy {
+    fn default() -> Self {
+        Self {
+            durability: Durability::Local,
+            timeout: Duration::from_millis(crate::config::DEFAULT_DURABILITY_TIMEOUT_MS),
+        }
+    }
+}
+
+/// Why a durable write was not acknowledged.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum DurableError {
+    #[error(transparent)]
+    Redis(#[from] RedisError),
+    #[error("not replicated: {confirmed} of {REPLICAS_REQUIRED} replica(s) confirmed within {timeout_ms} ms")]
+    NotReplicated { confirmed: i64, timeout_ms: u128 },
+}
+
+/// One script call on the durable write path: `EVALSHA sha nkeys keys… args…`.
+pub(super) struct Durable<'s> {
+    script: &'s Script,
+    keys: Vec<String>,
+    args: Vec<Vec<u8>>,
+}
+
+impl<'s> Durable<'s> {
+    pub(super) fn new(script: &'s Script) -> Self {
+        Self {
+            script,
+            keys: Vec::new(),
+            args: Vec::new(),
+        }
+    }
+
+    pub(super) fn key(mut self, key: String) -> Self {
+        self.keys.push(key);
+        self
+    }
+
+    pub(super) fn arg(mut self, arg: impl ToString) -> Self {
+        self.args.push(arg.to_string().into_bytes());
+        self
+    }
+
+    pub(super) fn arg_bytes(mut self, arg: &[u8]) -> Self {
+        self.args.push(arg.to_vec());
+        self
+    }
+
+    fn evalsha(&self) -> Cmd {
+        let mut cmd = ::redis::cmd("EVALSHA");
+        cmd.arg(self.script.get_hash()).arg(self.keys.len());
+        for k in &self.keys {
+            cmd.arg(k);
+        }
+        for a in &self.args {
+            cmd.arg(a.as_slice());
+        }
+        cmd
+    }
+
+    /// Runs the script; under `replicated`, returns only once a replica confirmed it.
+    pub(super) async fn invoke<T: ::redis::FromRedisValue>(
+        &self,
+        conn: &mut Conn,
+        policy: WritePolicy,
+    ) -> Result<T, DurableError> {
+        match self.try_invoke(conn, policy).await {
+            Err(DurableError::Redis(e))
+                if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) =>
+            {
+                self.script.load_async(conn).await?;
+                self.try_invoke(conn, policy).await
+            }
+            other => other,
+        }
+    }
+
+    async fn try_invoke<T: ::redis::FromRedisValue>(
+        &self,
+        conn: &mut Conn,
+        policy: WritePolicy,
+    ) -> Result<T, DurableError> {
+        match policy.durability {
+            Durability::Local => Ok(self.evalsha().query_async(conn).await?),
+            Durability::Replicated => {
+                let timeout_ms = policy.timeout.as_millis();
+                let mut pipe = ::redis::pipe();
+                pipe.add_command(self.evalsha())
+                    .cmd("WAIT")
+                    .arg(REPLICAS_REQUIRED)
+                    .arg(u64::try_from(timeout_ms).unwrap_or(u64::MAX));
+                let (reply, confirmed): (T, i64) = pipe.query_async(conn).await?;
+                if confirmed >= REPLICAS_REQUIRED {
+                    Ok(reply)
+                } else {
+                    Err(DurableError::NotReplicated {
+                        confirmed,
+                        timeout_ms,
+                    })
+                }
+            }
+        }
+    }
+}
