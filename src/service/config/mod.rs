@@ -47,6 +47,9 @@ pub struct Settings {
     pub model: ModelSettings,
     #[serde(default)]
     pub cooccurrence: CooccurrenceSettings,
+    /// Prometheus metrics at `/metrics` (`telemetry::metrics`).
+    #[serde(default)]
+    pub metrics: MetricsSettings,
     /// Proxies (CIDRs) whose `X-Forwarded-For`/`Forwarded`/`X-Forwarded-Proto` are
     /// believed; default none: the TCP peer is the client (`http::proxy`).
     #[serde(default)]
@@ -78,6 +81,20 @@ impl Default for CooccurrenceSettings {
             interval_ms: 10_000,
             lease_ttl_ms: 45_000,
         }
+    }
+}
+
+/// Whether the node records Prometheus metrics and serves them at `/metrics`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MetricsSettings {
+    /// Off: nothing is recorded and `/metrics` answers 404 (to measure what they cost).
+    pub enabled: bool,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        Self { enabled: true }
     }
 }
 

@@ -115,6 +115,7 @@ async fn create(
         }
     };
     state.cluster.notify(&who.id);
+    crate::telemetry::metrics::interaction_acknowledged();
     let status = if appended.duplicate {
         StatusCode::OK
     } else {

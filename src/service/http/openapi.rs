@@ -13,8 +13,8 @@ use utoipa::OpenApi;
 
 use super::error::{ErrorBody, ErrorDetail};
 use super::{
-    accounts, catalog, cluster, feed, health, interactions, library, playlists, radio, search,
-    stream, AppState,
+    accounts, catalog, cluster, feed, health, interactions, library, metrics, playlists, radio,
+    search, stream, AppState,
 };
 
 pub fn routes() -> Router<AppState> {
@@ -51,6 +51,7 @@ async fn document() -> Json<utoipa::openapi::OpenApi> {
         library::likes, library::history,
         radio::radio,
         cluster::cluster,
+        metrics::scrape,
         health::healthz, health::readyz,
         document,
     ),
@@ -97,6 +98,7 @@ mod tests {
             "/api/likes",
             "/api/history",
             "/api/cluster",
+            "/metrics",
             "/api/openapi.json",
             "/art/{id}",
             "/stream/{id}",

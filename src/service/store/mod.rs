@@ -19,6 +19,7 @@
 
 mod codec;
 pub mod embedded;
+pub mod instrumented;
 pub mod jobs;
 pub mod redis;
 pub mod redis_process;
@@ -204,15 +205,19 @@ pub const EMBEDDED_FILE: &str = "store.redb";
 /// Opens the store the settings name: Redis when `settings.redis` is set, otherwise
 /// the embedded store file `store.redb` in the data directory (created if missing).
 /// An unreachable Redis is [`StoreError::Unavailable`] naming the URL (password hidden).
+/// With `metrics.enabled`, the store is wrapped in [`instrumented::Instrumented`].
 pub async fn open(settings: &crate::config::Settings) -> StoreResult<SharedStore> {
-    if settings.redis.is_empty() {
+    let store: SharedStore = if settings.redis.is_empty() {
         let path = settings.data_dir.join(EMBEDDED_FILE);
-        Ok(Arc::new(embedded::EmbeddedStore::open(&path).await?))
+        Arc::new(embedded::EmbeddedStore::open(&path).await?)
     } else {
-        Ok(Arc::new(
-            redis::RedisStore::connect(&settings.redis_url()).await?,
-        ))
-    }
+        Arc::new(redis::RedisStore::connect(&settings.redis_url()).await?)
+    };
+    Ok(if settings.metrics.enabled {
+        Arc::new(instrumented::Instrumented::new(store))
+    } else {
+        store
+    })
 }
 
 /// True when a log read can return nothing whatever the log holds: no room (`limit`
