@@ -59,6 +59,7 @@ pub(super) async fn refresh_view(cluster: &Cluster, beat: Option<Instant>) {
     if ids(&view.nodes) != ids(&nodes) {
         crate::telemetry::metrics::membership_changed();
     }
+    lock(&cluster.0.ops).observe(&nodes, crate::store::now_ms());
     *view = View {
         nodes,
         placement,

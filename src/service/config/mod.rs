@@ -57,6 +57,9 @@ pub struct Settings {
     /// The bearer token operator endpoints accept (`http::ops_auth`); empty = none does.
     #[serde(default)]
     pub ops_token: OpsToken,
+    /// Read the ops token from this file instead (wins over `ops_token`).
+    #[serde(default)]
+    pub ops_token_file: String,
     /// Usernames whose sessions may use the operator endpoints.
     #[serde(default)]
     pub admins: Vec<String>,
@@ -238,6 +241,12 @@ impl Settings {
         if !self.redis_password_file.is_empty() {
             self.redis_password =
                 link::read_secret("redis_password_file", Path::new(&self.redis_password_file))?;
+        }
+        if !self.ops_token_file.is_empty() {
+            self.ops_token = OpsToken(link::read_secret(
+                "ops_token_file",
+                Path::new(&self.ops_token_file),
+            )?);
         }
         Ok(())
     }

@@ -20,6 +20,7 @@ pub mod interactions;
 pub mod library;
 pub mod metrics;
 pub mod openapi;
+pub mod ops;
 pub mod ops_auth;
 pub mod password;
 pub mod playlists;
@@ -58,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .merge(interactions::routes())
         .merge(cluster::routes())
         .merge(metrics::routes())
+        .merge(ops::routes())
         .merge(accounts::routes())
         .merge(search::routes())
         .merge(playlists::routes())

@@ -13,8 +13,8 @@ use utoipa::OpenApi;
 
 use super::error::{ErrorBody, ErrorDetail};
 use super::{
-    accounts, catalog, cluster, feed, health, interactions, library, metrics, playlists, radio,
-    search, stream, AppState,
+    accounts, catalog, cluster, feed, health, interactions, library, metrics, ops, playlists,
+    radio, search, stream, AppState,
 };
 
 pub fn routes() -> Router<AppState> {
@@ -52,6 +52,7 @@ async fn document() -> Json<utoipa::openapi::OpenApi> {
         radio::radio,
         cluster::cluster,
         metrics::scrape,
+        ops::ops,
         health::healthz, health::readyz,
         document,
     ),
@@ -99,6 +100,7 @@ mod tests {
             "/api/history",
             "/api/cluster",
             "/metrics",
+            "/api/ops",
             "/api/openapi.json",
             "/art/{id}",
             "/stream/{id}",

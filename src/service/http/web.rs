@@ -57,6 +57,7 @@ static ASSETS: &[Asset] = assets! {
     "js/playlists.js" => JS,
     "js/library.js" => JS,
     "js/radio.js" => JS,
+    "js/ops.js" => JS,
 };
 
 /// Strong ETags, one per asset, computed once.

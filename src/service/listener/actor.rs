@@ -211,16 +211,12 @@ impl Actor for ListenerActor {
                 if catch_up(st).await? > 0 {
                     schedule_fit(&me, st);
                 }
-                let answer = st
-                    .env
-                    .index
-                    .get()
-                    .map(|index| {
-                        let started = Instant::now();
-                        let scores = st.model.radio_scores(&index, &st.prefs, &songs);
-                        metrics::model_score(started.elapsed());
-                        scores
-                    });
+                let answer = st.env.index.get().map(|index| {
+                    let started = Instant::now();
+                    let scores = st.model.radio_scores(&index, &st.prefs, &songs);
+                    metrics::model_score(started.elapsed());
+                    scores
+                });
                 let _ = reply.send(answer);
             }
             ListenerMsg::Status(reply) => {

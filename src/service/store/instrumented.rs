@@ -59,7 +59,8 @@ impl<S: Store + ?Sized> Store for Instrumented<S> {
     }
 
     async fn create_account(&self, account: &Account) -> StoreResult<()> {
-        self.timed("create_account", self.inner.create_account(account)).await
+        self.timed("create_account", self.inner.create_account(account))
+            .await
     }
 
     async fn account(&self, id: &ListenerId) -> StoreResult<Option<Account>> {
@@ -67,15 +68,21 @@ impl<S: Store + ?Sized> Store for Instrumented<S> {
     }
 
     async fn account_by_username(&self, username: &Username) -> StoreResult<Option<Account>> {
-        self.timed("account_by_username", self.inner.account_by_username(username)).await
+        self.timed(
+            "account_by_username",
+            self.inner.account_by_username(username),
+        )
+        .await
     }
 
     async fn set_preferences(&self, id: &ListenerId, prefs: &Preferences) -> StoreResult<()> {
-        self.timed("set_preferences", self.inner.set_preferences(id, prefs)).await
+        self.timed("set_preferences", self.inner.set_preferences(id, prefs))
+            .await
     }
 
     async fn put_session(&self, session: &Session, ttl: Duration) -> StoreResult<()> {
-        self.timed("put_session", self.inner.put_session(session, ttl)).await
+        self.timed("put_session", self.inner.put_session(session, ttl))
+            .await
     }
 
     async fn session(&self, token_hash: &str) -> StoreResult<Option<Session>> {
@@ -83,23 +90,50 @@ impl<S: Store + ?Sized> Store for Instrumented<S> {
     }
 
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
-        self.timed("delete_session", self.inner.delete_session(token_hash)).await
+        self.timed("delete_session", self.inner.delete_session(token_hash))
+            .await
     }
 
     async fn refresh_session(&self, session: &Session, ttl: Duration) -> StoreResult<bool> {
-        self.timed("refresh_session", self.inner.refresh_session(session, ttl)).await
+        self.timed("refresh_session", self.inner.refresh_session(session, ttl))
+            .await
     }
 
-    async fn revoke_sessions(&self, id: &ListenerId, password_hash: Option<&str>,) -> StoreResult<u64> {
-        self.timed("revoke_sessions", self.inner.revoke_sessions(id, password_hash)).await
+    async fn revoke_sessions(
+        &self,
+        id: &ListenerId,
+        password_hash: Option<&str>,
+    ) -> StoreResult<u64> {
+        self.timed(
+            "revoke_sessions",
+            self.inner.revoke_sessions(id, password_hash),
+        )
+        .await
     }
 
-    async fn append_interaction(&self, listener: &ListenerId, interaction: &Interaction,) -> StoreResult<Appended> {
-        self.timed("append_interaction", self.inner.append_interaction(listener, interaction)).await
+    async fn append_interaction(
+        &self,
+        listener: &ListenerId,
+        interaction: &Interaction,
+    ) -> StoreResult<Appended> {
+        self.timed(
+            "append_interaction",
+            self.inner.append_interaction(listener, interaction),
+        )
+        .await
     }
 
-    async fn read_interactions(&self, listener: &ListenerId, after: u64, limit: usize,) -> StoreResult<Vec<LoggedInteraction>> {
-        self.timed("read_interactions", self.inner.read_interactions(listener, after, limit)).await
+    async fn read_interactions(
+        &self,
+        listener: &ListenerId,
+        after: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<LoggedInteraction>> {
+        self.timed(
+            "read_interactions",
+            self.inner.read_interactions(listener, after, limit),
+        )
+        .await
     }
 
     async fn last_seq(&self, listener: &ListenerId) -> StoreResult<u64> {
@@ -107,15 +141,18 @@ impl<S: Store + ?Sized> Store for Instrumented<S> {
     }
 
     async fn acquire_epoch(&self, listener: &ListenerId, node: &NodeId) -> StoreResult<u64> {
-        self.timed("acquire_epoch", self.inner.acquire_epoch(listener, node)).await
+        self.timed("acquire_epoch", self.inner.acquire_epoch(listener, node))
+            .await
     }
 
     async fn current_epoch(&self, listener: &ListenerId) -> StoreResult<u64> {
-        self.timed("current_epoch", self.inner.current_epoch(listener)).await
+        self.timed("current_epoch", self.inner.current_epoch(listener))
+            .await
     }
 
     async fn put_snapshot(&self, listener: &ListenerId, snapshot: &Snapshot) -> StoreResult<()> {
-        self.timed("put_snapshot", self.inner.put_snapshot(listener, snapshot)).await
+        self.timed("put_snapshot", self.inner.put_snapshot(listener, snapshot))
+            .await
     }
 
     async fn snapshot(&self, listener: &ListenerId) -> StoreResult<Option<Snapshot>> {
@@ -123,11 +160,13 @@ impl<S: Store + ?Sized> Store for Instrumented<S> {
     }
 
     async fn writer_journal(&self, listener: &ListenerId) -> StoreResult<Vec<WriterEvent>> {
-        self.timed("writer_journal", self.inner.writer_journal(listener)).await
+        self.timed("writer_journal", self.inner.writer_journal(listener))
+            .await
     }
 
     async fn heartbeat(&self, node: &NodeInfo, ttl: Duration) -> StoreResult<()> {
-        self.timed("heartbeat", self.inner.heartbeat(node, ttl)).await
+        self.timed("heartbeat", self.inner.heartbeat(node, ttl))
+            .await
     }
 
     async fn live_nodes(&self) -> StoreResult<Vec<LiveNode>> {
@@ -139,7 +178,8 @@ impl<S: Store + ?Sized> Store for Instrumented<S> {
     }
 
     async fn put_playlist(&self, playlist: &Playlist) -> StoreResult<()> {
-        self.timed("put_playlist", self.inner.put_playlist(playlist)).await
+        self.timed("put_playlist", self.inner.put_playlist(playlist))
+            .await
     }
 
     async fn playlist(&self, owner: &ListenerId, id: &PlaylistId) -> StoreResult<Option<Playlist>> {
@@ -151,35 +191,70 @@ impl<S: Store + ?Sized> Store for Instrumented<S> {
     }
 
     async fn delete_playlist(&self, owner: &ListenerId, id: &PlaylistId) -> StoreResult<()> {
-        self.timed("delete_playlist", self.inner.delete_playlist(owner, id)).await
+        self.timed("delete_playlist", self.inner.delete_playlist(owner, id))
+            .await
     }
 
     async fn put_catalog(&self, songs: &[Song]) -> StoreResult<()> {
-        self.timed("put_catalog", self.inner.put_catalog(songs)).await
+        self.timed("put_catalog", self.inner.put_catalog(songs))
+            .await
     }
 
     async fn catalog(&self) -> StoreResult<Vec<Song>> {
         self.timed("catalog", self.inner.catalog()).await
     }
 
-    async fn listeners(&self, after: Option<&ListenerId>, limit: usize,) -> StoreResult<Vec<ListenerId>> {
-        self.timed("listeners", self.inner.listeners(after, limit)).await
+    async fn listeners(
+        &self,
+        after: Option<&ListenerId>,
+        limit: usize,
+    ) -> StoreResult<Vec<ListenerId>> {
+        self.timed("listeners", self.inner.listeners(after, limit))
+            .await
     }
 
-    async fn acquire_job_lease(&self, job: &JobName, holder: &LeaseHolder, ttl: Duration,) -> StoreResult<LeaseGrant> {
-        self.timed("acquire_job_lease", self.inner.acquire_job_lease(job, holder, ttl)).await
+    async fn acquire_job_lease(
+        &self,
+        job: &JobName,
+        holder: &LeaseHolder,
+        ttl: Duration,
+    ) -> StoreResult<LeaseGrant> {
+        self.timed(
+            "acquire_job_lease",
+            self.inner.acquire_job_lease(job, holder, ttl),
+        )
+        .await
     }
 
-    async fn release_job_lease(&self, job: &JobName, holder: &LeaseHolder, epoch: u64,) -> StoreResult<()> {
-        self.timed("release_job_lease", self.inner.release_job_lease(job, holder, epoch)).await
+    async fn release_job_lease(
+        &self,
+        job: &JobName,
+        holder: &LeaseHolder,
+        epoch: u64,
+    ) -> StoreResult<()> {
+        self.timed(
+            "release_job_lease",
+            self.inner.release_job_lease(job, holder, epoch),
+        )
+        .await
     }
 
-    async fn put_job_state(&self, job: &JobName, epoch: u64, fields: &[JobField],) -> StoreResult<()> {
-        self.timed("put_job_state", self.inner.put_job_state(job, epoch, fields)).await
+    async fn put_job_state(
+        &self,
+        job: &JobName,
+        epoch: u64,
+        fields: &[JobField],
+    ) -> StoreResult<()> {
+        self.timed(
+            "put_job_state",
+            self.inner.put_job_state(job, epoch, fields),
+        )
+        .await
     }
 
     async fn job_state_field(&self, job: &JobName, field: &str) -> StoreResult<Option<Vec<u8>>> {
-        self.timed("job_state_field", self.inner.job_state_field(job, field)).await
+        self.timed("job_state_field", self.inner.job_state_field(job, field))
+            .await
     }
 
     async fn job_state(&self, job: &JobName) -> StoreResult<Vec<JobField>> {

@@ -12,6 +12,7 @@
 //! Until [`install`] has run (or with `metrics.enabled = false`) the recording functions
 //! cost a relaxed atomic load and do nothing.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -76,8 +77,8 @@ use names::*;
 
 /// Latency buckets in seconds, 100 µs to 10 s: request, store and forwarding times.
 const LATENCY_BUCKETS: &[f64] = &[
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
-    2.5, 5.0, 10.0,
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+    5.0, 10.0,
 ];
 /// Buckets for work that may take long: model fits and activations, 1 ms to 60 s.
 const WORK_BUCKETS: &[f64] = &[
@@ -178,7 +179,10 @@ fn describe_all() {
         ACTORS_PASSIVATED,
         "Listener actors retired on this node (idle, handed off, drained, fenced)"
     );
-    describe_counter!(ACTORS_RESTARTED, "Listener actors restarted after a failure");
+    describe_counter!(
+        ACTORS_RESTARTED,
+        "Listener actors restarted after a failure"
+    );
     describe_counter!(
         LISTENERS_TAKEN_OVER,
         "Listeners activated here whose last owner was another node no longer live"
@@ -222,6 +226,86 @@ fn register_zeroes() {
     for name in GAUGES {
         metrics::gauge!(*name).set(0.0);
     }
+    // Histograms show once registered, with zero counts.
+    for name in [FEED_BUILD, MODEL_FIT, MODEL_SCORE, LISTENER_ACTIVATION] {
+        let _ = metrics::histogram!(name);
+    }
+    for op in FORWARD_OPS {
+        let _ = metrics::histogram!(FORWARD, "op" => *op);
+    }
+}
+
+// ---- running totals for the operator page ---------------------------------------------
+
+/// Requests, their latency by [`LATENCY_BUCKETS`] and acknowledged interactions since
+/// start, kept beside the exporter so the /ops page's charts need no scrape to parse.
+struct Totals {
+    requests: AtomicU64,
+    interactions: AtomicU64,
+    /// Requests at or under each bucket's bound (the last: above every bound).
+    latency: [AtomicU64; LATENCY_BUCKETS.len() + 1],
+}
+
+static TOTALS: Totals = Totals {
+    requests: AtomicU64::new(0),
+    interactions: AtomicU64::new(0),
+    latency: [const { AtomicU64::new(0) }; LATENCY_BUCKETS.len() + 1],
+};
+
+/// A reading of the running totals; two readings give rates and a p99 in between.
+#[derive(Debug, Clone, Default)]
+pub struct Reading {
+    pub requests: u64,
+    pub interactions: u64,
+    latency: Vec<u64>,
+}
+
+impl Reading {
+    pub fn now() -> Self {
+        Self {
+            requests: TOTALS.requests.load(Ordering::Relaxed),
+            interactions: TOTALS.interactions.load(Ordering::Relaxed),
+            latency: TOTALS
+                .latency
+                .iter()
+                .map(|c| c.load(Ordering::Relaxed))
+                .collect(),
+        }
+    }
+
+    /// The 99th percentile request time between `earlier` and this reading, in
+    /// seconds: the upper bound of the bucket it falls in (None without requests).
+    pub fn p99_since(&self, earlier: &Reading) -> Option<f64> {
+        let diff: Vec<u64> = self
+            .latency
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c.saturating_sub(earlier.latency.get(i).copied().unwrap_or(0)))
+            .collect();
+        let total: u64 = diff.iter().sum();
+        if total == 0 {
+            return None;
+        }
+        let rank = (total as f64 * 0.99).ceil() as u64;
+        let mut seen = 0;
+        for (i, c) in diff.iter().enumerate() {
+            seen += c;
+            if seen >= rank {
+                return Some(LATENCY_BUCKETS.get(i).copied().unwrap_or(f64::INFINITY));
+            }
+        }
+        None
+    }
+}
+
+fn count_request(took: Duration) {
+    let secs = took.as_secs_f64();
+    let i = LATENCY_BUCKETS
+        .iter()
+        .position(|b| secs <= *b)
+        .unwrap_or(LATENCY_BUCKETS.len());
+    TOTALS.requests.fetch_add(1, Ordering::Relaxed);
+    TOTALS.latency[i].fetch_add(1, Ordering::Relaxed);
 }
 
 // ---- recording: the only way the rest of the node touches a metric -------------------
@@ -246,6 +330,7 @@ pub fn http_request(method: &str, route: &str, status: u16, took: Duration) {
         "status" => class
     )
     .record(took.as_secs_f64());
+    count_request(took);
 }
 
 pub fn feed_built(took: Duration) {
@@ -291,13 +376,17 @@ pub fn listener_taken_over() {
     metrics::counter!(LISTENERS_TAKEN_OVER).increment(1);
 }
 
-/// A request forwarded to a peer; `op` is one of "feed", "score", "notify".
+/// The operations [`forwarded`] times.
+pub const FORWARD_OPS: &[&str] = &["feed", "score"];
+
+/// A request forwarded to a peer; `op` is one of [`FORWARD_OPS`].
 pub fn forwarded(op: &'static str, took: Duration) {
     metrics::histogram!(FORWARD, "op" => op).record(took.as_secs_f64());
 }
 
 pub fn interaction_acknowledged() {
     metrics::counter!(INTERACTIONS_ACKNOWLEDGED).increment(1);
+    TOTALS.interactions.fetch_add(1, Ordering::Relaxed);
 }
 
 /// A feed page served; `kind` is one of [`FEED_KINDS`].
@@ -335,6 +424,20 @@ mod tests {
     }
 
     #[test]
+    fn readings_give_a_p99_by_bucket() {
+        let before = Reading::now();
+        for _ in 0..98 {
+            count_request(Duration::from_micros(200));
+        }
+        count_request(Duration::from_millis(40));
+        count_request(Duration::from_millis(40));
+        let after = Reading::now();
+        assert!(after.requests >= before.requests + 100);
+        assert_eq!(after.p99_since(&before), Some(0.05));
+        assert_eq!(after.p99_since(&after), None);
+    }
+
+    #[test]
     fn histograms_render_with_buckets_not_quantiles() {
         let handle = install().expect("recorder");
         http_request("GET", "/api/songs/{id}", 200, Duration::from_millis(3));
@@ -346,5 +449,9 @@ mod tests {
         assert!(!text.contains("quantile="), "no summaries: {text}");
         assert!(text.contains("# TYPE spoofify_feeds_served_total counter"));
         assert!(text.contains(r#"spoofify_feeds_served_total{kind="degraded"} 0"#));
+        assert!(
+            text.contains(r#"spoofify_forward_seconds_count{op="score"} 0"#),
+            "{text}"
+        );
     }
 }

@@ -2,5 +2,8 @@
 //! side from one run, because these machines are shared and noisy.
 //!
 //! - [`model`]: the model engines: fit and score time, AUC, model size.
+//! - [`floor`]: a bare axum server with a constant answer, the floor `scripts/bench`
+//!   measures Spoofify's hot paths against.
 
+pub mod floor;
 pub mod model;

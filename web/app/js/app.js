@@ -10,6 +10,7 @@ import { renderFeed } from './feed.js';
 import { renderSearch } from './search.js';
 import { renderPlaylists, renderPlaylist } from './playlists.js';
 import { renderLibrary } from './library.js';
+import { renderOps } from './ops.js';
 import { startRadio } from './radio.js';
 
 const $ = (id) => document.getElementById(id);
@@ -125,6 +126,8 @@ async function route() {
       return renderLibrary(view, ctx, params);
     case 'home':
       return renderFeed(view, ctx);
+    case 'ops':
+      return renderOps(view);
     default:
       location.hash = '#/';
   }
