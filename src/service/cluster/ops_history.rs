@@ -156,8 +156,7 @@ pub(super) async fn run(cluster: Cluster) {
             t_ms: now_ms(),
             requests_per_s: now.requests.saturating_sub(last.0.requests) as f64 / secs,
             p99_ms: now.p99_since(&last.0).map(|s| s * 1000.0),
-            interactions_per_s: now.interactions.saturating_sub(last.0.interactions) as f64
-                / secs,
+            interactions_per_s: now.interactions.saturating_sub(last.0.interactions) as f64 / secs,
         };
         lock(&cluster.0.ops).push_sample(sample);
         last = (now, std::time::Instant::now());
@@ -186,16 +185,37 @@ mod tests {
     #[test]
     fn a_lost_node_is_a_failover_and_a_drained_one_is_not() {
         let mut h = OpsHistory::default();
-        h.observe(&[node("a", "up", 100), node("b", "up", 100), node("c", "up", 100)], 1_000);
-        h.observe(&[node("a", "up", 100), node("b", "draining", 100), node("c", "up", 100)], 2_000);
+        h.observe(
+            &[
+                node("a", "up", 100),
+                node("b", "up", 100),
+                node("c", "up", 100),
+            ],
+            1_000,
+        );
+        h.observe(
+            &[
+                node("a", "up", 100),
+                node("b", "draining", 100),
+                node("c", "up", 100),
+            ],
+            2_000,
+        );
         h.observe(&[node("a", "up", 100), node("c", "up", 100)], 3_000);
-        assert!(h.failovers().is_empty(), "draining then gone is no failover");
+        assert!(
+            h.failovers().is_empty(),
+            "draining then gone is no failover"
+        );
         h.observe(&[node("a", "up", 100)], 4_000);
         let f = h.failovers();
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].node, "c");
         assert_eq!(f[0].detected_ms, 4_000);
-        assert_eq!(f[0].duration_ms(), 1_000, "last beat read at 3000 with age 0");
+        assert_eq!(
+            f[0].duration_ms(),
+            1_000,
+            "last beat read at 3000 with age 0"
+        );
         assert_eq!(f[0].listeners, 7);
         let states: BTreeMap<_, _> = h.nodes().into_iter().collect();
         assert_eq!(states["a"].state, "up");

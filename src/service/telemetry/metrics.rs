@@ -351,6 +351,11 @@ pub fn store_operation(backend: &'static str, op: &'static str, took: Duration) 
         .record(took.as_secs_f64());
 }
 
+/// Registers the store operation's histogram without a sample (it shows with zero counts).
+pub fn store_operation_registered(backend: &'static str, op: &'static str) {
+    let _ = metrics::histogram!(STORE_OPERATION, "backend" => backend, "op" => op);
+}
+
 pub fn store_error(backend: &'static str, op: &'static str) {
     metrics::counter!(STORE_ERRORS, "backend" => backend, "op" => op).increment(1);
 }

@@ -15,14 +15,19 @@ pub struct FloorArgs {
 }
 
 async fn constant() -> Json<Value> {
-    Json(json!({"items": [{"song": {"id": "floor-0001", "title": "Floor"}, "score": 1.0}], "degraded": false}))
+    Json(
+        json!({"items": [{"song": {"id": "floor-0001", "title": "Floor"}, "score": 1.0}], "degraded": false}),
+    )
 }
 
 /// Serves until the process is stopped.
 pub async fn run(args: &FloorArgs) -> anyhow::Result<()> {
     let app = Router::new().route("/", get(constant));
     let listener = tokio::net::TcpListener::bind(&args.addr).await?;
-    eprintln!("bench floor: serving a constant on http://{}/", listener.local_addr()?);
+    eprintln!(
+        "bench floor: serving a constant on http://{}/",
+        listener.local_addr()?
+    );
     axum::serve(listener, app).await?;
     Ok(())
 }

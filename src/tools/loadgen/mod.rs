@@ -120,7 +120,10 @@ pub async fn run(args: LoadgenArgs) -> anyhow::Result<report::Summary> {
         "loadgen: {} for {} s (+{} s warm-up), {}",
         match args.rate {
             Some(r) => format!("open loop at {r} req/s"),
-            None => format!("closed loop, {} listeners, think {} ms", args.listeners, args.think_ms),
+            None => format!(
+                "closed loop, {} listeners, think {} ms",
+                args.listeners, args.think_ms
+            ),
         },
         args.duration_secs,
         args.warmup_secs,
@@ -192,7 +195,11 @@ async fn setup(sh: &Arc<Shared>) -> anyhow::Result<Vec<Client>> {
     let g = get_json(sh, &clients[0], "/api/genres").await?;
     let genres: Vec<String> = g["genres"]
         .as_array()
-        .map(|a| a.iter().filter_map(|x| x["name"].as_str().map(str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x["name"].as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default();
     anyhow::ensure!(!genres.is_empty(), "the node lists no genres");
     let v = get_json(sh, &clients[0], "/api/songs?limit=500").await?;
@@ -200,7 +207,12 @@ async fn setup(sh: &Arc<Shared>) -> anyhow::Result<Vec<Client>> {
         .as_array()
         .map(|a| {
             a.iter()
-                .filter_map(|s| Some((s["id"].as_str()?.to_owned(), s["genre"].as_str()?.to_owned())))
+                .filter_map(|s| {
+                    Some((
+                        s["id"].as_str()?.to_owned(),
+                        s["genre"].as_str()?.to_owned(),
+                    ))
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -230,7 +242,7 @@ async fn setup(sh: &Arc<Shared>) -> anyhow::Result<Vec<Client>> {
                 }
                 onboard(sh, &c, i).await?;
                 let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                if n % 100 == 0 {
+                if n.is_multiple_of(100) {
                     eprintln!("loadgen: {n} listeners ready");
                 }
                 out.push((i, c));
@@ -287,7 +299,11 @@ async fn onboard(sh: &Shared, c: &Client, i: usize) -> anyhow::Result<()> {
         .json(&json!({"genres": c.liked_genres}))
         .send()
         .await?;
-    anyhow::ensure!(r.status().is_success(), "onboarding listener {i}: {}", r.status());
+    anyhow::ensure!(
+        r.status().is_success(),
+        "onboarding listener {i}: {}",
+        r.status()
+    );
     // One feed before the load: the listener's actor is active when measuring starts.
     let _ = get_json(sh, c, "/api/feed?limit=10").await;
     Ok(())

@@ -42,7 +42,8 @@ impl Op {
 
 /// Latencies are kept in microseconds, 1 µs to 60 s, 3 significant figures.
 fn histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 60_000_000, 3).unwrap_or_else(|_| Histogram::new(3).unwrap_or_else(|_| unreachable!()))
+    Histogram::new_with_bounds(1, 60_000_000, 3)
+        .unwrap_or_else(|_| Histogram::new(3).unwrap_or_else(|_| unreachable!()))
 }
 
 struct PerOp {
@@ -304,7 +305,10 @@ pub fn plot(summary: &Summary, timeline: &[Point]) -> String {
     out.push_str("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>");
     let ops: Vec<Op> = summary.ops.iter().map(|o| o.op).collect();
     for (panel, (label, value)) in [
-        ("requests per second", (|p: &Point| p.per_s as f64) as fn(&Point) -> f64),
+        (
+            "requests per second",
+            (|p: &Point| p.per_s as f64) as fn(&Point) -> f64,
+        ),
         ("p99 latency (ms)", |p: &Point| p.p99_ms),
     ]
     .into_iter()
@@ -313,7 +317,13 @@ pub fn plot(summary: &Summary, timeline: &[Point]) -> String {
         let mut g = String::new();
         let y_max = timeline.iter().map(value).fold(0.0, f64::max) * 1.1;
         let f = Frame::new(H, x_max, y_max);
-        svg::axes(&mut g, &f, "seconds", label, Some(svg::nice_step(f.y_max, 5.0)));
+        svg::axes(
+            &mut g,
+            &f,
+            "seconds",
+            label,
+            Some(svg::nice_step(f.y_max, 5.0)),
+        );
         for op in &ops {
             let series: Vec<(u64, f64)> = timeline
                 .iter()

@@ -97,7 +97,7 @@ function chart(id, title, points) {
   }
   if (d) el('path', { d, class: 'line' });
   const last = values.length ? values[values.length - 1] : null;
-  return h('figure', { id, class: 'ops-figure', dataset: { points: String(values.length) } },
+  return h('figure', { id, class: 'ops-figure', dataset: { points: String(values.length), max: String(values.length ? Math.max(...values) : 0) } },
     h('figcaption', {}, `${title}: ${last === null ? '–' : fmt(last)}`), svg);
 }
 
