@@ -68,6 +68,9 @@ enum Command {
     /// Run a chaos experiment: Redis + N nodes, simulated listeners, seeded faults,
     /// checked verdict, results directory with report.html.
     Chaos(spoofify_tools::chaos::ChaosArgs),
+    /// Load a node (or several) with simulated listeners: closed or open loop, HDR
+    /// latency histograms, results as JSON/CSV and an SVG plot.
+    Loadgen(spoofify_tools::loadgen::LoadgenArgs),
     /// Cluster administration: certificates for TLS between nodes.
     #[command(subcommand)]
     Cluster(ClusterCommand),
@@ -109,6 +112,8 @@ enum BenchCommand {
     /// Durable appends/s and p99 on every state tier side by side: embedded (group
     /// commit or not), one Redis, a Redis Cluster, durability local vs replicated.
     Store(spoofify_tools::bench::store::StoreBenchArgs),
+    /// A bare axum server answering a constant JSON body: the floor for scripts/bench.
+    Floor(spoofify_tools::bench::floor::FloorArgs),
 }
 
 impl NodeFlags {
@@ -134,6 +139,10 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Catalog(command)) => catalog(command),
         Some(Command::Bench(BenchCommand::Model(args))) => spoofify_tools::bench::model::run(&args),
         Some(Command::Bench(BenchCommand::Store(args))) => spoofify_tools::bench::store::run(&args),
+        Some(Command::Bench(BenchCommand::Floor(args))) => {
+            runtime()?.block_on(spoofify_tools::bench::floor::run(&args))
+        }
+        Some(Command::Loadgen(args)) => loadgen(args),
         Some(Command::Eval(args)) => spoofify_tools::sim::eval::run(&args),
         Some(Command::Chaos(args)) => chaos(&args),
         Some(Command::Cluster(ClusterCommand::Certs(args))) => {
@@ -159,6 +168,18 @@ fn chaos(args: &spoofify_tools::chaos::ChaosArgs) -> anyhow::Result<()> {
         spoofify_tools::chaos::results::Verdict::Invalid => std::process::exit(1),
         spoofify_tools::chaos::results::Verdict::Unknown => std::process::exit(2),
     }
+}
+
+/// Runs the load, prints the summary (a table, or one JSON line with `--json`).
+fn loadgen(args: spoofify_tools::loadgen::LoadgenArgs) -> anyhow::Result<()> {
+    let json = args.json;
+    let summary = runtime()?.block_on(spoofify_tools::loadgen::run(args))?;
+    if json {
+        println!("{}", serde_json::to_string(&summary)?);
+    } else {
+        print!("{}", summary.table());
+    }
+    Ok(())
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -19,7 +19,7 @@
 //!    analysis and the import of a real music folder.
 //! 1. [`audio`]: decoding and encoding audio files.
 //! 0. [`config`]: typed settings loaded in layers (default file < file < env < flags);
-//!    [`telemetry`]: logs.
+//!    [`telemetry`]: logs and Prometheus metrics.
 
 pub mod audio;
 pub mod catalog;

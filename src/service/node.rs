@@ -45,6 +45,9 @@ pub async fn start(settings: Settings) -> anyhow::Result<(Node, TcpListener)> {
         .with_context(|| format!("node id {:?}", settings.node_id()))?;
     std::fs::create_dir_all(&settings.data_dir)
         .with_context(|| format!("creating data dir {}", settings.data_dir.display()))?;
+    if settings.metrics.enabled {
+        crate::telemetry::metrics::install()?;
+    }
     let store = store::open(&settings).await.context("opening the store")?;
     let listener = TcpListener::bind(&settings.http)
         .await

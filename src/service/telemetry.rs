@@ -1,4 +1,7 @@
-//! Logging: tracing with a human format by default and JSON by setting.
+//! What a node tells its operators: logs (tracing, a human format by default and JSON
+//! by setting) and Prometheus metrics ([`metrics`]).
+
+pub mod metrics;
 
 use tracing_subscriber::{fmt, EnvFilter};
 

@@ -7,11 +7,14 @@
 //! - [`bench`]: `spoofify bench ...`, figures printed side by side.
 //! - [`chaos`]: `spoofify chaos`, fault injection against a real cluster, with a
 //!   checked verdict and a report.
+//! - [`loadgen`]: `spoofify loadgen`, simulated listeners over HTTP in a closed or
+//!   open loop, with HDR histograms, JSON/CSV results and an SVG plot.
 //! - [`certs`]: `spoofify cluster certs`, a cluster CA and node certificates for TLS
 //!   between nodes.
 
 pub mod bench;
 pub mod certs;
 pub mod chaos;
+pub mod loadgen;
 pub mod sim;
 pub mod svg;

@@ -30,6 +30,7 @@ pub mod cooccurrence_job;
 pub mod gateway;
 pub mod link;
 pub mod membership;
+pub mod ops_history;
 pub mod placement;
 pub mod reachability;
 pub mod routing;
@@ -92,6 +93,8 @@ struct Inner {
     /// since when. Left out of placement until their gateway is back or the TTL has
     /// passed (by then the heartbeat decides).
     hints: Mutex<Hints>,
+    /// Node states, failovers and traffic samples for the operator page.
+    ops: Mutex<ops_history::OpsHistory>,
     stop: watch::Sender<bool>,
 }
 
@@ -148,6 +151,7 @@ impl Cluster {
             node_server: Mutex::new(None),
             link: OnceLock::new(),
             hints: Mutex::new(Hints::default()),
+            ops: Mutex::new(ops_history::OpsHistory::default()),
             stop,
         }));
         if cluster.0.cluster_addr.is_some() {
@@ -155,6 +159,7 @@ impl Cluster {
         }
         membership::beat_once(&cluster).await;
         tokio::spawn(membership::run(cluster.clone()));
+        tokio::spawn(ops_history::run(cluster.clone()));
         tokio::spawn(cooccurrence_job::run(
             cluster.0.store.clone(),
             cluster.0.node_id.clone(),
@@ -184,6 +189,18 @@ impl Cluster {
     /// The live nodes as last read from the store (with their heartbeat ages).
     pub fn live_nodes(&self) -> Vec<LiveNode> {
         self.view().nodes
+    }
+
+    /// Node states since when, recent failovers and this node's traffic samples.
+    pub fn ops_history(
+        &self,
+    ) -> (
+        Vec<(String, ops_history::NodeState)>,
+        Vec<ops_history::Failover>,
+        Vec<ops_history::Sample>,
+    ) {
+        let h = lock(&self.0.ops);
+        (h.nodes(), h.failovers(), h.samples())
     }
 
     fn view(&self) -> View {

@@ -146,12 +146,14 @@ impl Cluster {
             listener: id.to_string(),
             limit: limit as u32,
         };
+        let started = std::time::Instant::now();
         let call = gateway
             .call(
                 |r| GatewayMsg::Feed(Wire::ok(req), r),
                 Some(self.route_deadline()),
             )
             .await;
+        crate::telemetry::metrics::forwarded("feed", started.elapsed());
         let reply = match call {
             Ok(CallResult::Success(Wire(Ok(reply)))) => reply,
             Ok(CallResult::Success(Wire(Err(e)))) => return Err(other(e)),

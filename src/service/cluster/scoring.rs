@@ -64,12 +64,14 @@ impl Cluster {
                 .filter_map(|&s| all.get(s as usize).map(|x| x.id.to_string()))
                 .collect(),
         };
+        let started = std::time::Instant::now();
         let call = gateway
             .call(
                 |r| GatewayMsg::Score(Wire::ok(req), r),
                 Some(self.route_deadline()),
             )
             .await;
+        crate::telemetry::metrics::forwarded("score", started.elapsed());
         match call {
             Ok(CallResult::Success(Wire(Ok(ScoreReply::Scored(scores)))))
                 if scores.len() == songs.len() =>

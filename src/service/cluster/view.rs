@@ -55,6 +55,11 @@ pub(super) async fn refresh_view(cluster: &Cluster, beat: Option<Instant>) {
         Err(p) => p.into_inner(),
     };
     let last_ok_beat = beat.or(view.last_ok_beat);
+    let ids = |ns: &[LiveNode]| ns.iter().map(|n| n.info.id.clone()).collect::<Vec<_>>();
+    if ids(&view.nodes) != ids(&nodes) {
+        crate::telemetry::metrics::membership_changed();
+    }
+    lock(&cluster.0.ops).observe(&nodes, crate::store::now_ms());
     *view = View {
         nodes,
         placement,

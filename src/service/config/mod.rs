@@ -58,6 +58,9 @@ pub struct Settings {
     pub model: ModelSettings,
     #[serde(default)]
     pub cooccurrence: CooccurrenceSettings,
+    /// Prometheus metrics at `/metrics` (`telemetry::metrics`).
+    #[serde(default)]
+    pub metrics: MetricsSettings,
     /// Proxies (CIDRs) whose `X-Forwarded-For`/`Forwarded`/`X-Forwarded-Proto` are
     /// believed; default none: the TCP peer is the client (`http::proxy`).
     #[serde(default)]
@@ -65,6 +68,9 @@ pub struct Settings {
     /// The bearer token operator endpoints accept (`http::ops_auth`); empty = none does.
     #[serde(default)]
     pub ops_token: OpsToken,
+    /// Read the ops token from this file instead (wins over `ops_token`).
+    #[serde(default)]
+    pub ops_token_file: String,
     /// Usernames whose sessions may use the operator endpoints.
     #[serde(default)]
     pub admins: Vec<String>,
@@ -102,6 +108,20 @@ impl Default for CooccurrenceSettings {
             interval_ms: 10_000,
             lease_ttl_ms: 45_000,
         }
+    }
+}
+
+/// Whether the node records Prometheus metrics and serves them at `/metrics`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MetricsSettings {
+    /// Off: nothing is recorded and `/metrics` answers 404 (to measure what they cost).
+    pub enabled: bool,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        Self { enabled: true }
     }
 }
 
@@ -251,6 +271,12 @@ impl Settings {
         if !self.redis_password_file.is_empty() {
             self.redis_password =
                 link::read_secret("redis_password_file", Path::new(&self.redis_password_file))?;
+        }
+        if !self.ops_token_file.is_empty() {
+            self.ops_token = OpsToken(link::read_secret(
+                "ops_token_file",
+                Path::new(&self.ops_token_file),
+            )?);
         }
         Ok(())
     }

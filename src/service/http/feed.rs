@@ -18,6 +18,7 @@ use super::error::ErrorBody;
 use super::session::CurrentListener;
 use super::{ApiError, AppState};
 use crate::cluster::routing::FeedError;
+use crate::telemetry::metrics;
 
 /// Items when the client does not ask.
 const DEFAULT_LIMIT: usize = 20;
@@ -94,6 +95,11 @@ async fn feed(
                 ApiError::unavailable("the catalog is still loading; retry in a few seconds")
             }
         })?;
+    metrics::feed_served(match &routed.model {
+        None => "degraded",
+        Some(m) if m.fitted_rows == 0 => "cold",
+        Some(_) => "personal",
+    });
     let items = routed
         .items
         .into_iter()

@@ -149,6 +149,7 @@ pub async fn record(
     match state.store.append_interaction(listener, interaction).await {
         Ok(a) => {
             state.cluster.notify(listener);
+            crate::telemetry::metrics::interaction_acknowledged();
             Ok(a)
         }
         Err(e) => {

@@ -3,7 +3,8 @@
 //!
 //! Every route module exposes `routes() -> Router<AppState>`; [`router`] merges them
 //! and adds the layers every request shares (a tracing span, a body-size limit,
-//! a timeout for non-streaming requests, the browser protections of [`browser_guard`]). [`serve`] is the listener under it: the
+//! a timeout for non-streaming requests, the browser protections of [`browser_guard`],
+//! request metrics by route template from [`metrics::record`]). [`serve`] is the listener under it: the
 //! connection cap and the connection timeouts. Only this module knows HTTP and JSON:
 //! the handlers parse input into domain types and call library code.
 
@@ -17,7 +18,9 @@ pub mod feed;
 pub mod health;
 pub mod interactions;
 pub mod library;
+pub mod metrics;
 pub mod openapi;
+pub mod ops;
 pub mod ops_auth;
 pub mod password;
 pub mod playlists;
@@ -56,6 +59,8 @@ pub fn router(state: AppState) -> Router {
         .merge(feed::routes())
         .merge(interactions::routes())
         .merge(cluster::routes())
+        .merge(metrics::routes())
+        .merge(ops::routes())
         .merge(accounts::routes())
         .merge(search::routes())
         .merge(playlists::routes())
@@ -86,5 +91,6 @@ pub fn router(state: AppState) -> Router {
                 tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
             }),
         )
+        .layer(axum::middleware::from_fn(metrics::record))
         .with_state(state)
 }

@@ -13,8 +13,8 @@ use utoipa::OpenApi;
 
 use super::error::{ErrorBody, ErrorDetail};
 use super::{
-    accounts, catalog, cluster, feed, health, interactions, library, playlists, radio, search,
-    stream, subsonic, AppState,
+    accounts, catalog, cluster, feed, health, interactions, library, metrics, ops, playlists,
+    radio, search, stream, subsonic, AppState,
 };
 
 pub fn routes() -> Router<AppState> {
@@ -51,6 +51,8 @@ async fn document() -> Json<utoipa::openapi::OpenApi> {
         library::likes, library::history,
         radio::radio,
         cluster::cluster,
+        metrics::scrape,
+        ops::ops,
         health::healthz, health::readyz,
         document,
         // Subsonic apps
@@ -103,6 +105,8 @@ mod tests {
             "/api/likes",
             "/api/history",
             "/api/cluster",
+            "/metrics",
+            "/api/ops",
             "/api/openapi.json",
             "/art/{id}",
             "/stream/{id}",

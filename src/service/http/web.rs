@@ -58,6 +58,7 @@ static ASSETS: &[Asset] = assets! {
     "js/library.js" => JS,
     "js/radio.js" => JS,
     "js/apps.js" => JS,
+    "js/ops.js" => JS,
 };
 
 /// Strong ETags, one per asset, computed once.

@@ -19,6 +19,7 @@ use super::ListenerEnv;
 use crate::model::listener_model::FitOutcome;
 use crate::model::RankedItem;
 use crate::store::{ListenerId, Preferences, Snapshot, StoreError};
+use crate::telemetry::metrics;
 
 /// Log entries read per store round trip while catching up: bounds one read's memory.
 const LOG_PAGE: usize = 500;
@@ -145,6 +146,7 @@ impl Actor for ListenerActor {
         me: ActorRef<ListenerMsg>,
         st: &mut ListenerState,
     ) -> Result<(), ActorProcessingErr> {
+        let started = Instant::now();
         let store = &st.env.store;
         st.epoch = store.acquire_epoch(&st.id, &st.env.node_id).await?;
         if let Some(account) = store.account(&st.id).await? {
@@ -171,6 +173,7 @@ impl Actor for ListenerActor {
         }
         let idle = Duration::from_secs(st.env.settings.idle_passivation_secs.max(1));
         me.send_interval(TICK_MAX.min(idle / 2), || ListenerMsg::Tick);
+        metrics::listener_activated(started.elapsed());
         tracing::debug!(
             epoch = st.epoch,
             applied = st.model.applied_seq(),
@@ -196,9 +199,14 @@ impl Actor for ListenerActor {
                 if catch_up(st).await? > 0 {
                     schedule_fit(&me, st);
                 }
-                let answer = st.env.index.get().map(|index| FeedAnswer {
-                    items: st.model.feed(&index, &st.prefs, limit),
-                    status: status(st),
+                let answer = st.env.index.get().map(|index| {
+                    let started = Instant::now();
+                    let items = st.model.feed(&index, &st.prefs, limit);
+                    metrics::feed_built(started.elapsed());
+                    FeedAnswer {
+                        items,
+                        status: status(st),
+                    }
                 });
                 let _ = reply.send(answer);
             }
@@ -207,11 +215,12 @@ impl Actor for ListenerActor {
                 if catch_up(st).await? > 0 {
                     schedule_fit(&me, st);
                 }
-                let answer = st
-                    .env
-                    .index
-                    .get()
-                    .map(|index| st.model.radio_scores(&index, &st.prefs, &songs));
+                let answer = st.env.index.get().map(|index| {
+                    let started = Instant::now();
+                    let scores = st.model.radio_scores(&index, &st.prefs, &songs);
+                    metrics::model_score(started.elapsed());
+                    scores
+                });
                 let _ = reply.send(answer);
             }
             ListenerMsg::Status(reply) => {
@@ -232,6 +241,7 @@ impl Actor for ListenerActor {
                 if let Some(r) = reply {
                     let _ = r.send(());
                 }
+                metrics::listener_passivated();
                 me.stop(Some(reason.as_str().into()));
             }
             ListenerMsg::Tick => tick(&me, st).await?,

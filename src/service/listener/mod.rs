@@ -30,7 +30,7 @@ pub mod supervisor;
 mod tests;
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use ractor::rpc::CallResult;
@@ -77,6 +77,38 @@ pub(crate) type Registry = Arc<RwLock<HashMap<ListenerId, ActorRef<ListenerMsg>>
 pub struct Listeners {
     registry: Registry,
     supervisor: ActorRef<SupervisorMsg>,
+    /// Calls waiting on each listener's actor (queued or being handled), for the
+    /// largest-mailbox gauge; an entry leaves when its count falls to zero.
+    waiting: Arc<Mutex<HashMap<ListenerId, usize>>>,
+}
+
+/// Counts one call waiting on a listener's actor while it lives.
+struct Waiting<'a> {
+    map: &'a Mutex<HashMap<ListenerId, usize>>,
+    id: &'a ListenerId,
+}
+
+impl<'a> Waiting<'a> {
+    fn new(map: &'a Mutex<HashMap<ListenerId, usize>>, id: &'a ListenerId) -> Self {
+        *lock(map).entry(id.clone()).or_default() += 1;
+        Self { map, id }
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        let mut m = lock(self.map);
+        if let Some(n) = m.get_mut(self.id) {
+            *n -= 1;
+            if *n == 0 {
+                m.remove(self.id);
+            }
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Listeners {
@@ -101,6 +133,7 @@ impl Listeners {
             Self {
                 registry,
                 supervisor,
+                waiting: Arc::default(),
             },
             join,
         ))
@@ -119,6 +152,11 @@ impl Listeners {
             Ok(g) => g.keys().cloned().collect(),
             Err(p) => p.into_inner().keys().cloned().collect(),
         }
+    }
+
+    /// The most calls waiting on any one listener actor of this node right now.
+    pub fn largest_mailbox(&self) -> usize {
+        lock(&self.waiting).values().copied().max().unwrap_or(0)
     }
 
     /// Active listener actors on this node.
@@ -161,6 +199,7 @@ impl Listeners {
         deadline: Duration,
     ) -> Result<FeedAnswer, Unserved> {
         let actor = self.actor(id, deadline).await?;
+        let _waiting = Waiting::new(&self.waiting, id);
         match actor
             .call(|reply| ListenerMsg::Feed(limit, reply), Some(deadline))
             .await
@@ -181,6 +220,7 @@ impl Listeners {
         deadline: Duration,
     ) -> Result<Vec<Option<f32>>, Unserved> {
         let actor = self.actor(id, deadline).await?;
+        let _waiting = Waiting::new(&self.waiting, id);
         match actor
             .call(|reply| ListenerMsg::Score(songs, reply), Some(deadline))
             .await
@@ -207,6 +247,7 @@ impl Listeners {
         deadline: Duration,
     ) -> Result<ListenerStatus, Unserved> {
         let actor = self.actor(id, deadline).await?;
+        let _waiting = Waiting::new(&self.waiting, id);
         match actor.call(ListenerMsg::Status, Some(deadline)).await {
             Ok(CallResult::Success(s)) => Ok(s),
             Ok(CallResult::Timeout) => Err(Unserved::Timeout),

@@ -145,5 +145,8 @@ impl ModelPort {
 
 /// The heavy part of a fit: pure CPU, call it on the blocking pool.
 pub fn run_fit(job: FitJob, index: &CatalogIndex) -> crate::model::listener_model::FitOutcome {
-    job.run(index)
+    let started = std::time::Instant::now();
+    let outcome = job.run(index);
+    crate::telemetry::metrics::model_fit(started.elapsed());
+    outcome
 }

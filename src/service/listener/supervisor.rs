@@ -213,6 +213,7 @@ fn on_failure(me: &ActorRef<SupervisorMsg>, st: &mut SupervisorState, id: Listen
         .saturating_mul(1 << (n.saturating_sub(1)).min(16))
         .min(MAX_BACKOFF);
     tracing::warn!(listener = %id, failures = n, error = %err, backoff_ms = backoff.as_millis() as u64, "listener failed; restarting from the store");
+    crate::telemetry::metrics::listener_restarted();
     me.send_after(backoff, move || SupervisorMsg::Restart(id));
 }
 

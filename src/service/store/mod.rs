@@ -24,6 +24,7 @@
 
 mod codec;
 pub mod embedded;
+pub mod instrumented;
 pub mod jobs;
 pub mod redis;
 pub mod redis_cluster_process;
@@ -247,20 +248,27 @@ pub const EMBEDDED_FILE: &str = "store.redb";
 /// Cluster when `settings.redis_cluster` is, otherwise
 /// the embedded store file `store.redb` in the data directory (created if missing).
 /// An unreachable Redis is [`StoreError::Unavailable`] naming the URL (password hidden).
+/// With `metrics.enabled`, the store is wrapped in [`instrumented::Instrumented`].
 pub async fn open(settings: &crate::config::Settings) -> StoreResult<SharedStore> {
-    if settings.redis.is_empty() && settings.redis_cluster.trim().is_empty() {
-        let path = settings.data_dir.join(EMBEDDED_FILE);
-        Ok(Arc::new(embedded::EmbeddedStore::open(&path).await?))
-    } else {
-        Ok(Arc::new(
-            redis::RedisStore::connect_to(
-                &redis_target(settings),
-                settings.durability,
-                Duration::from_millis(settings.durability_timeout_ms),
+    let store: SharedStore =
+        if settings.redis.is_empty() && settings.redis_cluster.trim().is_empty() {
+            let path = settings.data_dir.join(EMBEDDED_FILE);
+            Arc::new(embedded::EmbeddedStore::open(&path).await?)
+        } else {
+            Arc::new(
+                redis::RedisStore::connect_to(
+                    &redis_target(settings),
+                    settings.durability,
+                    Duration::from_millis(settings.durability_timeout_ms),
+                )
+                .await?,
             )
-            .await?,
-        ))
-    }
+        };
+    Ok(if settings.metrics.enabled {
+        Arc::new(instrumented::Instrumented::new(store))
+    } else {
+        store
+    })
 }
 
 /// The Redis the settings name: a cluster's seeds when `redis_cluster` is set.

@@ -11,6 +11,7 @@ import { renderSearch } from './search.js';
 import { renderPlaylists, renderPlaylist } from './playlists.js';
 import { renderLibrary } from './library.js';
 import { renderApps } from './apps.js';
+import { renderOps } from './ops.js';
 import { startRadio } from './radio.js';
 
 const $ = (id) => document.getElementById(id);
@@ -128,6 +129,8 @@ async function route() {
       return renderApps(view, ctx);
     case 'home':
       return renderFeed(view, ctx);
+    case 'ops':
+      return renderOps(view);
     default:
       location.hash = '#/';
   }

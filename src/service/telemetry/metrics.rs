@@ -1,0 +1,462 @@
+//! Prometheus metrics: the one place that names every metric the node records, installs
+//! the process-wide recorder (`metrics` + `metrics-exporter-prometheus`) and renders the
+//! text exposition for `GET /metrics`.
+//!
+//! Conventions (DESIGN.md, "Metrics conventions"): a `spoofify_` prefix, base units in
+//! the name, counters ending `_total`, histograms with explicit buckets (never the
+//! exporter's default summaries), and no label whose values grow with listeners, songs
+//! or sessions — every label here takes values from a short fixed set or from route
+//! templates. Code elsewhere records only through the functions below, so a name or a
+//! label set is spelled once.
+//!
+//! Until [`install`] has run (or with `metrics.enabled = false`) the recording functions
+//! cost a relaxed atomic load and do nothing.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+/// Every metric name, so dashboards, tests and code agree.
+pub mod names {
+    pub const HTTP_REQUEST_DURATION: &str = "spoofify_http_request_duration_seconds";
+    pub const FEED_BUILD: &str = "spoofify_feed_build_seconds";
+    pub const MODEL_FIT: &str = "spoofify_model_fit_seconds";
+    pub const MODEL_SCORE: &str = "spoofify_model_score_seconds";
+    pub const STORE_OPERATION: &str = "spoofify_store_operation_seconds";
+    pub const LISTENER_ACTIVATION: &str = "spoofify_listener_activation_seconds";
+    pub const FORWARD: &str = "spoofify_forward_seconds";
+
+    pub const INTERACTIONS_ACKNOWLEDGED: &str = "spoofify_interactions_acknowledged_total";
+    pub const FEEDS_SERVED: &str = "spoofify_feeds_served_total";
+    pub const ACTORS_ACTIVATED: &str = "spoofify_actors_activated_total";
+    pub const ACTORS_PASSIVATED: &str = "spoofify_actors_passivated_total";
+    pub const ACTORS_RESTARTED: &str = "spoofify_actors_restarted_total";
+    pub const LISTENERS_TAKEN_OVER: &str = "spoofify_listeners_taken_over_total";
+    pub const MEMBERSHIP_CHANGES: &str = "spoofify_membership_changes_total";
+    pub const FENCING_REJECTIONS: &str = "spoofify_fencing_rejections_total";
+    pub const STORE_ERRORS: &str = "spoofify_store_errors_total";
+
+    pub const LISTENER_ACTORS: &str = "spoofify_listener_actors";
+    pub const LISTENERS_OWNED: &str = "spoofify_listeners_owned";
+    pub const LIVE_MEMBERS: &str = "spoofify_live_members";
+    pub const LARGEST_MAILBOX: &str = "spoofify_largest_mailbox_messages";
+
+    /// Histograms, each with its type for tests and the dashboard.
+    pub const HISTOGRAMS: &[&str] = &[
+        HTTP_REQUEST_DURATION,
+        FEED_BUILD,
+        MODEL_FIT,
+        MODEL_SCORE,
+        STORE_OPERATION,
+        LISTENER_ACTIVATION,
+        FORWARD,
+    ];
+    pub const COUNTERS: &[&str] = &[
+        INTERACTIONS_ACKNOWLEDGED,
+        FEEDS_SERVED,
+        ACTORS_ACTIVATED,
+        ACTORS_PASSIVATED,
+        ACTORS_RESTARTED,
+        LISTENERS_TAKEN_OVER,
+        MEMBERSHIP_CHANGES,
+        FENCING_REJECTIONS,
+        STORE_ERRORS,
+    ];
+    pub const GAUGES: &[&str] = &[
+        LISTENER_ACTORS,
+        LISTENERS_OWNED,
+        LIVE_MEMBERS,
+        LARGEST_MAILBOX,
+    ];
+}
+
+use names::*;
+
+/// Latency buckets in seconds, 100 µs to 10 s: request, store and forwarding times.
+const LATENCY_BUCKETS: &[f64] = &[
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+    5.0, 10.0,
+];
+/// Buckets for work that may take long: model fits and activations, 1 ms to 60 s.
+const WORK_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+];
+
+/// The feed kinds `spoofify_feeds_served_total` counts.
+pub const FEED_KINDS: &[&str] = &["personal", "cold", "degraded"];
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+#[derive(Debug, thiserror::Error)]
+#[error("could not install the metrics recorder: {0}")]
+pub struct MetricsError(String);
+
+/// Installs the process-wide Prometheus recorder once (later calls return the same
+/// handle) and registers every metric without labels at zero, so a scrape shows them
+/// all from the start.
+pub fn install() -> Result<&'static PrometheusHandle, MetricsError> {
+    if let Some(h) = HANDLE.get() {
+        return Ok(h);
+    }
+    let mut builder = PrometheusBuilder::new();
+    for name in [
+        HTTP_REQUEST_DURATION,
+        MODEL_SCORE,
+        FEED_BUILD,
+        STORE_OPERATION,
+        FORWARD,
+    ] {
+        builder = builder
+            .set_buckets_for_metric(Matcher::Full(name.into()), LATENCY_BUCKETS)
+            .map_err(|e| MetricsError(e.to_string()))?;
+    }
+    for name in [MODEL_FIT, LISTENER_ACTIVATION] {
+        builder = builder
+            .set_buckets_for_metric(Matcher::Full(name.into()), WORK_BUCKETS)
+            .map_err(|e| MetricsError(e.to_string()))?;
+    }
+    let recorder = builder.build_recorder();
+    let handle = recorder.handle();
+    metrics::set_global_recorder(recorder).map_err(|e| MetricsError(e.to_string()))?;
+    let handle = HANDLE.get_or_init(|| handle);
+    describe_all();
+    register_zeroes();
+    Ok(handle)
+}
+
+/// The installed recorder's handle, if [`install`] ran.
+pub fn handle() -> Option<&'static PrometheusHandle> {
+    HANDLE.get()
+}
+
+/// The text exposition of every metric, or `None` when metrics are off.
+pub fn render() -> Option<String> {
+    HANDLE.get().map(|h| h.render())
+}
+
+fn describe_all() {
+    describe_histogram!(
+        HTTP_REQUEST_DURATION,
+        Unit::Seconds,
+        "HTTP requests by method, route template and status class"
+    );
+    describe_histogram!(
+        FEED_BUILD,
+        Unit::Seconds,
+        "Time a listener actor takes to rank one feed page"
+    );
+    describe_histogram!(MODEL_FIT, Unit::Seconds, "Time one model fit takes");
+    describe_histogram!(
+        MODEL_SCORE,
+        Unit::Seconds,
+        "Time a listener's model takes to score songs for the radio"
+    );
+    describe_histogram!(
+        STORE_OPERATION,
+        Unit::Seconds,
+        "Store operations by backend and operation"
+    );
+    describe_histogram!(
+        LISTENER_ACTIVATION,
+        Unit::Seconds,
+        "Time from a listener's activation to its actor serving (restore from snapshot and log)"
+    );
+    describe_histogram!(
+        FORWARD,
+        Unit::Seconds,
+        "Requests forwarded to the owning node, by operation, until answered or timed out"
+    );
+    describe_counter!(
+        INTERACTIONS_ACKNOWLEDGED,
+        "Interactions acknowledged after being durable (duplicates included)"
+    );
+    describe_counter!(FEEDS_SERVED, "Feed pages served, by kind");
+    describe_counter!(ACTORS_ACTIVATED, "Listener actors activated on this node");
+    describe_counter!(
+        ACTORS_PASSIVATED,
+        "Listener actors retired on this node (idle, handed off, drained, fenced)"
+    );
+    describe_counter!(
+        ACTORS_RESTARTED,
+        "Listener actors restarted after a failure"
+    );
+    describe_counter!(
+        LISTENERS_TAKEN_OVER,
+        "Listeners activated here whose last owner was another node no longer live"
+    );
+    describe_counter!(
+        MEMBERSHIP_CHANGES,
+        "Changes of the live member set as this node sees it"
+    );
+    describe_counter!(FENCING_REJECTIONS, "Writes the store refused as fenced");
+    describe_counter!(
+        STORE_ERRORS,
+        "Store operations that failed (unavailable or corrupt), by backend and operation"
+    );
+    describe_gauge!(LISTENER_ACTORS, "Listener actors alive on this node");
+    describe_gauge!(
+        LISTENERS_OWNED,
+        "Listeners with an actor here that this node owns in its current view"
+    );
+    describe_gauge!(LIVE_MEMBERS, "Live cluster members as this node sees them");
+    describe_gauge!(
+        LARGEST_MAILBOX,
+        "Messages waiting in the fullest listener actor mailbox on this node"
+    );
+}
+
+fn register_zeroes() {
+    for name in [
+        INTERACTIONS_ACKNOWLEDGED,
+        ACTORS_ACTIVATED,
+        ACTORS_PASSIVATED,
+        ACTORS_RESTARTED,
+        LISTENERS_TAKEN_OVER,
+        MEMBERSHIP_CHANGES,
+        FENCING_REJECTIONS,
+    ] {
+        metrics::counter!(name).absolute(0);
+    }
+    for kind in FEED_KINDS {
+        metrics::counter!(FEEDS_SERVED, "kind" => *kind).absolute(0);
+    }
+    for name in GAUGES {
+        metrics::gauge!(*name).set(0.0);
+    }
+    // Histograms show once registered, with zero counts.
+    for name in [FEED_BUILD, MODEL_FIT, MODEL_SCORE, LISTENER_ACTIVATION] {
+        let _ = metrics::histogram!(name);
+    }
+    for op in FORWARD_OPS {
+        let _ = metrics::histogram!(FORWARD, "op" => *op);
+    }
+}
+
+// ---- running totals for the operator page ---------------------------------------------
+
+/// Requests, their latency by [`LATENCY_BUCKETS`] and acknowledged interactions since
+/// start, kept beside the exporter so the /ops page's charts need no scrape to parse.
+struct Totals {
+    requests: AtomicU64,
+    interactions: AtomicU64,
+    /// Requests at or under each bucket's bound (the last: above every bound).
+    latency: [AtomicU64; LATENCY_BUCKETS.len() + 1],
+}
+
+static TOTALS: Totals = Totals {
+    requests: AtomicU64::new(0),
+    interactions: AtomicU64::new(0),
+    latency: [const { AtomicU64::new(0) }; LATENCY_BUCKETS.len() + 1],
+};
+
+/// A reading of the running totals; two readings give rates and a p99 in between.
+#[derive(Debug, Clone, Default)]
+pub struct Reading {
+    pub requests: u64,
+    pub interactions: u64,
+    latency: Vec<u64>,
+}
+
+impl Reading {
+    pub fn now() -> Self {
+        Self {
+            requests: TOTALS.requests.load(Ordering::Relaxed),
+            interactions: TOTALS.interactions.load(Ordering::Relaxed),
+            latency: TOTALS
+                .latency
+                .iter()
+                .map(|c| c.load(Ordering::Relaxed))
+                .collect(),
+        }
+    }
+
+    /// The 99th percentile request time between `earlier` and this reading, in
+    /// seconds: the upper bound of the bucket it falls in (None without requests).
+    pub fn p99_since(&self, earlier: &Reading) -> Option<f64> {
+        let diff: Vec<u64> = self
+            .latency
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c.saturating_sub(earlier.latency.get(i).copied().unwrap_or(0)))
+            .collect();
+        let total: u64 = diff.iter().sum();
+        if total == 0 {
+            return None;
+        }
+        let rank = (total as f64 * 0.99).ceil() as u64;
+        let mut seen = 0;
+        for (i, c) in diff.iter().enumerate() {
+            seen += c;
+            if seen >= rank {
+                return Some(LATENCY_BUCKETS.get(i).copied().unwrap_or(f64::INFINITY));
+            }
+        }
+        None
+    }
+}
+
+fn count_request(took: Duration) {
+    let secs = took.as_secs_f64();
+    let i = LATENCY_BUCKETS
+        .iter()
+        .position(|b| secs <= *b)
+        .unwrap_or(LATENCY_BUCKETS.len());
+    TOTALS.requests.fetch_add(1, Ordering::Relaxed);
+    TOTALS.latency[i].fetch_add(1, Ordering::Relaxed);
+}
+
+// ---- recording: the only way the rest of the node touches a metric -------------------
+
+/// One HTTP request. `route` is the matched route template (or "unmatched").
+pub fn http_request(method: &str, route: &str, status: u16, took: Duration) {
+    let method = match method {
+        "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS" => method,
+        _ => "OTHER",
+    };
+    let class = match status {
+        100..=199 => "1xx",
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        _ => "5xx",
+    };
+    metrics::histogram!(
+        HTTP_REQUEST_DURATION,
+        "method" => method.to_owned(),
+        "route" => route.to_owned(),
+        "status" => class
+    )
+    .record(took.as_secs_f64());
+    count_request(took);
+}
+
+pub fn feed_built(took: Duration) {
+    metrics::histogram!(FEED_BUILD).record(took.as_secs_f64());
+}
+
+pub fn model_fit(took: Duration) {
+    metrics::histogram!(MODEL_FIT).record(took.as_secs_f64());
+}
+
+pub fn model_score(took: Duration) {
+    metrics::histogram!(MODEL_SCORE).record(took.as_secs_f64());
+}
+
+/// One store operation; `op` is the `Store` method's name.
+pub fn store_operation(backend: &'static str, op: &'static str, took: Duration) {
+    metrics::histogram!(STORE_OPERATION, "backend" => backend, "op" => op)
+        .record(took.as_secs_f64());
+}
+
+/// Registers the store operation's histogram without a sample (it shows with zero counts).
+pub fn store_operation_registered(backend: &'static str, op: &'static str) {
+    let _ = metrics::histogram!(STORE_OPERATION, "backend" => backend, "op" => op);
+}
+
+pub fn store_error(backend: &'static str, op: &'static str) {
+    metrics::counter!(STORE_ERRORS, "backend" => backend, "op" => op).increment(1);
+}
+
+pub fn fencing_rejection() {
+    metrics::counter!(FENCING_REJECTIONS).increment(1);
+}
+
+pub fn listener_activated(took: Duration) {
+    metrics::histogram!(LISTENER_ACTIVATION).record(took.as_secs_f64());
+    metrics::counter!(ACTORS_ACTIVATED).increment(1);
+}
+
+pub fn listener_passivated() {
+    metrics::counter!(ACTORS_PASSIVATED).increment(1);
+}
+
+pub fn listener_restarted() {
+    metrics::counter!(ACTORS_RESTARTED).increment(1);
+}
+
+pub fn listener_taken_over() {
+    metrics::counter!(LISTENERS_TAKEN_OVER).increment(1);
+}
+
+/// The operations [`forwarded`] times.
+pub const FORWARD_OPS: &[&str] = &["feed", "score"];
+
+/// A request forwarded to a peer; `op` is one of [`FORWARD_OPS`].
+pub fn forwarded(op: &'static str, took: Duration) {
+    metrics::histogram!(FORWARD, "op" => op).record(took.as_secs_f64());
+}
+
+pub fn interaction_acknowledged() {
+    metrics::counter!(INTERACTIONS_ACKNOWLEDGED).increment(1);
+    TOTALS.interactions.fetch_add(1, Ordering::Relaxed);
+}
+
+/// A feed page served; `kind` is one of [`FEED_KINDS`].
+pub fn feed_served(kind: &'static str) {
+    metrics::counter!(FEEDS_SERVED, "kind" => kind).increment(1);
+}
+
+pub fn membership_changed() {
+    metrics::counter!(MEMBERSHIP_CHANGES).increment(1);
+}
+
+/// The gauges, set from the node's state right before a scrape.
+pub fn set_gauges(actors: usize, owned: usize, live_members: usize, largest_mailbox: usize) {
+    metrics::gauge!(LISTENER_ACTORS).set(actors as f64);
+    metrics::gauge!(LISTENERS_OWNED).set(owned as f64);
+    metrics::gauge!(LIVE_MEMBERS).set(live_members as f64);
+    metrics::gauge!(LARGEST_MAILBOX).set(largest_mailbox as f64);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_follows_the_conventions() {
+        for n in names::HISTOGRAMS {
+            assert!(n.starts_with("spoofify_") && n.ends_with("_seconds"), "{n}");
+        }
+        for n in names::COUNTERS {
+            assert!(n.starts_with("spoofify_") && n.ends_with("_total"), "{n}");
+        }
+        for n in names::GAUGES {
+            assert!(n.starts_with("spoofify_") && !n.ends_with("_total"), "{n}");
+        }
+    }
+
+    #[test]
+    fn readings_give_a_p99_by_bucket() {
+        let before = Reading::now();
+        for _ in 0..98 {
+            count_request(Duration::from_micros(200));
+        }
+        count_request(Duration::from_millis(40));
+        count_request(Duration::from_millis(40));
+        let after = Reading::now();
+        assert!(after.requests >= before.requests + 100);
+        assert_eq!(after.p99_since(&before), Some(0.05));
+        assert_eq!(after.p99_since(&after), None);
+    }
+
+    #[test]
+    fn histograms_render_with_buckets_not_quantiles() {
+        let handle = install().expect("recorder");
+        http_request("GET", "/api/songs/{id}", 200, Duration::from_millis(3));
+        store_operation("embedded", "ping", Duration::from_micros(50));
+        let text = handle.render();
+        assert!(text.contains("# TYPE spoofify_http_request_duration_seconds histogram"));
+        assert!(text.contains(r#"route="/api/songs/{id}""#), "{text}");
+        assert!(text.contains(r#"status="2xx""#));
+        assert!(!text.contains("quantile="), "no summaries: {text}");
+        assert!(text.contains("# TYPE spoofify_feeds_served_total counter"));
+        assert!(text.contains(r#"spoofify_feeds_served_total{kind="degraded"} 0"#));
+        assert!(
+            text.contains(r#"spoofify_forward_seconds_count{op="score"} 0"#),
+            "{text}"
+        );
+    }
+}
