@@ -575,7 +575,7 @@ async fn compaction_drops_only_covered_entries_past_the_kept_ones(h: &mut Harnes
         .acquire_epoch(&l, &NodeId::parse("n1").unwrap())
         .await
         .unwrap();
-    let sent = append_many(&s, &l, "cmp", 30).await;
+    let sent = append_many(s, &l, "cmp", 30).await;
     // No snapshot: nothing is covered, nothing goes.
     assert_eq!(
         s.compact_log(&l, epoch, 5).await.unwrap(),
@@ -646,7 +646,7 @@ async fn compaction_drops_only_covered_entries_past_the_kept_ones(h: &mut Harnes
     assert_eq!(tail.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![30, 31]);
     // Other listeners' logs are untouched.
     let other = lid("L-compact-other");
-    append_many(&s, &other, "oth", 3).await;
+    append_many(s, &other, "oth", 3).await;
     assert_eq!(s.read_interactions(&other, 0, 10).await.unwrap().len(), 3);
     assert_eq!(s.log_floor(&other).await.unwrap(), 0);
 }
@@ -659,7 +659,7 @@ async fn compaction_is_fenced_and_bounded_per_call(h: &mut Harness) {
         .acquire_epoch(&l, &NodeId::parse("n1").unwrap())
         .await
         .unwrap();
-    append_many(&s, &l, "big", n).await;
+    append_many(s, &l, "big", n).await;
     s.put_snapshot(
         &l,
         &Snapshot {

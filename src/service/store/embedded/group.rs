@@ -20,7 +20,7 @@
 //! they can run twice; they touch nothing but their transaction.
 
 use redb::{Database, Durability, WriteTransaction};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{mpsc, Arc};
 
 use super::At;
@@ -123,7 +123,7 @@ impl Writer {
 }
 
 /// The writer thread: batches until every handle is gone.
-fn run_batches(queue: &mpsc::Receiver<Job>, path: &PathBuf, max_batch: usize) {
+fn run_batches(queue: &mpsc::Receiver<Job>, path: &Path, max_batch: usize) {
     while let Ok(Job { db, write }) = queue.recv() {
         let mut writes = vec![write];
         while writes.len() < max_batch {
