@@ -297,7 +297,26 @@ async fn a_paused_node_past_its_ttl_writes_nothing_when_it_wakes() {
     })
     .await;
     assert!(log.is_some(), "n3 did not notice its lease lapsed");
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    for l in &paused {
+        let old_epoch = before[l.id.as_str()].1;
+        // The new owner snapshots after its fit of the new entries (a busy machine may
+        // take a while); the store fences any write of the woken node, so the snapshot
+        // ends up, and stays, with the new owner's epoch.
+        let store = c.store.clone();
+        let newer = poll_until(Duration::from_secs(20), || {
+            let (store, id) = (store.clone(), l.id.clone());
+            async move {
+                let s = store.snapshot(&id).await.ok()??;
+                (s.epoch > old_epoch).then_some(s)
+            }
+        })
+        .await;
+        assert!(
+            newer.is_some(),
+            "no snapshot of {} from the new owner (the paused node's epoch was {old_epoch})",
+            l.id
+        );
+    }
     for l in &paused {
         let old_epoch = before[l.id.as_str()].1;
         let s = c

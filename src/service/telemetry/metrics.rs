@@ -98,6 +98,10 @@ pub struct MetricsError(String);
 /// handle) and registers every metric without labels at zero, so a scrape shows them
 /// all from the start.
 pub fn install() -> Result<&'static PrometheusHandle, MetricsError> {
+    // Nodes started at once in one process (tests) must not race to install: the
+    // second `set_global_recorder` would fail.
+    static INSTALLING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = INSTALLING.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(h) = HANDLE.get() {
         return Ok(h);
     }
