@@ -62,24 +62,9 @@ async fn the_ops_page_shows_nodes_and_live_charts_to_admins_only() {
     );
 }
 
+/// Signs up and onboards, then waits for the feed.
 async fn sign_up_and_onboard(b: &mut Browser, username: &str) {
-    b.click("#to-signup").await;
-    b.type_into("#signup-username", username).await;
-    b.type_into("#signup-password", PASSWORD).await;
-    b.click("#signup-submit").await;
-    b.until(
-        "the genre picker",
-        "return document.querySelectorAll('.genre').length >= 2",
-    )
-    .await;
-    b.click(".genre:nth-child(1)").await;
-    b.until(
-        "seed songs",
-        "return document.querySelectorAll('.seed').length",
-    )
-    .await;
-    b.click(".seed").await;
-    b.click("#onboarding-continue").await;
+    driver::sign_up_and_onboard(b, username, PASSWORD).await;
     b.until("the feed", "return document.getElementById('feed')")
         .await;
 }

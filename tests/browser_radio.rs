@@ -52,24 +52,7 @@ async fn start_radio_from_a_card_the_player_and_search() {
 async fn radio(b: &mut Browser, base: String) {
     // ---- sign up and onboard --------------------------------------------------------
     b.goto(&base).await;
-    b.click("#to-signup").await;
-    b.type_into("#signup-username", &app::unique_name("radio"))
-        .await;
-    b.type_into("#signup-password", PASSWORD).await;
-    b.click("#signup-submit").await;
-    b.until(
-        "the genre picker",
-        "return document.querySelectorAll('.genre').length >= 2",
-    )
-    .await;
-    b.click(".genre:nth-child(1)").await;
-    b.until(
-        "songs of the chosen genre",
-        "return document.querySelectorAll('.seed').length",
-    )
-    .await;
-    b.click(".seed").await;
-    b.click("#onboarding-continue").await;
+    driver::sign_up_and_onboard(b, &app::unique_name("radio"), PASSWORD).await;
     let feed = b
         .until("the feed", "const g = document.getElementById('feed'); return g && g.getAttribute('aria-busy') === 'false' && g.dataset.songs")
         .await;

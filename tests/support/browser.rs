@@ -243,3 +243,25 @@ impl Drop for Browser {
         let _ = self.driver.wait();
     }
 }
+
+/// Signs up in the web app (from its sign-in page) and onboards with the first genre
+/// and one seed song, returning once the onboarding is sent.
+pub async fn sign_up_and_onboard(b: &mut Browser, username: &str, password: &str) {
+    b.click("#to-signup").await;
+    b.type_into("#signup-username", username).await;
+    b.type_into("#signup-password", password).await;
+    b.click("#signup-submit").await;
+    b.until(
+        "the genre picker",
+        "return document.querySelectorAll('.genre').length >= 2",
+    )
+    .await;
+    b.click(".genre:nth-child(1)").await;
+    b.until(
+        "songs of the chosen genre",
+        "return document.querySelectorAll('.seed').length",
+    )
+    .await;
+    b.click(".seed").await;
+    b.click("#onboarding-continue").await;
+}
