@@ -2,7 +2,11 @@
 //! connection is bounded in number and in time (`[http_limits]`).
 //!
 //! - A connection cap ([`Limits::max_connections`]): beyond it a new connection gets a
-//!   bare 503 and is closed at once, so sockets cannot pile up to the open-file limit.
+//!   bare 503 and is closed, so sockets cannot pile up to the open-file limit. The close
+//!   lingers (write side shut, what the client already sent read and dropped, for at
+//!   most [`REFUSAL_LINGER`]) on at most [`REFUSAL_SLOTS`] refused sockets at a time:
+//!   closing a socket with unread request bytes sends a reset, which can destroy the
+//!   503 before the client reads it. Past those slots a refusal is a best-effort write.
 //!   The node raises that limit to the hard one at start ([`raise_open_file_limit`]) and
 //!   keeps the cap below it.
 //! - A header-read timeout (hyper's, with a tokio timer): a client that does not send a
@@ -52,6 +56,11 @@ const WARN_EVERY: Duration = Duration::from_secs(10);
 /// File descriptors kept free of HTTP connections when the cap is fitted to the
 /// open-file limit: the store, the cluster link, media files, logs.
 const RESERVED_FDS: u64 = 256;
+/// Refused connections whose close may linger at once (their descriptors come out of
+/// [`RESERVED_FDS`]).
+const REFUSAL_SLOTS: usize = 32;
+/// How long a refused connection's close may linger for the client's request bytes.
+const REFUSAL_LINGER: Duration = Duration::from_millis(500);
 /// What a connection beyond the cap is told before it is closed.
 const OVER_CAPACITY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\n\
     retry-after: 1\r\ncontent-type: text/plain\r\ncontent-length: 32\r\n\r\n\
@@ -107,6 +116,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let refusals = Arc::new(Semaphore::new(REFUSAL_SLOTS));
     let graceful = GracefulShutdown::new();
     let mut warn = Throttled::default();
     tokio::pin!(shutdown);
@@ -123,8 +133,7 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let Ok(slot) = slots.clone().try_acquire_owned() else {
-            // Best effort, without waiting: the socket's send buffer takes it or not.
-            let _ = stream.try_write(OVER_CAPACITY);
+            refuse(stream, &refusals);
             warn.log(|skipped| {
                 tracing::warn!(
                     max = limits.max_connections,
@@ -159,6 +168,31 @@ pub async fn serve(
         );
     }
     Ok(())
+}
+
+/// Tells a connection beyond the cap it is refused: with a lingering close while a
+/// refusal slot is free, else one write without waiting (the socket's send buffer
+/// takes it or not).
+fn refuse(stream: TcpStream, refusals: &Arc<Semaphore>) {
+    let Ok(slot) = refusals.clone().try_acquire_owned() else {
+        let _ = stream.try_write(OVER_CAPACITY);
+        return;
+    };
+    tokio::spawn(async move {
+        let _slot = slot;
+        let mut stream = stream;
+        let _ = tokio::time::timeout(REFUSAL_LINGER, async {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            stream.write_all(OVER_CAPACITY).await?;
+            stream.shutdown().await?;
+            // Drain what the client sent until it closes, so our close is a FIN,
+            // not a reset that could drop the 503 from its receive buffer.
+            let mut sink = [0u8; 1024];
+            while stream.read(&mut sink).await? > 0 {}
+            Ok::<_, io::Error>(())
+        })
+        .await;
+    });
 }
 
 /// One connection being served, and the clock of its last activity.

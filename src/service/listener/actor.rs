@@ -6,7 +6,8 @@
 //! snapshot, replay the log after it, fit — while requests queue in this actor's own
 //! mailbox. Then it answers feeds with its current model, catches up from the log when
 //! told the log grew (and before each feed), refits on the blocking pool debounced
-//! (answering with the previous model meanwhile), snapshots every few entries, and
+//! (answering with the previous model meanwhile), snapshots every few entries (and
+//! right after an activation that replayed that many), and
 //! retires when idle, handed off or drained. If a snapshot write finds a newer epoch,
 //! another node owns the listener: the actor stops and writes nothing more.
 
@@ -170,6 +171,15 @@ impl Actor for ListenerActor {
             let job = st.model.prepare_fit(&index);
             let outcome = tokio::task::spawn_blocking(move || run_fit(job, &index)).await?;
             st.model.install(outcome);
+            // A long replay is saved for the next owner now: entries that all arrived
+            // before this activation bring no fit later, so no snapshot would follow
+            // until the actor retires.
+            if st.model.applied_seq() >= st.snapshot_seq + st.env.settings.snapshot_every {
+                if let Err(StoreError::Fenced { .. }) = write_snapshot(st).await {
+                    me.stop(Some("fenced".into()));
+                    return Ok(());
+                }
+            }
         }
         let idle = Duration::from_secs(st.env.settings.idle_passivation_secs.max(1));
         me.send_interval(TICK_MAX.min(idle / 2), || ListenerMsg::Tick);

@@ -231,6 +231,29 @@ async fn an_idle_listener_passivates_with_a_snapshot_and_comes_back_from_it() {
 }
 
 #[tokio::test]
+async fn an_activation_that_replays_a_long_log_snapshots_at_once() {
+    let (_dir, store) = new_store().await;
+    let l = start(store.clone(), settings()).await;
+    let id = ListenerId::parse("fay").unwrap();
+    // Written while no actor runs (as on a node that died before its snapshot): the
+    // next activation replays them all, and no later entry will bring a fit.
+    for n in 0..8 {
+        store
+            .append_interaction(&id, &interaction(n))
+            .await
+            .unwrap();
+    }
+    l.feed(&id, 5, DEADLINE).await.unwrap();
+    let snap = eventually("the new owner's snapshot", || {
+        let (store, id) = (store.clone(), id.clone());
+        async move { store.snapshot(&id).await.unwrap() }
+    })
+    .await;
+    assert_eq!(snap.covers_seq, 8);
+    assert_eq!(l.active_count(), 1, "it snapshots without retiring");
+}
+
+#[tokio::test]
 async fn a_fenced_listener_stops_and_writes_nothing() {
     let (_dir, store) = new_store().await;
     let l = start(
