@@ -25,6 +25,14 @@ from libopensonic import errors
 NS = "{http://subsonic.org/restapi}"
 
 
+def png_of_side(c, resp, side):
+    """A PNG (what apps' image loaders decode) of side x side pixels."""
+    import asyncio
+    body = asyncio.run_coroutine_threadsafe(resp.read(), c._loop).result(30)
+    return (resp.headers["Content-Type"] == "image/png" and body[:8] == b"\x89PNG\r\n\x1a\n"
+            and int.from_bytes(body[16:20], "big") == side and int.from_bytes(body[20:24], "big") == side)
+
+
 def connect(cfg, auth):
     base, port = cfg["host"], cfg["port"]
     common = dict(port=port, app_name="spoofify-test")
@@ -99,7 +107,8 @@ def coverage(cfg):
                 check(f"{t} getAlbumList2 {kind}", lambda kind=kind: isinstance(c.get_album_list2(kind, size=5), list))
             check(f"{t} getAlbumList2 byGenre", lambda: len(c.get_album_list2("byGenre", size=50, genre=genre)) > 0)
             check(f"{t} search3", lambda: len(c.search3(cfg["query"]).song) > 0)
-            check(f"{t} getCoverArt", lambda: c.get_cover_art(song, size=300).headers["Content-Type"].startswith("image/"))
+            check(f"{t} getCoverArt", lambda: png_of_side(c, c.get_cover_art(song, size=300), 512))
+            check(f"{t} getCoverArt small", lambda: png_of_side(c, c.get_cover_art(song, size=64), 64))
             check(f"{t} getCoverArt album", lambda: c.get_cover_art(album).status == 200)
             check(f"{t} stream", lambda: c.stream(song).headers["Content-Type"].startswith("audio/"))
             check(f"{t} download", lambda: c.download(song).status == 200)

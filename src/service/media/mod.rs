@@ -8,6 +8,7 @@
 //! (never start a second, never fail because of it). Files are written atomically by
 //! the codec, so a reader never sees half a rendition.
 
+pub mod cover;
 pub mod range;
 
 pub use crate::audio::Quality;
@@ -45,6 +46,8 @@ pub struct Media {
     data_dir: PathBuf,
     in_flight: InFlight,
     transcodes: Arc<Semaphore>,
+    /// Cover art drawn as PNG for apps (see [`cover`]).
+    pub covers: cover::Covers,
 }
 
 impl Media {
@@ -53,6 +56,7 @@ impl Media {
             data_dir: data_dir.into(),
             in_flight: Arc::default(),
             transcodes: Arc::new(Semaphore::new(MAX_CONCURRENT_TRANSCODES)),
+            covers: cover::Covers::default(),
         }
     }
 

@@ -240,7 +240,7 @@ async fn dispatch(ctx: &Ctx, name: &str) -> Answer {
         "getAlbumList2" => browse::album_list(ctx).await,
         "search3" => browse::search(ctx),
         "getUser" => browse::user(ctx),
-        "getCoverArt" => media::cover_art(ctx),
+        "getCoverArt" => media::cover_art(ctx).await,
         "stream" => media::stream(ctx, false).await,
         "download" => media::stream(ctx, true).await,
         "scrobble" => scrobble::scrobble(ctx).await,
