@@ -127,8 +127,10 @@ impl Cluster {
             settings: settings.listeners.clone(),
             engine: settings.model.engine,
             index: IndexCache::new(catalog.clone()),
+            takeover: crate::listener::TakeoverProbe::default(),
         };
         let index = env.index.clone();
+        let takeover = env.takeover.clone();
         let (listeners, _join) = Listeners::start(env)
             .await
             .map_err(|e| ClusterError::Supervisor(e.to_string()))?;
@@ -154,6 +156,13 @@ impl Cluster {
             ops: Mutex::new(ops_history::OpsHistory::default()),
             stop,
         }));
+        let weak = Arc::downgrade(&cluster.0);
+        takeover.install(move |id| {
+            weak.upgrade().is_some_and(|inner| match inner.view.read() {
+                Ok(v) => v.owner_was_lost(id),
+                Err(p) => p.into_inner().owner_was_lost(id),
+            })
+        });
         if cluster.0.cluster_addr.is_some() {
             membership::start_node_server(&cluster, &settings.cluster_link).await?;
         }

@@ -6,9 +6,13 @@
 
 use std::time::{Duration, Instant};
 
-use super::placement::majority_placement;
+use super::placement::{majority_placement, owner};
 use super::{lock, Cluster};
-use crate::store::{LiveNode, NodeId};
+use crate::store::{ListenerId, LiveNode, NodeId};
+
+/// How long a node that left placement without draining counts as lost: a listener
+/// first activated here within that time, that the lost node owned, was taken over.
+const LOST_WINDOW: Duration = Duration::from_secs(300);
 
 /// The live set as this node last read it.
 #[derive(Debug, Default, Clone)]
@@ -17,6 +21,50 @@ pub(super) struct View {
     /// Nodes that own listeners: live and not draining, sorted.
     pub(super) placement: Vec<NodeId>,
     pub(super) last_ok_beat: Option<Instant>,
+    /// Nodes that left placement without draining (dead, paused, cut off), and when.
+    pub(super) lost: Vec<(NodeId, Instant)>,
+}
+
+impl View {
+    /// Whether `listener` was placed on a node lost within [`LOST_WINDOW`]: its owner
+    /// over today's placement plus the lost nodes is one of them.
+    pub(super) fn owner_was_lost(&self, listener: &ListenerId) -> bool {
+        if self.lost.is_empty() {
+            return false;
+        }
+        let mut before = self.placement.clone();
+        before.extend(self.lost.iter().map(|(n, _)| n.clone()));
+        before.sort();
+        before.dedup();
+        owner(listener, &before).is_some_and(|o| self.lost.iter().any(|(n, _)| n == o))
+    }
+}
+
+/// The lost nodes after a view change: those that left `old` placement without a
+/// draining entry in `nodes`, plus earlier ones not back and not expired.
+fn lost_nodes(
+    old: &View,
+    nodes: &[LiveNode],
+    placement: &[NodeId],
+    now: Instant,
+) -> Vec<(NodeId, Instant)> {
+    let draining = |id: &NodeId| {
+        nodes
+            .iter()
+            .any(|n| &n.info.id == id && n.info.state == "draining")
+    };
+    let mut lost: Vec<(NodeId, Instant)> = old
+        .lost
+        .iter()
+        .filter(|(n, at)| !placement.contains(n) && now.duration_since(*at) < LOST_WINDOW)
+        .cloned()
+        .collect();
+    for n in &old.placement {
+        if !placement.contains(n) && !draining(n) && !lost.iter().any(|(l, _)| l == n) {
+            lost.push((n.clone(), now));
+        }
+    }
+    lost
 }
 
 /// Reads the live set into the view; `beat` is when a successful heartbeat started.
@@ -60,10 +108,12 @@ pub(super) async fn refresh_view(cluster: &Cluster, beat: Option<Instant>) {
         crate::telemetry::metrics::membership_changed();
     }
     lock(&cluster.0.ops).observe(&nodes, crate::store::now_ms());
+    let lost = lost_nodes(&view, &nodes, &placement, Instant::now());
     *view = View {
         nodes,
         placement,
         last_ok_beat,
+        lost,
     };
 }
 
@@ -100,4 +150,87 @@ fn update_hints(cluster: &Cluster, nodes: &[LiveNode]) -> Vec<NodeId> {
             .cloned(),
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::NodeInfo;
+
+    fn id(s: &str) -> NodeId {
+        NodeId::parse(s).expect("node id")
+    }
+
+    fn live(s: &str, state: &str) -> LiveNode {
+        LiveNode {
+            info: NodeInfo {
+                id: id(s),
+                http_addr: String::new(),
+                cluster_addr: None,
+                state: state.into(),
+                listeners: 0,
+                started_ms: 0,
+            },
+            heartbeat_age_ms: 0,
+        }
+    }
+
+    fn view(placement: &[&str], lost: Vec<(NodeId, Instant)>) -> View {
+        View {
+            placement: placement.iter().map(|s| id(s)).collect(),
+            lost,
+            ..View::default()
+        }
+    }
+
+    #[test]
+    fn a_node_gone_without_draining_is_lost_and_owned_what_moved() {
+        let now = Instant::now();
+        let before = view(&["n1", "n2", "n3"], vec![]);
+        let placement = vec![id("n1"), id("n2")];
+        let lost = lost_nodes(
+            &before,
+            &[live("n1", "up"), live("n2", "up")],
+            &placement,
+            now,
+        );
+        assert_eq!(
+            lost.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+            ["n3"]
+        );
+        let after = View {
+            placement: placement.clone(),
+            lost,
+            ..View::default()
+        };
+        let all = [id("n1"), id("n2"), id("n3")];
+        let mut moved = 0;
+        for i in 0..300 {
+            let l = ListenerId::parse(&format!("l{i}")).expect("listener id");
+            let was_n3 = owner(&l, &all).is_some_and(|o| o.as_str() == "n3");
+            assert_eq!(after.owner_was_lost(&l), was_n3, "listener {l}");
+            moved += usize::from(was_n3);
+        }
+        assert!(moved > 50, "n3 owned {moved} of 300");
+    }
+
+    #[test]
+    fn a_drained_node_is_not_lost_and_a_returning_one_stops_being() {
+        let now = Instant::now();
+        let before = view(&["n1", "n2"], vec![]);
+        let placement = vec![id("n1")];
+        let lost = lost_nodes(
+            &before,
+            &[live("n1", "up"), live("n2", "draining")],
+            &placement,
+            now,
+        );
+        assert!(lost.is_empty(), "a drained node counted as lost");
+        let before = view(&["n1"], vec![(id("n2"), now)]);
+        let back = vec![id("n1"), id("n2")];
+        assert!(lost_nodes(&before, &[live("n1", "up"), live("n2", "up")], &back, now).is_empty());
+        let stale = view(&["n1"], vec![(id("n2"), now)]);
+        let later = now + LOST_WINDOW + Duration::from_secs(1);
+        assert!(lost_nodes(&stale, &[live("n1", "up")], &[id("n1")], later).is_empty());
+    }
 }

@@ -54,6 +54,28 @@ pub struct ListenerEnv {
     pub engine: crate::model::EngineKind,
     /// The node's catalog index, shared by every listener's model.
     pub index: crate::model::IndexCache,
+    /// Whether an activating listener was last placed on a node the cluster lost.
+    pub takeover: TakeoverProbe,
+}
+
+type LostOwnerTest = Box<dyn Fn(&ListenerId) -> bool + Send + Sync>;
+
+/// Tells an activating actor whether its listener was last placed on a node the
+/// cluster lost (it counts `spoofify_listeners_taken_over_total`). The cluster layer
+/// installs the test once it exists (it owns the view the answer needs); until then,
+/// and on a single node, nothing is a takeover.
+#[derive(Clone, Default)]
+pub struct TakeoverProbe(Arc<std::sync::OnceLock<LostOwnerTest>>);
+
+impl TakeoverProbe {
+    /// Sets the test; a second call is ignored.
+    pub fn install(&self, test: impl Fn(&ListenerId) -> bool + Send + Sync + 'static) {
+        let _ = self.0.set(Box::new(test));
+    }
+
+    pub fn was_lost(&self, id: &ListenerId) -> bool {
+        self.0.get().is_some_and(|test| test(id))
+    }
 }
 
 /// Why a local feed could not be served by the listener's actor.

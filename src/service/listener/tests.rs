@@ -57,6 +57,7 @@ async fn start(store: Arc<EmbeddedStore>, settings: ListenerSettings) -> Listene
         settings,
         engine: crate::model::EngineKind::Histogram,
         index: crate::model::IndexCache::new(catalog.clone()),
+        takeover: Default::default(),
     };
     Listeners::start(env).await.unwrap().0
 }
