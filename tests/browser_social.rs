@@ -47,7 +47,18 @@ async fn join(b: &mut Browser, base: &str, username: &str, share: bool) {
     .await;
     b.click(".genre:nth-child(1)").await;
     if share {
+        // The sticky actions bar may cover the box where it first lies: centre it.
+        b.js(
+            "document.getElementById('onboarding-share').scrollIntoView({block: 'center'}); return true;",
+            vec![],
+        )
+        .await;
         b.click("#onboarding-share").await;
+        b.until(
+            "the sharing box ticked",
+            "return document.getElementById('onboarding-share').checked;",
+        )
+        .await;
     }
     b.click("#onboarding-continue").await;
     b.until(
@@ -87,7 +98,11 @@ async fn stays_away(a: &Browser, user: &str, song: &str, why: &str) {
     let until = Instant::now() + QUIET_WINDOW;
     while Instant::now() < until {
         let shown = a.js(&sidebar_has(user, song), vec![]).await;
-        assert_eq!(shown, false, "{why}: A saw {song} of {user}");
+        assert_eq!(
+            shown,
+            serde_json::json!(false),
+            "{why}: A saw {song} of {user}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }

@@ -111,6 +111,12 @@ async fn follows_are_one_way_and_blocks_end_them() {
         401
     );
     assert_eq!(anonymous.get("/api/activity").await.status, 401);
+    assert_eq!(anonymous.get("/api/activity/stream").await.status, 401);
+    let bad_after = a.get("/api/activity/stream?after=yesterday").await;
+    assert_eq!(
+        (bad_after.status.as_u16(), bad_after.code()),
+        (400, "invalid_input")
+    );
 
     // B blocks A: the follow is gone, A cannot follow again nor see B at all.
     assert_eq!(
@@ -460,4 +466,88 @@ async fn follows_and_activity_hold_across_nodes_and_stream_live() {
         .unwrap();
     assert_eq!(r["items"][0]["song"]["id"], songs[8].as_str());
     assert_eq!(r["items"][0]["kind"], "finished");
+}
+
+/// A Subsonic call with the listener's new API key; the `subsonic-response`.
+async fn subsonic(api: &mut Api, key: &str, method: &str, params: &[(&str, &str)]) -> Value {
+    let mut q: Vec<(&str, &str)> =
+        vec![("apiKey", key), ("f", "json"), ("v", "1.16.1"), ("c", "t")];
+    q.extend_from_slice(params);
+    let r = api
+        .client()
+        .get(format!("{}/rest/{method}", shared_app().base))
+        .query(&q)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.expect("json");
+    body["subsonic-response"].clone()
+}
+
+async fn api_key(api: &mut Api) -> String {
+    let r = api.post("/api/me/api-keys", json!({"name": "app"})).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    r.body["key"].as_str().expect("key").to_owned()
+}
+
+/// Usernames and song ids of a `getNowPlaying` answer.
+fn now_playing(body: &Value) -> Vec<(String, String)> {
+    body["nowPlaying"]["entry"]
+        .as_array()
+        .map(|entries| {
+            entries
+                .iter()
+                .map(|e| {
+                    (
+                        e["username"].as_str().unwrap_or("").to_owned(),
+                        e["id"].as_str().unwrap_or("").to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subsonic_apps_see_friends_in_now_playing() {
+    let (mut a, an) = person("na").await;
+    let (mut b, bn) = person("nb").await;
+    let s = songs(&mut b).await;
+    let (ka, kb) = (api_key(&mut a).await, api_key(&mut b).await);
+    assert_eq!(
+        a.put(&format!("/api/me/following/{bn}"), json!({}))
+            .await
+            .status,
+        204
+    );
+    b.put("/api/me/privacy", json!({"share_activity": true}))
+        .await;
+
+    let r = subsonic(
+        &mut b,
+        &kb,
+        "scrobble",
+        &[("id", &s[6]), ("submission", "false")],
+    )
+    .await;
+    assert_eq!(r["status"], "ok", "{r}");
+    let seen = now_playing(&subsonic(&mut a, &ka, "getNowPlaying", &[]).await);
+    assert!(
+        seen.contains(&(bn.clone(), s[6].clone())),
+        "A's app sees B playing: {seen:?}"
+    );
+    // B's own app lists B's song; B does not follow A, so nothing of A.
+    let own = now_playing(&subsonic(&mut b, &kb, "getNowPlaying", &[]).await);
+    assert_eq!(own, vec![(bn.clone(), s[6].clone())]);
+
+    // After B blocks A, A's apps see nothing of B.
+    assert_eq!(
+        b.put(&format!("/api/me/blocked/{an}"), json!({}))
+            .await
+            .status,
+        204
+    );
+    let seen = now_playing(&subsonic(&mut a, &ka, "getNowPlaying", &[]).await);
+    assert!(seen.iter().all(|(u, _)| u != &bn), "{seen:?}");
 }

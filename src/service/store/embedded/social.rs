@@ -131,7 +131,7 @@ pub(super) fn edges(
             .map_err(|e| StoreError::Corrupt(format!("social edge of {from}: {e}")))?;
         all.push((v.value(), other));
     }
-    all.sort_by(|a, b| b.cmp(a));
+    all.sort_unstable_by(|a, b| b.cmp(a));
     Ok(all.into_iter().take(limit).map(|(_, id)| id).collect())
 }
 
