@@ -190,7 +190,7 @@ export async function renderProfile(view, ctx, username) {
         cover(f.song, 'thumb'),
         h('span', { class: 'row-text' }, h('span', { class: 'row-title' }, f.song.title), h('span', { class: 'row-sub' }, f.song.artist))),
       h('span', { class: 'row-meta muted small' }, fmtAgo(Date.parse(f.at)))));
-    page.replaceChildren(
+    page.replaceChildren(...[
       h('header', { class: 'page-head' },
         h('div', {},
           h('h1', { id: 'profile-name' }, p.user.display_name),
@@ -202,7 +202,8 @@ export async function renderProfile(view, ctx, username) {
       h('h2', {}, 'Playlists'),
       p.playlists.length
         ? h('ul', { class: 'plain-list' }, p.playlists.map((pl) => h('li', {}, `${pl.name} (${pl.songs} songs)`)))
-        : h('p', { class: 'muted' }, 'Nothing to show.'));
+        : h('p', { class: 'muted' }, 'Nothing to show.'),
+    ].filter(Boolean));
   };
   const toggle = async (method, what, apply) => {
     try {
