@@ -197,6 +197,11 @@ async fn social(a: &mut Browser, mut b: Browser, base: String) {
         )
         .await;
     assert_eq!(listed, 0, "A's activity still lists B after the block");
+    // A is still on B's profile from following: leave it, then come back.
+    a.js("location.hash = '#/library'; return true;", vec![])
+        .await;
+    a.until("the library", "return !document.getElementById('profile');")
+        .await;
     a.js(
         &format!("location.hash = '#/users/{bn}'; return true;"),
         vec![],
