@@ -59,6 +59,7 @@ static ASSETS: &[Asset] = assets! {
     "js/radio.js" => JS,
     "js/apps.js" => JS,
     "js/ops.js" => JS,
+    "js/social.js" => JS,
 };
 
 /// Strong ETags, one per asset, computed once.
