@@ -311,3 +311,89 @@ async fn a_long_log_is_compacted_behind_snapshots_and_the_model_survives_it() {
     assert_eq!(after.training_digest, before.training_digest);
     assert_eq!(after.training_rows, before.training_rows);
 }
+
+#[tokio::test]
+async fn the_newer_signals_are_folded_and_a_rebuilt_actor_has_the_same_training_input() {
+    let (_dir, store) = new_store().await;
+    let l = start(store.clone(), settings()).await;
+    let id = ListenerId::parse("gina").unwrap();
+    let kinds = [
+        (0, InteractionKind::Finished),
+        (1, InteractionKind::Skipped),
+        (2, InteractionKind::AddedToPlaylist),
+        (3, InteractionKind::SearchFinished),
+        (4, InteractionKind::Finished),
+        (4, InteractionKind::Finished), // a repeat
+        (5, InteractionKind::Liked),
+        (5, InteractionKind::RemovedFromPlaylist),
+        (6, InteractionKind::Disliked),
+        (7, InteractionKind::AddedToPlaylist),
+        (8, InteractionKind::Skipped),
+        (9, InteractionKind::SearchFinished),
+    ];
+    for (n, (song, kind)) in kinds.iter().enumerate() {
+        let i = Interaction {
+            id: ClientId::parse(&format!("signal-id-{n:04}")).unwrap(),
+            song_id: SongId::parse(&format!("demo-{song:04}")).unwrap(),
+            kind: *kind,
+            position_ms: 1000,
+            at_ms: 1_000_000 + n as u64 * 1000,
+        };
+        store.append_interaction(&id, &i).await.unwrap();
+        l.notify(&id);
+    }
+    let before = eventually("every signal applied", || {
+        let (l, id) = (l.clone(), id.clone());
+        async move {
+            let st = l.status(&id, DEADLINE).await.ok()?;
+            (st.applied_seq == kinds.len() as u64).then_some(st)
+        }
+    })
+    .await;
+    // One row per song (ten songs), playlist-only songs included.
+    assert_eq!(before.training_rows, 10);
+
+    // The same log folded by a model of its own gives the same input…
+    let catalog = catalog().get().unwrap();
+    let index = crate::model::CatalogIndex::build(catalog.clone());
+    let mut rebuilt = crate::model::ListenerModel::new(crate::model::EngineKind::Histogram, 1);
+    for e in store.read_interactions(&id, 0, 100).await.unwrap() {
+        rebuilt.apply(&e);
+    }
+    assert_eq!(rebuilt.input_digest(&catalog), before.training_digest);
+    let rows = rebuilt.training_input(&catalog);
+    let weight = |song: &str| {
+        rows.iter()
+            .find(|r| r.song_id.as_str() == song)
+            .map(|r| (r.positive, r.weight))
+            .unwrap()
+    };
+    // The latest signal per song, weighed by kind (recency aside): a playlist add
+    // beats a search finish, which beats a finish; a repeat beats a single finish;
+    // a removal from a playlist is a negative.
+    let (add, search, repeat) = (
+        weight("demo-0007"),
+        weight("demo-0009"),
+        weight("demo-0004"),
+    );
+    assert!(add.0 && search.0 && repeat.0);
+    assert!(add.1 > search.1 && search.1 > 1.0, "{add:?} {search:?}");
+    assert!(!weight("demo-0005").0);
+    let single = weight("demo-0000").1;
+    assert!(repeat.1 > single, "repeat {repeat:?} vs single {single}");
+
+    // …and so does an actor restarted from the store (failover's path).
+    assert!(l.inject_failure(&id));
+    let after = eventually("the restarted listener", || {
+        let (l, id) = (l.clone(), id.clone());
+        async move {
+            l.status(&id, DEADLINE)
+                .await
+                .ok()
+                .filter(|s| s.epoch > before.epoch)
+        }
+    })
+    .await;
+    assert_eq!(after.applied_seq, kinds.len() as u64);
+    assert_eq!(after.training_digest, before.training_digest);
+}
