@@ -355,7 +355,6 @@ async fn the_newer_signals_are_folded_and_a_rebuilt_actor_has_the_same_training_
 
     // The same log folded by a model of its own gives the same input…
     let catalog = catalog().get().unwrap();
-    let index = crate::model::CatalogIndex::build(catalog.clone());
     let mut rebuilt = crate::model::ListenerModel::new(crate::model::EngineKind::Histogram, 1);
     for e in store.read_interactions(&id, 0, 100).await.unwrap() {
         rebuilt.apply(&e);
