@@ -109,6 +109,7 @@ fn a_short_run_with_kill_pause_and_partition_ends_valid() {
         "phantom",
         "writers",
         "model-input",
+        "follows",
         "served-again",
     ] {
         let c = checks
@@ -125,6 +126,11 @@ fn a_short_run_with_kill_pause_and_partition_ends_valid() {
     // The workload really ran: hundreds of acknowledged writes, every listener checked.
     assert!(examined("lost") > 200, "{}", examined("lost"));
     assert_eq!(examined("model-input"), 30);
+    assert!(
+        examined("follows") > 10,
+        "listeners follow each other too: {}",
+        examined("follows")
+    );
     assert!(
         examined("writers") > 30,
         "journals hold activations and snapshot writes"

@@ -85,6 +85,12 @@ contract!(
     job_state_survives_a_restart,
     api_keys_are_found_by_hash_listed_and_revoked,
     app_fields_set_replace_delete_and_survive_a_restart,
+    follows_are_one_way_newest_first_bounded_and_idempotent,
+    a_block_refuses_follows_and_removes_them_both_ways,
+    privacy_shares_nothing_until_set,
+    activity_is_recorded_only_while_shared_capped_and_newest_first,
+    visible_activity_hides_non_sharers_and_blocked_viewers,
+    the_social_graph_and_activity_survive_a_restart,
 );
 
 async fn accounts_create_conflict_and_lookup(h: &mut Harness) {
@@ -1385,4 +1391,246 @@ async fn app_fields_set_replace_delete_and_survive_a_restart(h: &mut Harness) {
         s.api_key("hr").await.unwrap().map(|k| k.id),
         Some("kr".to_owned())
     );
+}
+
+// ---- social graph, privacy and activity (issue 17) --------------------------------
+
+/// Waits until the millisecond clock moves on, so the next write's time is later
+/// than the last one's (lists are ordered by time).
+async fn next_ms() {
+    let start = now_ms();
+    wait_until("the clock moves on", Duration::from_secs(1), || async {
+        now_ms() > start
+    })
+    .await;
+}
+
+async fn a_block_refuses_follows_and_removes_them_both_ways(h: &mut Harness) {
+    let s = h.store();
+    let (a, b, c) = (lid("L-ba"), lid("L-bb"), lid("L-bc"));
+    assert_eq!(s.follow(&a, &b).await.unwrap(), FollowOutcome::Followed);
+    assert_eq!(s.follow(&b, &a).await.unwrap(), FollowOutcome::Followed);
+    assert_eq!(s.follow(&c, &b).await.unwrap(), FollowOutcome::Followed);
+    s.block(&b, &a).await.unwrap();
+    assert!(s.is_blocked(&b, &a).await.unwrap());
+    assert!(!s.is_blocked(&a, &b).await.unwrap(), "a block is one way");
+    assert_eq!(s.blocked(&b, 10).await.unwrap(), vec![a.clone()]);
+    assert!(s.following(&a, 10).await.unwrap().is_empty());
+    assert!(s.following(&b, 10).await.unwrap().is_empty());
+    assert!(s.followers(&a, 10).await.unwrap().is_empty());
+    assert_eq!(
+        s.followers(&b, 10).await.unwrap(),
+        vec![c.clone()],
+        "others' follows stay"
+    );
+    assert_eq!(s.follow(&a, &b).await.unwrap(), FollowOutcome::Blocked);
+    assert!(
+        s.following(&a, 10).await.unwrap().is_empty(),
+        "nothing written"
+    );
+    assert_eq!(s.followers(&b, 10).await.unwrap(), vec![c.clone()]);
+    s.unblock(&b, &a).await.unwrap();
+    assert!(!s.is_blocked(&b, &a).await.unwrap());
+    assert!(s.blocked(&b, 10).await.unwrap().is_empty());
+    assert_eq!(s.follow(&a, &b).await.unwrap(), FollowOutcome::Followed);
+    assert_eq!(s.following(&a, 10).await.unwrap(), vec![b.clone()]);
+}
+
+async fn follows_are_one_way_newest_first_bounded_and_idempotent(h: &mut Harness) {
+    let s = h.store();
+    let (a, b, c, d) = (lid("L-fa"), lid("L-fb"), lid("L-fc"), lid("L-fd"));
+    assert!(s.following(&a, 10).await.unwrap().is_empty());
+    for followee in [&b, &c, &d] {
+        assert_eq!(
+            s.follow(&a, followee).await.unwrap(),
+            FollowOutcome::Followed
+        );
+        next_ms().await;
+    }
+    assert_eq!(
+        s.following(&a, 10).await.unwrap(),
+        vec![d.clone(), c.clone(), b.clone()],
+        "newest first"
+    );
+    assert_eq!(
+        s.following(&a, 2).await.unwrap(),
+        vec![d.clone(), c.clone()],
+        "bounded"
+    );
+    assert!(s.following(&a, 0).await.unwrap().is_empty());
+    assert_eq!(s.followers(&b, 10).await.unwrap(), vec![a.clone()]);
+    assert!(s.following(&b, 10).await.unwrap().is_empty(), "one way");
+    assert!(s.followers(&a, 10).await.unwrap().is_empty());
+    // Following again keeps the first time: b stays the oldest.
+    assert_eq!(s.follow(&a, &b).await.unwrap(), FollowOutcome::Followed);
+    assert_eq!(
+        s.following(&a, 10).await.unwrap(),
+        vec![d.clone(), c.clone(), b.clone()]
+    );
+    s.unfollow(&a, &c).await.unwrap();
+    s.unfollow(&a, &c).await.unwrap();
+    assert_eq!(
+        s.following(&a, 10).await.unwrap(),
+        vec![d.clone(), b.clone()]
+    );
+    assert!(s.followers(&c, 10).await.unwrap().is_empty(), "both sides");
+    // Many followers of one listener: bounded reads, newest first.
+    for i in 0..30 {
+        s.follow(&lid(&format!("L-fan{i:02}")), &d).await.unwrap();
+    }
+    next_ms().await;
+    s.follow(&lid("L-fan-last"), &d).await.unwrap();
+    let fans = s.followers(&d, 5).await.unwrap();
+    assert_eq!(fans.len(), 5);
+    assert_eq!(fans[0], lid("L-fan-last"));
+    assert_eq!(s.followers(&d, 100).await.unwrap().len(), 32);
+}
+
+async fn privacy_shares_nothing_until_set(h: &mut Harness) {
+    let s = h.store();
+    let a = lid("L-pa");
+    assert_eq!(s.privacy(&a).await.unwrap(), Privacy::default());
+    assert!(!Privacy::default().share_activity);
+    let p = Privacy {
+        share_activity: true,
+        private_session_until_ms: Some(now_ms() + 60_000),
+    };
+    s.set_privacy(&a, &p).await.unwrap();
+    assert_eq!(s.privacy(&a).await.unwrap(), p);
+    let ended = Privacy {
+        share_activity: true,
+        private_session_until_ms: None,
+    };
+    s.set_privacy(&a, &ended).await.unwrap();
+    assert_eq!(s.privacy(&a).await.unwrap(), ended);
+    assert_eq!(s.privacy(&lid("L-pb")).await.unwrap(), Privacy::default());
+}
+
+fn entry(song_id: &str, kind: ActivityKind, at_ms: u64) -> ActivityEntry {
+    ActivityEntry {
+        song_id: song(song_id),
+        kind,
+        at_ms,
+    }
+}
+
+fn sharing() -> Privacy {
+    Privacy {
+        share_activity: true,
+        private_session_until_ms: None,
+    }
+}
+
+async fn activity_is_recorded_only_while_shared_capped_and_newest_first(h: &mut Harness) {
+    let s = h.store();
+    let a = lid("L-aa");
+    let t = now_ms();
+    let first = entry("demo-0001", ActivityKind::Playing, t);
+    assert!(
+        !s.push_activity(&a, &first).await.unwrap(),
+        "not shared yet"
+    );
+    assert!(s.activity(&a, 10).await.unwrap().is_empty());
+    s.set_privacy(&a, &sharing()).await.unwrap();
+    assert!(s.push_activity(&a, &first).await.unwrap());
+    let second = entry("demo-0001", ActivityKind::Finished, t + 1);
+    assert!(s.push_activity(&a, &second).await.unwrap());
+    assert!(
+        s.push_activity(&a, &second).await.unwrap(),
+        "a retry is fine"
+    );
+    assert_eq!(
+        s.activity(&a, 10).await.unwrap(),
+        vec![second.clone(), first.clone()],
+        "newest first, a retry not twice"
+    );
+    // A private session records nothing until it ends.
+    s.set_privacy(
+        &a,
+        &Privacy {
+            share_activity: true,
+            private_session_until_ms: Some(t + 100),
+        },
+    )
+    .await
+    .unwrap();
+    let hidden = entry("demo-0002", ActivityKind::Liked, t + 50);
+    assert!(!s.push_activity(&a, &hidden).await.unwrap());
+    let after = entry("demo-0003", ActivityKind::Liked, t + 100);
+    assert!(s.push_activity(&a, &after).await.unwrap());
+    assert_eq!(s.activity(&a, 10).await.unwrap()[0], after);
+    // Capped: the newest ACTIVITY_CAP stay.
+    let total = ACTIVITY_CAP + 7;
+    for i in 0..total {
+        let e = entry(
+            &format!("demo-{i:04}"),
+            ActivityKind::Finished,
+            t + 200 + i as u64,
+        );
+        assert!(s.push_activity(&a, &e).await.unwrap());
+    }
+    let all = s.activity(&a, 10 * ACTIVITY_CAP).await.unwrap();
+    assert_eq!(all.len(), ACTIVITY_CAP);
+    assert_eq!(all[0].song_id, song(&format!("demo-{:04}", total - 1)));
+    assert_eq!(
+        all[ACTIVITY_CAP - 1].song_id,
+        song(&format!("demo-{:04}", total - ACTIVITY_CAP))
+    );
+    assert_eq!(s.activity(&a, 3).await.unwrap(), all[..3].to_vec());
+    assert!(s.activity(&a, 0).await.unwrap().is_empty());
+    assert!(s.activity(&lid("L-ab"), 10).await.unwrap().is_empty());
+}
+
+async fn visible_activity_hides_non_sharers_and_blocked_viewers(h: &mut Harness) {
+    let s = h.store();
+    let (owner, friend, foe) = (lid("L-va"), lid("L-vb"), lid("L-vc"));
+    s.set_privacy(&owner, &sharing()).await.unwrap();
+    let e = entry("demo-0007", ActivityKind::Playing, now_ms());
+    assert!(s.push_activity(&owner, &e).await.unwrap());
+    assert_eq!(
+        s.visible_activity(&owner, &friend, 10).await.unwrap(),
+        vec![e.clone()]
+    );
+    s.block(&owner, &foe).await.unwrap();
+    assert!(s
+        .visible_activity(&owner, &foe, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        s.visible_activity(&owner, &friend, 10).await.unwrap().len(),
+        1
+    );
+    s.set_privacy(&owner, &Privacy::default()).await.unwrap();
+    assert!(
+        s.visible_activity(&owner, &friend, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing while not sharing"
+    );
+    assert_eq!(
+        s.activity(&owner, 10).await.unwrap(),
+        vec![e],
+        "the owner still sees its own"
+    );
+}
+
+async fn the_social_graph_and_activity_survive_a_restart(h: &mut Harness) {
+    let (a, b, c) = (lid("L-ra"), lid("L-rb"), lid("L-rc"));
+    let e = entry("demo-0009", ActivityKind::Finished, now_ms());
+    {
+        let s = h.store();
+        s.follow(&a, &b).await.unwrap();
+        s.block(&b, &c).await.unwrap();
+        s.set_privacy(&b, &sharing()).await.unwrap();
+        assert!(s.push_activity(&b, &e).await.unwrap());
+    }
+    h.restart().await;
+    let s = h.store();
+    assert_eq!(s.following(&a, 10).await.unwrap(), vec![b.clone()]);
+    assert_eq!(s.followers(&b, 10).await.unwrap(), vec![a.clone()]);
+    assert!(s.is_blocked(&b, &c).await.unwrap());
+    assert_eq!(s.privacy(&b).await.unwrap(), sharing());
+    assert_eq!(s.visible_activity(&b, &a, 10).await.unwrap(), vec![e]);
 }

@@ -22,6 +22,7 @@ use super::password::{self, Password};
 use super::proxy::ClientInfo;
 use super::ratelimit::address_key;
 use super::session::{self, CurrentListener};
+use super::social;
 use super::{ApiError, AppState};
 use crate::catalog::SongId;
 use crate::store::{now_ms, Account, ListenerId, Preferences, Session, StoreError, Username};
@@ -348,11 +349,12 @@ async fn start_session(
 #[tracing::instrument(skip_all)]
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     if let Some(token) = session::session_token(&headers) {
-        match state
-            .store
-            .delete_session(&session::hash_token(&token))
-            .await
-        {
+        let hash = session::hash_token(&token);
+        // Logging out ends a private session (issue 17).
+        if let Some(s) = state.store.session(&hash).await? {
+            social::end_private_session(&state.store, &s.listener).await?;
+        }
+        match state.store.delete_session(&hash).await {
             Ok(()) | Err(StoreError::NotFound(_)) => {}
             Err(e) => return Err(e.into()),
         }
@@ -378,6 +380,7 @@ async fn logout_all(
     me: CurrentListener,
 ) -> Result<Response, ApiError> {
     state.store.revoke_sessions(&me.id, None).await?;
+    social::end_private_session(&state.store, &me.id).await?;
     tracing::info!("logged out everywhere");
     Ok((StatusCode::NO_CONTENT, AppendHeaders(clear_cookies())).into_response())
 }

@@ -6,6 +6,9 @@
 //! the owner actor is told the log grew; that may fail, which is fine: the actor
 //! catches up from the log by the last sequence number it applied.
 //!
+//! A finish or a like that was not logged before is also shared with the listener's
+//! followers (`activity::share`; only if the listener shares).
+//!
 //! Each listener may log `http_limits.interactions_per_minute` per node; beyond it the
 //! answer is 429 with `Retry-After`, decided before anything is written (nothing is
 //! acknowledged that was not made durable, and nothing refused is stored).
@@ -18,6 +21,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::activity;
 use super::catalog::{find, loaded};
 use super::edge::ApiJson;
 use super::error::ErrorBody;
@@ -25,7 +29,7 @@ use super::session::CurrentListener;
 use super::{ApiError, AppState};
 use crate::catalog::SongId;
 use crate::store::{
-    now_ms, Appended, ClientId, Interaction, InteractionKind, ListenerId, PlaylistId,
+    now_ms, ActivityKind, Appended, ClientId, Interaction, InteractionKind, ListenerId, PlaylistId,
 };
 
 /// How far past a song's end a reported position may be (players report a little late).
@@ -197,6 +201,9 @@ pub async fn record(
         Ok(a) => {
             state.cluster.notify(listener);
             crate::telemetry::metrics::interaction_acknowledged();
+            if !a.duplicate {
+                share_with_friends(state, listener, interaction).await;
+            }
             Ok(a)
         }
         Err(e) => {
@@ -205,6 +212,25 @@ pub async fn record(
             Err(Refused::Failed(e.into()))
         }
     }
+}
+
+/// Finishes and likes go to the listener's activity for the people who follow them
+/// (if the listener shares; see `activity`). A retry (duplicate) was shared the first
+/// time.
+async fn share_with_friends(state: &AppState, listener: &ListenerId, interaction: &Interaction) {
+    let kind = match interaction.kind {
+        InteractionKind::Finished | InteractionKind::SearchFinished => ActivityKind::Finished,
+        InteractionKind::Liked => ActivityKind::Liked,
+        _ => return,
+    };
+    activity::share(
+        &state.store,
+        listener,
+        &interaction.song_id,
+        kind,
+        interaction.at_ms,
+    )
+    .await;
 }
 
 /// Logs what a saved playlist edit says about its owner's taste, through [`record`]:

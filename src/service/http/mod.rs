@@ -9,6 +9,7 @@
 //! the handlers parse input into domain types and call library code.
 
 pub mod accounts;
+pub mod activity;
 pub mod browser_guard;
 pub mod catalog;
 pub mod cluster;
@@ -30,9 +31,11 @@ pub mod ratelimit;
 pub mod search;
 pub mod serve;
 pub mod session;
+pub mod social;
 pub mod state;
 pub mod stream;
 pub mod subsonic;
+pub mod time;
 pub mod web;
 
 pub use error::ApiError;
@@ -66,6 +69,8 @@ pub fn router(state: AppState) -> Router {
         .merge(playlists::routes())
         .merge(library::routes())
         .merge(radio::routes())
+        .merge(social::routes())
+        .merge(activity::routes())
         .merge(openapi::routes())
         .merge(web::routes())
         // Subsonic apps (`/rest/`, and their keys under `/api/me`).
@@ -79,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .merge(timed)
         .merge(stream::routes())
         .merge(subsonic::stream_routes())
+        .merge(activity::stream_routes())
         .fallback(edge::not_found)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(axum::middleware::from_fn(edge::json_errors))

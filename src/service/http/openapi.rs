@@ -13,8 +13,8 @@ use utoipa::OpenApi;
 
 use super::error::{ErrorBody, ErrorDetail};
 use super::{
-    accounts, catalog, cluster, feed, health, interactions, library, metrics, ops, playlists,
-    radio, search, stream, subsonic, AppState,
+    accounts, activity, catalog, cluster, feed, health, interactions, library, metrics, ops,
+    playlists, radio, search, social, stream, subsonic, AppState,
 };
 
 pub fn routes() -> Router<AppState> {
@@ -50,6 +50,11 @@ async fn document() -> Json<utoipa::openapi::OpenApi> {
         playlists::remove_playlist, playlists::add_song, playlists::remove_song, playlists::reorder,
         library::likes, library::history,
         radio::radio,
+        // Social listening
+        social::follow, social::unfollow, social::following, social::followers,
+        social::block, social::unblock, social::blocked, social::privacy, social::set_privacy,
+        social::profile,
+        activity::list, activity::now_playing, activity::live,
         cluster::cluster,
         metrics::scrape,
         ops::ops,
@@ -67,6 +72,7 @@ async fn document() -> Json<utoipa::openapi::OpenApi> {
         (name = "feed", description = "Recommendations and what the listener did"),
         (name = "playlists", description = "The listener's playlists (only the owner sees one)"),
         (name = "library", description = "Likes and listening history"),
+        (name = "social", description = "Following, blocking, privacy, profiles and friend activity"),
         (name = "cluster", description = "The live nodes, for operators"),
         (name = "health", description = "Liveness and readiness, for load balancers"),
         (name = "meta", description = "This document"),
@@ -116,6 +122,16 @@ mod tests {
             "/api/me/api-keys",
             "/api/me/api-keys/{id}",
             "/api/me/app-password",
+            "/api/me/following/{username}",
+            "/api/me/following",
+            "/api/me/followers",
+            "/api/me/blocked/{username}",
+            "/api/me/blocked",
+            "/api/me/privacy",
+            "/api/me/now-playing",
+            "/api/users/{username}",
+            "/api/activity",
+            "/api/activity/stream",
         ] {
             assert!(
                 doc.paths.paths.contains_key(path),

@@ -1,5 +1,8 @@
 //! Search as you type: `GET /api/search?q=` over title, artist, album and genre, in
-//! memory over the loaded catalog (503 while it loads).
+//! memory over the loaded catalog (503 while it loads) — and people: a signed-in
+//! listener whose query is someone's username finds them (issue 17; names are matched
+//! whole, since the store looks accounts up by name, and someone who blocked you is
+//! not found).
 //!
 //! Every word of the query must match some field, as the start of one of its words
 //! (full weight) or anywhere inside it (half weight). A match in the title counts most,
@@ -15,8 +18,11 @@ use utoipa::{IntoParams, ToSchema};
 use super::catalog::{loaded, CatalogReader, SongView};
 use super::edge::ApiQuery;
 use super::error::ErrorBody;
+use super::session::CurrentListener;
+use super::social::UserView;
 use super::{ApiError, AppState};
 use crate::catalog::Song;
+use crate::store::Username;
 
 /// Longest query accepted, in characters; a search box never needs more.
 const MAX_QUERY_CHARS: usize = 100;
@@ -49,6 +55,9 @@ pub struct SearchResults {
     pub songs: Vec<SongView>,
     /// How many songs matched, of which `songs` are the best `limit`.
     pub total: usize,
+    /// Listeners whose username is the query (only for a signed-in listener).
+    #[schema(value_type = Vec<super::social::UserView>)]
+    pub people: Vec<UserView>,
 }
 
 #[utoipa::path(get, path = "/api/search", tag = "catalog", params(SearchParams),
@@ -60,6 +69,7 @@ pub struct SearchResults {
 async fn search(
     State(state): State<AppState>,
     _reader: CatalogReader,
+    me: Result<CurrentListener, ApiError>,
     ApiQuery(params): ApiQuery<SearchParams>,
 ) -> Result<Json<SearchResults>, ApiError> {
     let query = params.q.unwrap_or_default();
@@ -74,11 +84,34 @@ async fn search(
     }
     let catalog = loaded(&state)?;
     let (songs, total) = rank(catalog.songs(), &query, limit);
+    let people = match me {
+        Ok(me) => people(&state, &me, &query).await?,
+        Err(_) => Vec::new(),
+    };
     Ok(Json(SearchResults {
         query,
         songs: songs.into_iter().map(SongView::from).collect(),
         total,
+        people,
     }))
+}
+
+/// The listener named exactly by the query (any case, trimmed), unless they blocked `me`.
+async fn people(
+    state: &AppState,
+    me: &CurrentListener,
+    query: &str,
+) -> Result<Vec<UserView>, ApiError> {
+    let Ok(name) = Username::parse(&query.trim().to_lowercase()) else {
+        return Ok(Vec::new());
+    };
+    let Some(account) = state.store.account_by_username(&name).await? else {
+        return Ok(Vec::new());
+    };
+    if state.store.is_blocked(&account.id, &me.id).await? {
+        return Ok(Vec::new());
+    }
+    Ok(vec![UserView::of(&account)])
 }
 
 /// The best `limit` songs for the query, and how many matched at all.

@@ -396,3 +396,85 @@ async fn the_newer_signals_are_folded_and_a_rebuilt_actor_has_the_same_training_
     assert_eq!(after.applied_seq, kinds.len() as u64);
     assert_eq!(after.training_digest, before.training_digest);
 }
+
+#[tokio::test]
+async fn a_feed_names_a_followed_friend_who_shares_and_forgets_them_when_they_stop() {
+    let (_dir, store) = new_store().await;
+    let l = start(store.clone(), settings()).await;
+    let account = |id: &str| Account {
+        id: ListenerId::parse(id).unwrap(),
+        username: Username::parse(id).unwrap(),
+        password_hash: "x".into(),
+        created_ms: 0,
+        preferences: Preferences::default(),
+        session_epoch: 0,
+    };
+    let (a, b) = (account("anna"), account("bert"));
+    store.create_account(&a).await.unwrap();
+    store.create_account(&b).await.unwrap();
+    let sharing = Privacy {
+        share_activity: true,
+        private_session_until_ms: None,
+    };
+    store.set_privacy(&b.id, &sharing).await.unwrap();
+    // Bert finished three songs, one of them twice, and liked one.
+    let now = now_ms();
+    for (n, (song, kind)) in [
+        (21, ActivityKind::Finished),
+        (22, ActivityKind::Finished),
+        (22, ActivityKind::Finished),
+        (23, ActivityKind::Liked),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let entry = ActivityEntry {
+            song_id: SongId::parse(&format!("demo-{song:04}")).unwrap(),
+            kind,
+            at_ms: now - 10_000 + n as u64,
+        };
+        assert!(store.push_activity(&b.id, &entry).await.unwrap());
+    }
+    assert_eq!(
+        store.follow(&a.id, &b.id).await.unwrap(),
+        FollowOutcome::Followed
+    );
+    let friend_reasons = |items: &[crate::model::RankedItem]| -> Vec<(String, String)> {
+        items
+            .iter()
+            .filter(|i| i.reason.starts_with("bert "))
+            .map(|i| (i.song_id.to_string(), i.reason.clone()))
+            .collect()
+    };
+    let feed = l.feed(&a.id, 10, DEADLINE).await.unwrap();
+    let named = friend_reasons(&feed.items);
+    assert!(
+        named.contains(&(
+            "demo-0022".into(),
+            "bert finished this twice this week".into()
+        )),
+        "{:?}",
+        feed.items
+    );
+    assert!(
+        named
+            .iter()
+            .all(|(s, _)| ["demo-0021", "demo-0022", "demo-0023"].contains(&s.as_str())),
+        "{named:?}"
+    );
+
+    // Bert stops sharing: once the cache has expired, nothing of his is named.
+    let private = Privacy {
+        share_activity: false,
+        ..sharing
+    };
+    store.set_privacy(&b.id, &private).await.unwrap();
+    eventually("Bert's songs to leave Anna's feed", || {
+        let (l, id) = (l.clone(), a.id.clone());
+        async move {
+            let feed = l.feed(&id, 10, DEADLINE).await.ok()?;
+            friend_reasons(&feed.items).is_empty().then_some(())
+        }
+    })
+    .await;
+}

@@ -58,6 +58,19 @@ const OPS: &[&str] = &[
     "delete_api_key",
     "put_app_field",
     "app_field",
+    "follow",
+    "unfollow",
+    "following",
+    "followers",
+    "block",
+    "unblock",
+    "blocked",
+    "is_blocked",
+    "privacy",
+    "set_privacy",
+    "push_activity",
+    "activity",
+    "visible_activity",
 ];
 
 /// Times the operations of `inner`.
@@ -360,6 +373,90 @@ impl<S: Store + ?Sized> Store for Instrumented<S> {
     async fn app_field(&self, listener: &ListenerId, field: &str) -> StoreResult<Option<Vec<u8>>> {
         self.timed("app_field", self.inner.app_field(listener, field))
             .await
+    }
+
+    async fn follow(
+        &self,
+        follower: &ListenerId,
+        followee: &ListenerId,
+    ) -> StoreResult<FollowOutcome> {
+        self.timed("follow", self.inner.follow(follower, followee))
+            .await
+    }
+
+    async fn unfollow(&self, follower: &ListenerId, followee: &ListenerId) -> StoreResult<()> {
+        self.timed("unfollow", self.inner.unfollow(follower, followee))
+            .await
+    }
+
+    async fn following(&self, listener: &ListenerId, limit: usize) -> StoreResult<Vec<ListenerId>> {
+        self.timed("following", self.inner.following(listener, limit))
+            .await
+    }
+
+    async fn followers(&self, listener: &ListenerId, limit: usize) -> StoreResult<Vec<ListenerId>> {
+        self.timed("followers", self.inner.followers(listener, limit))
+            .await
+    }
+
+    async fn block(&self, blocker: &ListenerId, blocked: &ListenerId) -> StoreResult<()> {
+        self.timed("block", self.inner.block(blocker, blocked))
+            .await
+    }
+
+    async fn unblock(&self, blocker: &ListenerId, blocked: &ListenerId) -> StoreResult<()> {
+        self.timed("unblock", self.inner.unblock(blocker, blocked))
+            .await
+    }
+
+    async fn blocked(&self, listener: &ListenerId, limit: usize) -> StoreResult<Vec<ListenerId>> {
+        self.timed("blocked", self.inner.blocked(listener, limit))
+            .await
+    }
+
+    async fn is_blocked(&self, blocker: &ListenerId, blocked: &ListenerId) -> StoreResult<bool> {
+        self.timed("is_blocked", self.inner.is_blocked(blocker, blocked))
+            .await
+    }
+
+    async fn privacy(&self, listener: &ListenerId) -> StoreResult<Privacy> {
+        self.timed("privacy", self.inner.privacy(listener)).await
+    }
+
+    async fn set_privacy(&self, listener: &ListenerId, privacy: &Privacy) -> StoreResult<()> {
+        self.timed("set_privacy", self.inner.set_privacy(listener, privacy))
+            .await
+    }
+
+    async fn push_activity(
+        &self,
+        listener: &ListenerId,
+        entry: &ActivityEntry,
+    ) -> StoreResult<bool> {
+        self.timed("push_activity", self.inner.push_activity(listener, entry))
+            .await
+    }
+
+    async fn activity(
+        &self,
+        listener: &ListenerId,
+        limit: usize,
+    ) -> StoreResult<Vec<ActivityEntry>> {
+        self.timed("activity", self.inner.activity(listener, limit))
+            .await
+    }
+
+    async fn visible_activity(
+        &self,
+        owner: &ListenerId,
+        viewer: &ListenerId,
+        limit: usize,
+    ) -> StoreResult<Vec<ActivityEntry>> {
+        self.timed(
+            "visible_activity",
+            self.inner.visible_activity(owner, viewer, limit),
+        )
+        .await
     }
 }
 

@@ -228,6 +228,67 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// One of the listener's app fields.
     async fn app_field(&self, listener: &ListenerId, field: &str) -> StoreResult<Option<Vec<u8>>>;
+
+    // ---- social graph (issue 17) ----------------------------------------------------
+    //
+    // Each listener keeps its own side of every edge (whom it follows, who follows it,
+    // whom it blocked), so every call's keys are one listener's; an edge is written on
+    // both sides, one after the other, each step safe to retry. Lists are newest first.
+
+    /// `follower` follows `followee` (again: kept as it was), unless `followee` has
+    /// blocked `follower` ([`FollowOutcome::Blocked`], nothing written; checked
+    /// atomically with the followee's side). Durable before it returns.
+    async fn follow(
+        &self,
+        follower: &ListenerId,
+        followee: &ListenerId,
+    ) -> StoreResult<FollowOutcome>;
+    /// Removes the edge on both sides (nothing when there was none).
+    async fn unfollow(&self, follower: &ListenerId, followee: &ListenerId) -> StoreResult<()>;
+    /// Whom `listener` follows, most recently followed first, at most `limit`.
+    async fn following(&self, listener: &ListenerId, limit: usize) -> StoreResult<Vec<ListenerId>>;
+    /// Who follows `listener`, most recent first, at most `limit`.
+    async fn followers(&self, listener: &ListenerId, limit: usize) -> StoreResult<Vec<ListenerId>>;
+    /// `blocker` blocks `blocked`: recorded on the blocker's side first, then every
+    /// follow between the two, either way, is removed.
+    async fn block(&self, blocker: &ListenerId, blocked: &ListenerId) -> StoreResult<()>;
+    async fn unblock(&self, blocker: &ListenerId, blocked: &ListenerId) -> StoreResult<()>;
+    /// Whom `listener` blocked, most recent first, at most `limit`.
+    async fn blocked(&self, listener: &ListenerId, limit: usize) -> StoreResult<Vec<ListenerId>>;
+    /// Whether `blocker` has blocked `blocked`.
+    async fn is_blocked(&self, blocker: &ListenerId, blocked: &ListenerId) -> StoreResult<bool>;
+
+    // ---- privacy and activity (issue 17) --------------------------------------------
+
+    /// The listener's privacy settings (the default, sharing nothing, if never set).
+    async fn privacy(&self, listener: &ListenerId) -> StoreResult<Privacy>;
+    async fn set_privacy(&self, listener: &ListenerId, privacy: &Privacy) -> StoreResult<()>;
+    /// Adds an entry to the listener's activity list (capped at [`ACTIVITY_CAP`],
+    /// newest kept) if the listener's privacy lets it be recorded at `entry.at_ms`,
+    /// checked atomically with the write; false when it was not recorded. The same
+    /// entry as the newest one is not added twice (a retried call). Durable before it
+    /// returns.
+    async fn push_activity(
+        &self,
+        listener: &ListenerId,
+        entry: &ActivityEntry,
+    ) -> StoreResult<bool>;
+    /// The listener's own activity, newest first, at most `limit`, whatever its
+    /// privacy (for the listener itself and for the model).
+    async fn activity(
+        &self,
+        listener: &ListenerId,
+        limit: usize,
+    ) -> StoreResult<Vec<ActivityEntry>>;
+    /// `owner`'s activity as `viewer` may see it, newest first, at most `limit`:
+    /// nothing while `owner` does not share or has blocked `viewer` (both checked in
+    /// the same read). The one read the friend feed merges over followees.
+    async fn visible_activity(
+        &self,
+        owner: &ListenerId,
+        viewer: &ListenerId,
+        limit: usize,
+    ) -> StoreResult<Vec<ActivityEntry>>;
 }
 
 /// The shortest TTL stored, in ms. Redis rejects `PX 0`; both stores clamp to this,

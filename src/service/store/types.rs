@@ -283,6 +283,66 @@ pub struct ApiKey {
     pub created_ms: u64,
 }
 
+// ---- social listening (issue 17) --------------------------------------------------
+
+/// What a listener lets others see. Privacy first: until the listener chooses (at
+/// onboarding or in settings), nothing is shared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Privacy {
+    /// Whether followers see the listener's activity and recently finished songs.
+    pub share_activity: bool,
+    /// While a private session runs (until this time, ms since the Unix epoch)
+    /// nothing new is recorded for others to see.
+    #[serde(default)]
+    pub private_session_until_ms: Option<u64>,
+}
+
+impl Privacy {
+    /// True when a private session runs at `now_ms`.
+    pub fn private_at(&self, now_ms: u64) -> bool {
+        self.private_session_until_ms
+            .is_some_and(|until| until > now_ms)
+    }
+
+    /// True when something that happens at `now_ms` may be shared.
+    pub fn records_at(&self, now_ms: u64) -> bool {
+        self.share_activity && !self.private_at(now_ms)
+    }
+}
+
+/// What a friend sees a listener do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActivityKind {
+    /// Started playing the song.
+    Playing,
+    Finished,
+    Liked,
+}
+
+/// One entry of a listener's activity list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityEntry {
+    pub song_id: SongId,
+    pub kind: ActivityKind,
+    /// When it happened, ms since the Unix epoch (server time).
+    pub at_ms: u64,
+}
+
+/// Entries kept per listener in the activity list (older ones are dropped): enough
+/// for a profile's "recently finished" and a friend feed, and a fixed cost per
+/// listener however active they are.
+pub const ACTIVITY_CAP: usize = 200;
+
+/// What a follow did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FollowOutcome {
+    /// The follower now follows (or already followed) the followee.
+    Followed,
+    /// The followee has blocked the follower; nothing was written.
+    Blocked,
+}
+
 /// Milliseconds since the Unix epoch, for timestamps the store keeps.
 pub fn now_ms() -> u64 {
     std::time::SystemTime::now()

@@ -10,6 +10,9 @@
 //!   epoch had been activated (fencing held: one writer at a time).
 //! - `model-input`: after healing, each listener's actor has applied its whole log
 //!   and its training input has the digest a rebuild from the log gives.
+//! - `follows`: the last follow or unfollow a listener made of another, if it was
+//!   acknowledged, is what the store holds at the end: an acknowledged follow is not
+//!   lost, an acknowledged unfollow does not come back (issue 17).
 
 use std::collections::{HashMap, HashSet};
 
@@ -39,6 +42,8 @@ pub struct FinalListener {
     pub model: Option<ModelSeen>,
     /// The digest of the training input rebuilt from `log` (16 hex digits).
     pub expected_digest: Option<String>,
+    /// Whom the listener follows at the end, by the harness's names.
+    pub following: Option<Vec<String>>,
 }
 
 struct Tally {
@@ -122,7 +127,73 @@ pub fn check_all(history: &[Event], finals: &[FinalListener]) -> Vec<Check> {
         phantom(history, finals),
         writers(finals),
         model_input(finals),
+        follows(history, finals),
     ]
+}
+
+/// The last follow or unfollow each listener invoked on each other listener, and
+/// whether it was acknowledged. A listener's requests go one at a time, so the last
+/// invoked is the last that could take effect.
+fn last_follow_ops(history: &[Event]) -> HashMap<(String, String), (Op, bool)> {
+    let mut last: HashMap<(String, String), (Op, bool)> = HashMap::new();
+    for e in history
+        .iter()
+        .filter(|e| matches!(e.op, Op::Follow | Op::Unfollow))
+    {
+        let (Some(l), Some(t)) = (&e.listener, &e.target) else {
+            continue;
+        };
+        let key = (l.clone(), t.clone());
+        match e.phase {
+            Phase::Invoke => {
+                last.insert(key, (e.op, false));
+            }
+            Phase::Ok => {
+                if let Some(entry) = last.get_mut(&key).filter(|(op, _)| *op == e.op) {
+                    entry.1 = true;
+                }
+            }
+            Phase::Fail | Phase::Info => {}
+        }
+    }
+    last
+}
+
+pub fn follows(history: &[Event], finals: &[FinalListener]) -> Check {
+    let mut t = Tally::new(
+        "follows",
+        "an acknowledged follow is in the follower's list at the end, an acknowledged unfollow is not (the last of each pair)",
+    );
+    let following: HashMap<&str, Option<HashSet<&str>>> = finals
+        .iter()
+        .map(|f| {
+            let set = f
+                .following
+                .as_ref()
+                .map(|v| v.iter().map(String::as_str).collect::<HashSet<_>>());
+            (f.name.as_str(), set)
+        })
+        .collect();
+    let mut pairs: Vec<_> = last_follow_ops(history).into_iter().collect();
+    pairs.sort_by(|a, b| a.0.cmp(&b.0));
+    for ((l, target), (op, acked)) in pairs {
+        if !acked {
+            continue;
+        }
+        t.check.examined += 1;
+        let Some(Some(set)) = following.get(l.as_str()) else {
+            t.unknown(format!("{l}: whom it follows could not be read"));
+            continue;
+        };
+        match (op, set.contains(target.as_str())) {
+            (Op::Follow, false) => t.violation(format!("{l} → {target}: acknowledged follow lost")),
+            (Op::Unfollow, true) => {
+                t.violation(format!("{l} → {target}: acknowledged unfollow came back"))
+            }
+            _ => {}
+        }
+    }
+    t.done()
 }
 
 pub fn lost(history: &[Event], finals: &[FinalListener]) -> Check {
@@ -343,6 +414,7 @@ mod tests {
             journal: Some(vec![]),
             model: None,
             expected_digest: None,
+            following: Some(vec![]),
         }
     }
 
@@ -496,5 +568,44 @@ mod tests {
             ..with(seen(2, ""))
         };
         assert_eq!(model_input(&[unseen]).valid, Verdict::Unknown);
+    }
+
+    fn social(t_ms: u64, op: Op, phase: Phase, l: &str, target: &str) -> Event {
+        let mut e = Event::new(t_ms, op, phase);
+        e.listener = Some(l.into());
+        e.target = Some(target.into());
+        e
+    }
+
+    #[test]
+    fn a_lost_follow_or_a_returning_unfollow_is_flagged() {
+        let h = vec![
+            social(1, Op::Follow, Phase::Invoke, "l1", "l2"),
+            social(2, Op::Follow, Phase::Ok, "l1", "l2"),
+            social(3, Op::Follow, Phase::Invoke, "l1", "l3"),
+            social(4, Op::Follow, Phase::Ok, "l1", "l3"),
+            social(5, Op::Unfollow, Phase::Invoke, "l1", "l3"),
+            social(6, Op::Unfollow, Phase::Ok, "l1", "l3"),
+            // Unknown outcome: either way is fine.
+            social(7, Op::Follow, Phase::Invoke, "l1", "l4"),
+            social(8, Op::Follow, Phase::Info, "l1", "l4"),
+        ];
+        let with = |following: &[&str]| FinalListener {
+            following: Some(following.iter().map(|s| (*s).to_owned()).collect()),
+            ..listener("l1", vec![])
+        };
+        let c = follows(&h, &[with(&["l2"])]);
+        assert_eq!((c.valid, c.examined), (Verdict::Valid, 2));
+        assert_eq!(follows(&h, &[with(&["l2", "l4"])]).valid, Verdict::Valid);
+        let lost = follows(&h, &[with(&[])]);
+        assert_eq!((lost.valid, lost.violations), (Verdict::Invalid, 1));
+        assert!(lost.examples[0].contains("l1 → l2"), "{:?}", lost.examples);
+        let back = follows(&h, &[with(&["l2", "l3"])]);
+        assert_eq!((back.valid, back.violations), (Verdict::Invalid, 1));
+        let unread = FinalListener {
+            following: None,
+            ..listener("l1", vec![])
+        };
+        assert_eq!(follows(&h, &[unread]).valid, Verdict::Unknown);
     }
 }

@@ -1,7 +1,9 @@
 //! The cluster's state after the run, as the checkers need it: each listener's log
 //! and writer journal read from the store, the training input a rebuild from the
-//! log gives, and what the listener's actor says it holds (from a normal feed).
+//! log gives, what the listener's actor says it holds (from a normal feed), and whom
+//! the listener follows (by the harness's names).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,6 +14,9 @@ use spoofify_service::store::{ListenerId, SharedStore};
 
 use super::check::{FinalListener, ModelSeen};
 use super::workload;
+
+/// More followees than any simulated listener can have (one per other listener).
+const MAX_FOLLOWING: usize = 100_000;
 
 /// Reads each listener's log and writer journal, rebuilds its training input, and
 /// asks the cluster for a normal feed to see what the listener's actor holds.
@@ -29,9 +34,16 @@ pub(super) async fn collect_finals(
         Ok(h) => h,
         Err(_) => return Vec::new(),
     };
+    let names: Arc<HashMap<String, String>> = Arc::new(
+        accounts
+            .iter()
+            .map(|a| (a.id.clone(), a.name.clone()))
+            .collect(),
+    );
     let mut finals: Vec<FinalListener> = futures::stream::iter(accounts.iter().cloned())
         .map(|a| {
             let (http, store, catalog) = (http.clone(), store.clone(), catalog.clone());
+            let names = names.clone();
             let workload::SignedUp { name, id, cookie } = a;
             async move {
                 let Ok(lid) = ListenerId::parse(&id) else {
@@ -42,6 +54,18 @@ pub(super) async fn collect_finals(
                 };
                 let log = retry(|| store.read_interactions(&lid, 0, usize::MAX / 2)).await;
                 let journal = retry(|| store.writer_journal(&lid)).await;
+                let following = retry(|| store.following(&lid, MAX_FOLLOWING))
+                    .await
+                    .map(|ids| {
+                        ids.iter()
+                            .map(|id| {
+                                names
+                                    .get(id.as_str())
+                                    .cloned()
+                                    .unwrap_or_else(|| format!("unknown:{id}"))
+                            })
+                            .collect()
+                    });
                 let expected_digest = log.as_ref().map(|log| {
                     let mut m = ListenerModel::new(EngineKind::default(), 0);
                     for e in log {
@@ -60,6 +84,7 @@ pub(super) async fn collect_finals(
                     journal,
                     model,
                     expected_digest,
+                    following,
                 }
             }
         })

@@ -23,6 +23,10 @@ pub enum Op {
     Feed,
     /// `POST /api/interactions` (a play finished or skipped, a like, a dislike).
     Interact,
+    /// `PUT /api/me/following/{username}` (`target` names the followee).
+    Follow,
+    /// `DELETE /api/me/following/{username}` (`target` names the followee).
+    Unfollow,
     /// The harness injected a fault (`detail` says which, `node` names the target).
     Fault,
     /// The harness healed a fault.
@@ -41,6 +45,8 @@ impl Op {
             Op::Onboard => "onboard",
             Op::Feed => "feed",
             Op::Interact => "interact",
+            Op::Follow => "follow",
+            Op::Unfollow => "unfollow",
             Op::Fault => "fault",
             Op::Heal => "heal",
             Op::Membership => "membership",
@@ -50,7 +56,10 @@ impl Op {
 
     /// Operations a listener performs (the rest are the harness's own).
     pub fn is_client(self) -> bool {
-        matches!(self, Op::Signup | Op::Onboard | Op::Feed | Op::Interact)
+        matches!(
+            self,
+            Op::Signup | Op::Onboard | Op::Feed | Op::Interact | Op::Follow | Op::Unfollow
+        )
     }
 }
 
@@ -80,6 +89,9 @@ pub struct Event {
     /// The interaction's client id (`interact`), the same on every retry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+    /// Whom a follow or unfollow names (the other simulated listener, `l0007`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
     /// The log sequence number an acknowledged interaction got.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seq: Option<u64>,
@@ -104,6 +116,7 @@ impl Event {
             listener: None,
             node: None,
             client_id: None,
+            target: None,
             seq: None,
             degraded: None,
             latency_ms: None,

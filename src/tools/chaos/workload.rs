@@ -1,7 +1,9 @@
 //! The workload: simulated listeners (`sim::Listener`, with hidden tastes) who use
 //! the cluster over HTTP as the web app does — sign up, onboard, then fetch the feed,
 //! listen (finish, skip, like, dislike) and post each interaction with a client id,
-//! retrying an unknown outcome with the same id as the app's outbox does. A listener
+//! retrying an unknown outcome with the same id as the app's outbox does; now and then
+//! they follow another simulated listener, or unfollow one (issue 17; the `follows`
+//! checker holds the cluster to every acknowledged one). A listener
 //! whose feed comes back degraded (or not at all) asks again every 250 ms until it
 //! gets its personal feed, so unserved windows are measured to within that. Every
 //! request goes to a node picked at random by a load balancer with a passive health
@@ -186,6 +188,23 @@ impl Shared {
     }
 }
 
+/// What a response says happened: 2xx done, 4xx certainly not, anything else unknown.
+fn classify(status: u16, headers: reqwest::header::HeaderMap, body: Value) -> Outcome {
+    if (200..300).contains(&status) {
+        Outcome::Ok(headers, body)
+    } else if (400..500).contains(&status) {
+        Outcome::Fail(
+            status,
+            body["error"].as_str().unwrap_or("client error").to_owned(),
+        )
+    } else {
+        Outcome::Info(format!(
+            "{status}: {}",
+            body["error"].as_str().unwrap_or("server error")
+        ))
+    }
+}
+
 /// One listener's client state.
 struct Client {
     idx: usize,
@@ -214,6 +233,20 @@ impl Client {
         avoid_last: bool,
         build: impl FnOnce(&reqwest::Client, &str) -> reqwest::RequestBuilder,
     ) -> Outcome {
+        self.attempt_on(sh, op, client_id, None, avoid_last, build)
+            .await
+    }
+
+    /// [`attempt`](Self::attempt), naming the other listener of a follow or unfollow.
+    async fn attempt_on(
+        &mut self,
+        sh: &Shared,
+        op: Op,
+        client_id: Option<&str>,
+        target: Option<&str>,
+        avoid_last: bool,
+        build: impl FnOnce(&reqwest::Client, &str) -> reqwest::RequestBuilder,
+    ) -> Outcome {
         let node = self.pick_node(sh, avoid_last);
         let (node_id, base) = &sh.nodes[node];
         sh.requests.fetch_add(1, Ordering::Relaxed);
@@ -221,6 +254,7 @@ impl Client {
         e.listener = Some(self.name.clone());
         e.node = Some(node_id.clone());
         e.client_id = client_id.map(str::to_owned);
+        e.target = target.map(str::to_owned);
         sh.recorder.record(e.clone());
         let started = Instant::now();
         let mut req = build(&sh.http, base);
@@ -231,16 +265,17 @@ impl Client {
             Ok(r) => {
                 let status = r.status().as_u16();
                 let headers = r.headers().clone();
-                match r.json::<Value>().await {
-                    Ok(body) if (200..300).contains(&status) => Outcome::Ok(headers, body),
-                    Ok(body) if (400..500).contains(&status) => Outcome::Fail(
-                        status,
-                        body["error"].as_str().unwrap_or("client error").to_owned(),
-                    ),
-                    Ok(body) => Outcome::Info(format!(
-                        "{status}: {}",
-                        body["error"].as_str().unwrap_or("server error")
-                    )),
+                // 204 (a follow) has no body: Null, as an empty body parses to nothing.
+                let body = r.bytes().await.map(|b| {
+                    if b.is_empty() {
+                        Ok(Value::Null)
+                    } else {
+                        serde_json::from_slice::<Value>(&b)
+                    }
+                });
+                match body {
+                    Ok(Err(err)) => Outcome::Info(format!("{status}: parsing the body: {err}")),
+                    Ok(Ok(body)) => classify(status, headers, body),
                     Err(err) => Outcome::Info(format!("{status}: reading the body: {err}")),
                 }
             }
@@ -379,6 +414,7 @@ pub async fn listener(sh: Arc<Shared>, idx: usize) {
     }
 
     let mut heard: HashSet<SongId> = HashSet::new();
+    let mut followed: Vec<usize> = Vec::new();
     let mut n = 0u32;
     while !sh.stopped() {
         let feed = match c
@@ -454,8 +490,65 @@ pub async fn listener(sh: Arc<Shared>, idx: usize) {
                 }
             }
         }
+        if c.rng.random_bool(FOLLOW_CHANCE) {
+            social_step(&sh, &mut c, &mut followed).await;
+        }
         let think = sh.spec.think.mul_f64(c.rng.random_range(0.5..1.5));
         sh.pause(think).await;
+    }
+}
+
+/// The chance that a listener, after a listen, follows or unfollows someone.
+const FOLLOW_CHANCE: f64 = 0.2;
+/// Of those steps, the share that unfollows (when the listener follows anyone).
+const UNFOLLOW_SHARE: f64 = 0.25;
+
+/// Follows another simulated listener who has signed up, or unfollows one this
+/// listener follows, retrying an unknown outcome like the outbox does (both are
+/// idempotent). `followed` is what this listener believes it follows.
+async fn social_step(sh: &Shared, c: &mut Client, followed: &mut Vec<usize>) {
+    let unfollow = !followed.is_empty() && c.rng.random_bool(UNFOLLOW_SHARE);
+    let other = if unfollow {
+        followed.swap_remove(c.rng.random_range(0..followed.len()))
+    } else {
+        let n = sh.spec.listeners;
+        let pick = c.rng.random_range(0..n);
+        let signed_up = sh.accounts.lock().unwrap_or_else(|p| p.into_inner())[pick].is_some();
+        if pick == c.idx || !signed_up || followed.contains(&pick) {
+            return;
+        }
+        pick
+    };
+    let (op, method) = if unfollow {
+        (Op::Unfollow, reqwest::Method::DELETE)
+    } else {
+        (Op::Follow, reqwest::Method::PUT)
+    };
+    let target = format!("l{other:04}");
+    let path = format!("/api/me/following/chaos{}l{other}", sh.spec.tag);
+    let backoff = Duration::from_millis(250);
+    let mut avoid = false;
+    for attempt in 1..=8u32 {
+        let m = method.clone();
+        match c
+            .attempt_on(sh, op, None, Some(&target), avoid, |h, base| {
+                h.request(m, format!("{base}{path}"))
+            })
+            .await
+        {
+            Outcome::Ok(..) => break,
+            Outcome::Fail(status, _) if status != 0 => break,
+            _ => {
+                if sh.stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                avoid = true;
+                tokio::time::sleep(backoff * attempt.min(4)).await;
+            }
+        }
+    }
+    if !unfollow {
+        followed.push(other);
     }
 }
 

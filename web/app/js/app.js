@@ -13,6 +13,7 @@ import { renderLibrary } from './library.js';
 import { renderApps } from './apps.js';
 import { renderOps } from './ops.js';
 import { startRadio } from './radio.js';
+import { FriendActivity, renderProfile, renderSettings, refreshPrivacy, endPrivateSession, drawPrivacy, announcePlaying } from './social.js';
 
 const $ = (id) => document.getElementById(id);
 /** Seek step of the arrow keys, in seconds. */
@@ -22,7 +23,7 @@ const VOLUME_STEP = 0.05;
 /** "g" then a letter within this long jumps to a page. */
 const GO_PREFIX_MS = 1200;
 
-const ctx = { me: null, outbox: null, player: null, feed: null };
+const ctx = { me: null, outbox: null, player: null, feed: null, friends: null };
 window.spoofify = ctx; // for the console and the browser tests
 // Uncaught errors are kept so the browser tests can insist there were none.
 window.__errors = [];
@@ -43,7 +44,11 @@ function signedIn(me) {
     bindPlayer(ctx.player);
     ctx.outbox.addEventListener('change', drawSync);
     ctx.outbox.flush();
+    ctx.friends?.close();
+    ctx.friends = null;
   }
+  if (me.preferences.onboarded && !ctx.friends) startFriends();
+  refreshPrivacy();
   $('user-name').textContent = me.username;
   $('avatar').textContent = me.username.slice(0, 1).toUpperCase();
   $('nav').hidden = false;
@@ -52,10 +57,18 @@ function signedIn(me) {
   drawSync();
 }
 
+/** The friend-activity sidebar, once the listener is onboarded. */
+function startFriends() {
+  ctx.friends = new FriendActivity($('friends'));
+  ctx.friends.start().catch(showCrash);
+}
+
 function signedOut() {
   ctx.player?.stop();
   ctx.outbox?.close();
-  Object.assign(ctx, { me: null, outbox: null, player: null, feed: null });
+  ctx.friends?.close();
+  drawPrivacy(null);
+  Object.assign(ctx, { me: null, outbox: null, player: null, feed: null, friends: null });
   $('nav').hidden = true;
   $('player').hidden = true;
   document.body.classList.remove('signed-in');
@@ -118,7 +131,7 @@ async function route() {
   }
   switch (page) {
     case 'welcome':
-      return renderOnboarding(view, { me: ctx.me, onDone: (me) => { ctx.me = me; location.hash = '#/'; } });
+      return renderOnboarding(view, { me: ctx.me, onDone: (me) => { signedIn(me); location.hash = '#/'; } });
     case 'search':
       return renderSearch(view, ctx, params);
     case 'playlists':
@@ -127,6 +140,10 @@ async function route() {
       return renderLibrary(view, ctx, params);
     case 'apps':
       return renderApps(view, ctx);
+    case 'settings':
+      return renderSettings(view);
+    case 'users':
+      return renderProfile(view, ctx, decodeURIComponent(parts[1] ?? ''));
     case 'home':
       return renderFeed(view, ctx);
     case 'ops':
@@ -191,7 +208,15 @@ function bindPlayer(player) {
       : 'Auto';
     $('quality').value = player.quality;
   };
-  player.addEventListener('song', () => { drawSong(); drawTime(); });
+  let announced = null;
+  player.addEventListener('song', () => {
+    drawSong();
+    drawTime();
+    // A song that starts is "now playing" for friends (the server applies privacy).
+    const s = player.current;
+    if (s && s !== announced) announcePlaying(s);
+    announced = s;
+  });
   player.addEventListener('state', drawState);
   player.addEventListener('time', drawTime);
   player.addEventListener('volume', drawVolume);
@@ -233,6 +258,7 @@ function wirePlayerControls() {
     if (player) player.seek(((Number(scrub.value) / 1000) * player.durationMs) / 1000);
   });
   $('logout').addEventListener('click', logout);
+  $('private-badge').addEventListener('click', endPrivateSession);
   $('shortcuts-btn').addEventListener('click', () => $('help').showModal());
   for (const el of document.querySelectorAll('[data-icon]')) el.prepend(icon(el.dataset.icon));
 }

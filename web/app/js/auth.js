@@ -1,7 +1,9 @@
-// Sign-in, sign-up and onboarding (pick genres, optionally a few songs) views.
+// Sign-in, sign-up and onboarding (pick genres, optionally a few songs, and whether to
+// share listening with followers) views.
 
 import { get, post, put, qs } from './api.js';
 import { h, cover, setTitle, toast } from './ui.js';
+import { sharingQuestion } from './social.js';
 
 /** Songs shown per chosen genre on the onboarding page. */
 const SONGS_PER_GENRE = 6;
@@ -82,6 +84,7 @@ export async function renderOnboarding(view, { me, onDone }) {
   const cont = h('button', { type: 'button', class: 'btn btn-primary', id: 'onboarding-continue', disabled: chosen.size === 0 }, 'Start listening');
   const error = h('p', { class: 'form-error', role: 'alert' });
   const genreBox = h('div', { class: 'genre-picker', role: 'group', 'aria-label': 'Genres' }, h('p', { class: 'muted' }, 'Loading genres…'));
+  const sharing = sharingQuestion();
 
   view.replaceChildren(h('section', { class: 'onboarding' },
     h('h1', {}, `Hi ${me.username}, what do you like?`),
@@ -89,6 +92,8 @@ export async function renderOnboarding(view, { me, onDone }) {
     genreBox,
     h('h2', {}, 'Any favourites? ', h('span', { class: 'muted small' }, '(optional)')),
     songsBox,
+    h('h2', {}, 'Friends'),
+    sharing.element,
     h('div', { class: 'onboarding-actions' }, error, cont)));
 
   let genres = [];
@@ -141,6 +146,7 @@ export async function renderOnboarding(view, { me, onDone }) {
     error.textContent = '';
     try {
       const updated = await put('/api/me/preferences', { genres: [...chosen], seed_songs: [...seeds].filter((id) => songsBox.querySelector(`[data-song-id="${CSS.escape(id)}"]`)) });
+      await sharing.save();
       onDone(updated);
     } catch (e) {
       error.textContent = e.message;

@@ -5,6 +5,7 @@ import { get, qs } from './api.js';
 import { h, icon, iconButton, songRow, setTitle, empty } from './ui.js';
 import { addToPlaylist } from './playlists.js';
 import { radioButton } from './radio.js';
+import { peopleSection } from './social.js';
 
 /** Wait this long after the last keystroke before asking the server. */
 const DEBOUNCE_MS = 120;
@@ -13,15 +14,16 @@ const RESULTS = 50;
 export function renderSearch(view, ctx, params) {
   setTitle('Search');
   const input = h('input', {
-    type: 'search', id: 'search-input', placeholder: 'Songs, artists, albums, genres', autocomplete: 'off',
+    type: 'search', id: 'search-input', placeholder: 'Songs, artists, albums, genres, people', autocomplete: 'off',
     'aria-label': 'Search', value: params.get('q') || '', spellcheck: 'false',
   });
   const list = h('ol', { class: 'song-list', id: 'search-results', 'aria-live': 'polite' });
   const summary = h('p', { class: 'muted', id: 'search-summary' });
+  const people = h('div', { id: 'search-people-box' });
   view.replaceChildren(h('section', { class: 'page' },
     h('header', { class: 'page-head' }, h('h1', {}, 'Search')),
     h('div', { class: 'search-box' }, icon('search'), input),
-    summary, list));
+    people, summary, list));
 
   let timer = null;
   let inflight = null;
@@ -31,6 +33,7 @@ export function renderSearch(view, ctx, params) {
     inflight?.abort();
     if (!q) {
       summary.textContent = '';
+      people.replaceChildren();
       list.replaceChildren(empty('Find something to play', 'Type a title, an artist, an album or a genre.'));
       return;
     }
@@ -39,6 +42,7 @@ export function renderSearch(view, ctx, params) {
     try {
       const r = await get(`/api/search${qs({ q, limit: RESULTS })}`, { signal: ctl.signal });
       if (ctl.signal.aborted) return;
+      people.replaceChildren(...[peopleSection(r.people)].filter(Boolean));
       summary.textContent = r.total === 0 ? `No results for “${q}”` : `${r.total} result${r.total === 1 ? '' : 's'} for “${q}”`;
       const play = (i) => ctx.player.playList(r.songs, i, { source: 'search' });
       list.replaceChildren(...r.songs.map((s, i) => songRow(s, {

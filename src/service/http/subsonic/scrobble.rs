@@ -7,7 +7,8 @@
 //!   song more than [`SKIP_MARGIN_MS`] (or, for a song under a minute, half the song)
 //!   before the end of the one it last said it played (and no finish for that one came),
 //!   that one was skipped at the elapsed time — in the manner of ListenBrainz. What plays now is kept in an app field, so it holds across
-//!   nodes.
+//!   nodes, and shared with the listener's followers as "playing" (`http::activity`).
+//! - `getNowPlaying`: the caller's own, then the followed friends playing now.
 //! - `star`/`unstar` songs: a star is a like; an un-star is kept apart (`mine`).
 //!   Albums and artists are starred in an app field.
 //! - `setRating`: 4–5 is a like, 1–2 a dislike, 3 and 0 (no rating) teach nothing.
@@ -15,7 +16,9 @@
 //! Client ids are derived from what the app sent (song and time), so an app that
 //! retries a scrobble does not log it twice.
 
-use serde_json::json;
+use std::collections::HashSet;
+
+use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::ctx::{empty, one, Answer, Ctx};
@@ -23,8 +26,9 @@ use super::envelope::Fail;
 use super::mine::{self, NowPlaying, Stars, NOW_PLAYING_FIELD, STARRED_FIELD};
 use super::views::{child, Library};
 use crate::catalog::Song;
+use crate::http::activity;
 use crate::http::interactions::{record, Refused};
-use crate::store::{now_ms, ClientId, Interaction, InteractionKind};
+use crate::store::{now_ms, ActivityKind, ClientId, Interaction, InteractionKind};
 
 /// A song left more than this long before its end was skipped.
 pub const SKIP_MARGIN_MS: u64 = 30_000;
@@ -151,7 +155,17 @@ async fn now_playing(
         finished: false,
         player: player.to_owned(),
     };
-    mine::put_field(&ctx.state, &ctx.caller.id, NOW_PLAYING_FIELD, &now).await
+    mine::put_field(&ctx.state, &ctx.caller.id, NOW_PLAYING_FIELD, &now).await?;
+    // Friends see it too, if the listener shares (issue 17).
+    activity::share(
+        &ctx.state.store,
+        &ctx.caller.id,
+        &song.id,
+        ActivityKind::Playing,
+        started,
+    )
+    .await;
+    Ok(())
 }
 
 pub async fn star(ctx: &Ctx, on: bool) -> Answer {
@@ -209,7 +223,8 @@ pub async fn set_rating(ctx: &Ctx) -> Answer {
     empty()
 }
 
-/// What the caller's apps play now (only the caller's own: listening is private).
+/// What the caller's apps play now, then the followed friends who share and play
+/// something now (issue 17).
 pub async fn now_playing_list(ctx: &Ctx) -> Answer {
     let lib = ctx.library()?;
     let playing: Option<NowPlaying> =
@@ -230,7 +245,50 @@ pub async fn now_playing_list(ctx: &Ctx) -> Answer {
             }
         }
     }
+    entry.extend(friends_playing(ctx, &lib).await?);
     one("nowPlaying", json!({"entry": entry}))
+}
+
+/// Entries the caller's friends read for their feed: enough to find each friend's
+/// latest.
+const FRIENDS_SCAN: usize = 100;
+
+/// The people the caller follows who share and are playing a song now: their newest
+/// activity is "playing" and the song has not had time to end.
+async fn friends_playing(ctx: &Ctx, lib: &Library) -> Result<Vec<Value>, Fail> {
+    let store = &ctx.state.store;
+    let recent = activity::friend_activity(store, &ctx.caller.id, FRIENDS_SCAN).await?;
+    let now = now_ms();
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for (friend, e) in recent {
+        if !seen.insert(friend.clone()) || e.kind != ActivityKind::Playing {
+            continue;
+        }
+        let Ok(song) = lib.song(e.song_id.as_str()) else {
+            continue;
+        };
+        let age_ms = now.saturating_sub(e.at_ms);
+        if age_ms >= song.duration_ms + SKIP_MARGIN_MS {
+            continue;
+        }
+        let Some(account) = store
+            .account(&friend)
+            .await
+            .map_err(crate::http::ApiError::from)?
+        else {
+            continue;
+        };
+        let mut v = child(song, None);
+        if let Some(o) = v.as_object_mut() {
+            o.insert("username".into(), account.username.to_string().into());
+            o.insert("minutesAgo".into(), (age_ms / 60_000).into());
+            o.insert("playerId".into(), 0.into());
+            o.insert("playerName".into(), "spoofify".into());
+        }
+        out.push(v);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -30,7 +30,10 @@
 //! listener → () (the registry; written in the append's transaction) · `job_leases`
 //! job → {holder, epoch, expires_ms} · `job_epochs` job → u64 · `job_state` (job,
 //! field) → bytes · `api_keys` key hash → ApiKey · `api_key_ids` (listener, key id) →
-//! key hash · `app_fields` (listener, field) → bytes (Subsonic apps).
+//! key hash · `app_fields` (listener, field) → bytes (Subsonic apps) · `following`
+//! (follower, followee) → ms · `followers` (followee, follower) → ms · `blocked`
+//! (blocker, blocked) → ms · `privacy` listener → Privacy · `activity` (listener, n) →
+//! ActivityEntry (capped; the social graph, [`social`]).
 
 mod accounts;
 mod apps;
@@ -38,6 +41,7 @@ mod group;
 mod jobs;
 mod log;
 mod shared;
+mod social;
 
 use async_trait::async_trait;
 use redb::{Database, Durability, ReadTransaction, TableDefinition, WriteTransaction};
@@ -72,6 +76,11 @@ const JOB_STATE: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("jo
 const API_KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("api_keys");
 const API_KEY_IDS: TableDefinition<(&str, &str), &str> = TableDefinition::new("api_key_ids");
 const APP_FIELDS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("app_fields");
+const FOLLOWING: TableDefinition<(&str, &str), u64> = TableDefinition::new("following");
+const FOLLOWERS: TableDefinition<(&str, &str), u64> = TableDefinition::new("followers");
+const BLOCKED: TableDefinition<(&str, &str), u64> = TableDefinition::new("blocked");
+const PRIVACY: TableDefinition<&str, &[u8]> = TableDefinition::new("privacy");
+const ACTIVITY: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("activity");
 
 /// How many expired sessions one `put_session` removes at most. Purging rides on
 /// logins, so it must stay cheap per call; at one login per expiry this still keeps
@@ -163,6 +172,11 @@ impl EmbeddedStore {
             txn.open_table(API_KEYS).at(p)?;
             txn.open_table(API_KEY_IDS).at(p)?;
             txn.open_table(APP_FIELDS).at(p)?;
+            txn.open_table(FOLLOWING).at(p)?;
+            txn.open_table(FOLLOWERS).at(p)?;
+            txn.open_table(BLOCKED).at(p)?;
+            txn.open_table(PRIVACY).at(p)?;
+            txn.open_table(ACTIVITY).at(p)?;
         }
         txn.commit().at(&path)?;
         tracing::info!(path = %path.display(), "embedded store open");
@@ -518,6 +532,102 @@ impl Store for EmbeddedStore {
     async fn app_field(&self, listener: &ListenerId, field: &str) -> StoreResult<Option<Vec<u8>>> {
         let (listener, field) = (listener.clone(), field.to_owned());
         self.read(move |txn, p| apps::app_field(txn, p, &listener, &field))
+            .await
+    }
+
+    // ---- social graph, privacy and activity -------------------------------------------
+
+    async fn follow(
+        &self,
+        follower: &ListenerId,
+        followee: &ListenerId,
+    ) -> StoreResult<FollowOutcome> {
+        let (a, b, now) = (follower.clone(), followee.clone(), now_ms());
+        self.write(move |txn, p| social::follow(txn, p, &a, &b, now))
+            .await
+    }
+
+    async fn unfollow(&self, follower: &ListenerId, followee: &ListenerId) -> StoreResult<()> {
+        let (a, b) = (follower.clone(), followee.clone());
+        self.write(move |txn, p| social::unfollow(txn, p, &a, &b))
+            .await
+    }
+
+    async fn following(&self, listener: &ListenerId, limit: usize) -> StoreResult<Vec<ListenerId>> {
+        let l = listener.clone();
+        self.read(move |txn, p| social::edges(txn, p, FOLLOWING, &l, limit))
+            .await
+    }
+
+    async fn followers(&self, listener: &ListenerId, limit: usize) -> StoreResult<Vec<ListenerId>> {
+        let l = listener.clone();
+        self.read(move |txn, p| social::edges(txn, p, FOLLOWERS, &l, limit))
+            .await
+    }
+
+    async fn block(&self, blocker: &ListenerId, blocked: &ListenerId) -> StoreResult<()> {
+        let (a, b, now) = (blocker.clone(), blocked.clone(), now_ms());
+        self.write(move |txn, p| social::block(txn, p, &a, &b, now))
+            .await
+    }
+
+    async fn unblock(&self, blocker: &ListenerId, blocked: &ListenerId) -> StoreResult<()> {
+        let (a, b) = (blocker.clone(), blocked.clone());
+        self.write(move |txn, p| social::unblock(txn, p, &a, &b))
+            .await
+    }
+
+    async fn blocked(&self, listener: &ListenerId, limit: usize) -> StoreResult<Vec<ListenerId>> {
+        let l = listener.clone();
+        self.read(move |txn, p| social::edges(txn, p, BLOCKED, &l, limit))
+            .await
+    }
+
+    async fn is_blocked(&self, blocker: &ListenerId, blocked: &ListenerId) -> StoreResult<bool> {
+        let (a, b) = (blocker.clone(), blocked.clone());
+        self.read(move |txn, p| social::is_blocked(txn, p, &a, &b))
+            .await
+    }
+
+    async fn privacy(&self, listener: &ListenerId) -> StoreResult<Privacy> {
+        let l = listener.clone();
+        self.read(move |txn, p| social::privacy(txn, p, &l)).await
+    }
+
+    async fn set_privacy(&self, listener: &ListenerId, privacy: &Privacy) -> StoreResult<()> {
+        let (l, privacy) = (listener.clone(), *privacy);
+        self.write(move |txn, p| social::set_privacy(txn, p, &l, &privacy))
+            .await
+    }
+
+    async fn push_activity(
+        &self,
+        listener: &ListenerId,
+        entry: &ActivityEntry,
+    ) -> StoreResult<bool> {
+        let (l, entry) = (listener.clone(), entry.clone());
+        self.write(move |txn, p| social::push_activity(txn, p, &l, &entry))
+            .await
+    }
+
+    async fn activity(
+        &self,
+        listener: &ListenerId,
+        limit: usize,
+    ) -> StoreResult<Vec<ActivityEntry>> {
+        let l = listener.clone();
+        self.read(move |txn, p| social::activity(txn, p, &l, limit))
+            .await
+    }
+
+    async fn visible_activity(
+        &self,
+        owner: &ListenerId,
+        viewer: &ListenerId,
+        limit: usize,
+    ) -> StoreResult<Vec<ActivityEntry>> {
+        let (o, v) = (owner.clone(), viewer.clone());
+        self.read(move |txn, p| social::visible_activity(txn, p, &o, &v, limit))
             .await
     }
 }

@@ -45,6 +45,11 @@
 //! | `spoofify:{L}:apikeys` | hash | API key id → ApiKey (JSON; Subsonic apps) |
 //! | `spoofify:apikey:<hash>` | string | ApiKey (JSON): the lookup by key hash |
 //! | `spoofify:{L}:app` | hash | app fields: sealed app password, play queue, now playing |
+//! | `spoofify:{L}:following` | sorted set | followee id, score = when followed (ms); `social` |
+//! | `spoofify:{L}:followers` | sorted set | follower id, score = when (ms) |
+//! | `spoofify:{L}:blocked` | sorted set | blocked id, score = when (ms) |
+//! | `spoofify:{L}:privacy` | hash | `share` (1/0), `private_until` (ms) |
+//! | `spoofify:{L}:activity` | list | activity entries (JSON), newest first, capped at `ACTIVITY_CAP` |
 //! | `spoofify:{nodes}:registry` | set | node ids that have beaten |
 //! | `spoofify:{nodes}:node:<id>` | string, `PX` TTL | `{info, ttl_ms}` (JSON) |
 //! | `spoofify:catalog` | string | the catalog, `Vec<Song>` in bincode |
@@ -66,6 +71,9 @@
 //!   Either way the outcome is journaled in the same step (Redis's clock: `TIME`).
 //! - `live_nodes.lua`: list registry members whose heartbeat key holds, with its
 //!   remaining TTL (age = TTL − remaining, by Redis's own clock), and drop expired ones.
+//! - `follow.lua`, `edge_add.lua`, `edge_remove.lua`, `block.lua`, `set_privacy.lua`,
+//!   `push_activity.lua`, `visible_activity.lua`: the social graph's steps, one
+//!   listener's side each (see `social`).
 //! - `acquire_job_lease.lua`, `release_job_lease.lua`, `put_job_state.lua`: a job's
 //!   lease (new epoch when free, renewal by its holder), and its state written only
 //!   with the current epoch — the listener epochs' fencing, for cluster-wide jobs.
@@ -107,6 +115,7 @@ mod jobs;
 mod keys;
 mod log;
 mod shared;
+mod social;
 
 use ::redis::{ErrorKind, RedisError};
 use async_trait::async_trait;
@@ -497,6 +506,77 @@ impl Store for RedisStore {
 
     async fn app_field(&self, listener: &ListenerId, field: &str) -> StoreResult<Option<Vec<u8>>> {
         apps::app_field(self, listener, field).await
+    }
+
+    // ---- social graph, privacy and activity -------------------------------------------
+
+    async fn follow(
+        &self,
+        follower: &ListenerId,
+        followee: &ListenerId,
+    ) -> StoreResult<FollowOutcome> {
+        social::follow(self, follower, followee).await
+    }
+
+    async fn unfollow(&self, follower: &ListenerId, followee: &ListenerId) -> StoreResult<()> {
+        social::unfollow(self, follower, followee).await
+    }
+
+    async fn following(&self, listener: &ListenerId, limit: usize) -> StoreResult<Vec<ListenerId>> {
+        social::following(self, listener, limit).await
+    }
+
+    async fn followers(&self, listener: &ListenerId, limit: usize) -> StoreResult<Vec<ListenerId>> {
+        social::followers(self, listener, limit).await
+    }
+
+    async fn block(&self, blocker: &ListenerId, blocked: &ListenerId) -> StoreResult<()> {
+        social::block(self, blocker, blocked).await
+    }
+
+    async fn unblock(&self, blocker: &ListenerId, blocked: &ListenerId) -> StoreResult<()> {
+        social::unblock(self, blocker, blocked).await
+    }
+
+    async fn blocked(&self, listener: &ListenerId, limit: usize) -> StoreResult<Vec<ListenerId>> {
+        social::blocked(self, listener, limit).await
+    }
+
+    async fn is_blocked(&self, blocker: &ListenerId, blocked: &ListenerId) -> StoreResult<bool> {
+        social::is_blocked(self, blocker, blocked).await
+    }
+
+    async fn privacy(&self, listener: &ListenerId) -> StoreResult<Privacy> {
+        social::privacy(self, listener).await
+    }
+
+    async fn set_privacy(&self, listener: &ListenerId, privacy: &Privacy) -> StoreResult<()> {
+        social::set_privacy(self, listener, privacy).await
+    }
+
+    async fn push_activity(
+        &self,
+        listener: &ListenerId,
+        entry: &ActivityEntry,
+    ) -> StoreResult<bool> {
+        social::push_activity(self, listener, entry).await
+    }
+
+    async fn activity(
+        &self,
+        listener: &ListenerId,
+        limit: usize,
+    ) -> StoreResult<Vec<ActivityEntry>> {
+        social::activity(self, listener, limit).await
+    }
+
+    async fn visible_activity(
+        &self,
+        owner: &ListenerId,
+        viewer: &ListenerId,
+        limit: usize,
+    ) -> StoreResult<Vec<ActivityEntry>> {
+        social::visible_activity(self, owner, viewer, limit).await
     }
 }
 
