@@ -30,7 +30,7 @@ use spoofify_service::model::{CatalogIndex, EngineKind, ListenerModel, Ranking};
 use spoofify_service::store::types::{ClientId, Interaction, InteractionKind, LoggedInteraction};
 
 /// Simulated listeners per row.
-pub const LISTENERS: usize = 32;
+pub const LISTENERS: usize = 96;
 /// Feed pages each listener hears.
 pub const ROUNDS: usize = 12;
 /// Songs per page.
