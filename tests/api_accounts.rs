@@ -725,9 +725,9 @@ async fn playlist_edits_and_search_plays_are_logged_as_training_signals() {
         let r = api
             .post("/api/interactions", json!({"id": uuid::Uuid::new_v4().to_string(), "song_id": c, "kind": kind, "position_ms": 0, "source": source}))
             .await;
-        assert_eq!(
-            (r.status.as_u16(), r.code()),
-            (400, "invalid_input"),
+        // (A number where a name belongs is rejected by the JSON reader itself.)
+        assert!(
+            r.status == 400 && ["invalid_input", "invalid_json"].contains(&r.code()),
             "{kind} from {source}: {:?}",
             r.body
         );
