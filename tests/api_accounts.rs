@@ -628,7 +628,14 @@ async fn one_listener_cannot_reach_anothers_data() {
         .collect();
     assert_eq!(kinds, ["disliked"], "Bob sees only his own history");
     let a_hist = alice.get("/api/history").await.body;
-    assert_eq!(a_hist["items"].as_array().unwrap().len(), 1);
+    let kinds: Vec<&str> = a_hist["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    // Her like, and the song she put in her playlist (a training signal too).
+    assert_eq!(kinds, ["liked", "added_to_playlist"]);
 
     // Feed: each listener's own, and only with a session.
     for api in [&mut alice, &mut bob] {
@@ -685,6 +692,87 @@ async fn likes_follow_the_latest_rating_and_history_is_newest_first() {
     assert_eq!(
         got,
         [("skipped".to_owned(), 50), ("finished".to_owned(), 40)]
+    );
+}
+
+#[tokio::test]
+async fn playlist_edits_and_search_plays_are_logged_as_training_signals() {
+    let base = &shared_app().base;
+    let (mut api, _) = Api::onboarded(base, "signals").await;
+    let songs = ids(&api.get("/api/songs?limit=3").await.body["songs"]);
+    let (a, b, c) = (songs[0].as_str(), songs[1].as_str(), songs[2].as_str());
+    let kinds = |h: &Value| -> Vec<(String, String)> {
+        h["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    i["kind"].as_str().unwrap().to_owned(),
+                    i["song"]["id"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    // Only listening and ratings come from clients; unknown kinds and sources are 400.
+    for (kind, source) in [
+        ("added_to_playlist", json!(null)),
+        ("search_finished", json!(null)),
+        ("replayed", json!(null)),
+        ("finished", json!("somewhere")),
+        ("finished", json!(3)),
+    ] {
+        let r = api
+            .post("/api/interactions", json!({"id": uuid::Uuid::new_v4().to_string(), "song_id": c, "kind": kind, "position_ms": 0, "source": source}))
+            .await;
+        // (A number where a name belongs is rejected by the JSON reader itself.)
+        assert!(
+            r.status == 400 && ["invalid_input", "invalid_json"].contains(&r.code()),
+            "{kind} from {source}: {:?}",
+            r.body
+        );
+    }
+    // A finish of a song started from a search is its own kind; other sources are plain.
+    for (song, source) in [(c, "search"), (b, "feed")] {
+        let r = api
+            .post("/api/interactions", json!({"id": uuid::Uuid::new_v4().to_string(), "song_id": song, "kind": "finished", "position_ms": 1000, "source": source}))
+            .await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+    }
+    let r = api
+        .post("/api/interactions", json!({"id": uuid::Uuid::new_v4().to_string(), "song_id": a, "kind": "skipped", "position_ms": 1000, "source": "search"}))
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+
+    // Playlist edits: made with a, then b added, then a removed; a reorder says nothing.
+    let p = api
+        .post("/api/playlists", json!({"name": "Mine", "songs": [a]}))
+        .await;
+    assert_eq!(p.status, 201, "{:?}", p.body);
+    let path = format!("/api/playlists/{}", p.body["id"].as_str().unwrap());
+    let r = api
+        .post(&format!("{path}/songs"), json!({"song_id": b}))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let r = api
+        .put(&format!("{path}/songs"), json!({"songs": [b, a]}))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let r = api.delete(&format!("{path}/songs/1")).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+
+    let hist = api.get("/api/history?limit=10").await.body;
+    let s = |k: &str, id: &str| (k.to_owned(), id.to_owned());
+    assert_eq!(
+        kinds(&hist),
+        [
+            s("removed_from_playlist", a),
+            s("added_to_playlist", b),
+            s("added_to_playlist", a),
+            s("skipped", a),
+            s("finished", b),
+            s("search_finished", c),
+        ]
     );
 }
 

@@ -119,6 +119,7 @@ impl<'a> Session<'a> {
                         Reason::Genre { .. } => "G",
                         Reason::AlsoFinished { .. } => "A",
                         Reason::Popular => "P",
+                        Reason::Friend { .. } => "R",
                     };
                     format!(
                         "{r}{}{:.2}",

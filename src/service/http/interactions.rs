@@ -1,6 +1,6 @@
 //! `POST /api/interactions`: one thing the signed-in listener did with a song.
 //!
-//! Validated here (id, song, kind, position), then appended to the listener's log in
+//! Validated here (id, song, kind, position, where the play started), then appended to the listener's log in
 //! the store; only once the append is durable do we answer 2xx (201, or 200 with
 //! `"duplicate": true` when the client id was seen before — a retry is a no-op). Then
 //! the owner actor is told the log grew; that may fail, which is fine: the actor
@@ -27,12 +27,16 @@ use super::edge::ApiJson;
 use super::error::ErrorBody;
 use super::session::CurrentListener;
 use super::{ApiError, AppState};
+use crate::catalog::SongId;
 use crate::store::{
-    now_ms, ActivityKind, Appended, ClientId, Interaction, InteractionKind, ListenerId,
+    now_ms, ActivityKind, Appended, ClientId, Interaction, InteractionKind, ListenerId, PlaylistId,
 };
 
 /// How far past a song's end a reported position may be (players report a little late).
 const POSITION_SLACK_MS: u64 = 5_000;
+/// Most interactions one playlist edit logs (a playlist made or replaced with many
+/// songs at once says less per song, and must not eat the listener's rate limit).
+pub const MAX_PLAYLIST_SIGNALS: usize = 20;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/api/interactions", post(create))
@@ -46,12 +50,53 @@ pub struct NewInteraction {
     /// again is a no-op.
     id: String,
     song_id: String,
-    /// "finished", "skipped", "liked" or "disliked".
+    /// "finished", "skipped", "liked" or "disliked". (Playlist edits are logged by
+    /// the playlist endpoints themselves, never reported by a client.)
     #[schema(value_type = String, pattern = "^(finished|skipped|liked|disliked)$")]
-    kind: InteractionKind,
+    kind: ReportedKind,
     /// Where in the song it happened (default 0).
     #[serde(default)]
     position_ms: u64,
+    /// Where the play was started: "feed", "search", "radio", "playlist", "library"
+    /// or "queue" (default: unknown). A finish of a song started from a search is
+    /// logged as `search_finished`, a stronger signal than a finish from the feed.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, pattern = "^(feed|search|radio|playlist|library|queue)$")]
+    source: Option<PlaySource>,
+}
+
+/// What a client may report: what happened while listening, and likes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportedKind {
+    Finished,
+    Skipped,
+    Liked,
+    Disliked,
+}
+
+/// Where a play was started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlaySource {
+    Feed,
+    Search,
+    Radio,
+    Playlist,
+    Library,
+    Queue,
+}
+
+/// The kind logged for what a client reported: a finish started from a search is a
+/// `search_finished`; everything else is logged as reported.
+pub fn logged_kind(kind: ReportedKind, source: Option<PlaySource>) -> InteractionKind {
+    match (kind, source) {
+        (ReportedKind::Finished, Some(PlaySource::Search)) => InteractionKind::SearchFinished,
+        (ReportedKind::Finished, _) => InteractionKind::Finished,
+        (ReportedKind::Skipped, _) => InteractionKind::Skipped,
+        (ReportedKind::Liked, _) => InteractionKind::Liked,
+        (ReportedKind::Disliked, _) => InteractionKind::Disliked,
+    }
 }
 
 /// The interaction is durable in the listener's log.
@@ -67,7 +112,7 @@ pub struct Acknowledged {
 #[utoipa::path(post, path = "/api/interactions", tag = "feed", request_body = NewInteraction,
     responses((status = 201, description = "Logged durably", body = Acknowledged),
               (status = 200, description = "Logged before under this id; nothing new was written", body = Acknowledged),
-              (status = 400, description = "Malformed or invalid (id, kind, position past the song's end)", body = ErrorBody),
+              (status = 400, description = "Malformed or invalid (id, an unknown kind or source, position past the song's end)", body = ErrorBody),
               (status = 401, description = "Not signed in", body = ErrorBody),
               (status = 404, description = "No such song", body = ErrorBody),
               (status = 413, description = "Body too large", body = ErrorBody),
@@ -92,7 +137,7 @@ async fn create(
     let interaction = Interaction {
         id,
         song_id: song.id.clone(),
-        kind: body.kind,
+        kind: logged_kind(body.kind, body.source),
         position_ms: body.position_ms,
         at_ms: now_ms(),
     };
@@ -174,7 +219,7 @@ pub async fn record(
 /// time.
 async fn share_with_friends(state: &AppState, listener: &ListenerId, interaction: &Interaction) {
     let kind = match interaction.kind {
-        InteractionKind::Finished => ActivityKind::Finished,
+        InteractionKind::Finished | InteractionKind::SearchFinished => ActivityKind::Finished,
         InteractionKind::Liked => ActivityKind::Liked,
         _ => return,
     };
@@ -186,4 +231,149 @@ async fn share_with_friends(state: &AppState, listener: &ListenerId, interaction
         interaction.at_ms,
     )
     .await;
+}
+
+/// Logs what a saved playlist edit says about its owner's taste, through [`record`]:
+/// each song now in the playlist that was not before is `added_to_playlist`, each
+/// song no longer in it at all is `removed_from_playlist` (a reorder, or one copy of
+/// a song held twice, says nothing). At most [`MAX_PLAYLIST_SIGNALS`] per edit. The
+/// ids are derived from the edit (playlist, time, song, kind), so one edit logs each
+/// signal once. Never fails the edit, which is saved already: a refusal (rate limit,
+/// store down) is logged and the rest of the edit's signals are dropped.
+pub async fn record_playlist_edit(
+    state: &AppState,
+    listener: &ListenerId,
+    playlist: &PlaylistId,
+    before: &[SongId],
+    after: &[SongId],
+    at_ms: u64,
+) {
+    for (song, kind) in playlist_signals(before, after) {
+        let Some(id) = playlist_signal_id(playlist, at_ms, &song, kind) else {
+            continue;
+        };
+        let interaction = Interaction {
+            id,
+            song_id: song,
+            kind,
+            position_ms: 0,
+            at_ms,
+        };
+        if let Err(e) = record(state, listener, &interaction).await {
+            let why = match e {
+                Refused::RateLimited(_) => "rate limited".to_owned(),
+                Refused::Failed(e) => e.to_string(),
+            };
+            tracing::warn!(%listener, %playlist, why, "playlist edit not logged as a signal");
+            return;
+        }
+    }
+}
+
+/// The signals of a playlist edit, songs in the order they appear (added first).
+pub fn playlist_signals(before: &[SongId], after: &[SongId]) -> Vec<(SongId, InteractionKind)> {
+    use std::collections::HashSet;
+    let was: HashSet<&SongId> = before.iter().collect();
+    let is: HashSet<&SongId> = after.iter().collect();
+    let mut seen = HashSet::new();
+    let added = after
+        .iter()
+        .filter(|s| !was.contains(s))
+        .map(|s| (s, InteractionKind::AddedToPlaylist));
+    let removed = before
+        .iter()
+        .filter(|s| !is.contains(s))
+        .map(|s| (s, InteractionKind::RemovedFromPlaylist));
+    added
+        .chain(removed)
+        .filter(|(s, _)| seen.insert(*s))
+        .take(MAX_PLAYLIST_SIGNALS)
+        .map(|(s, k)| (s.clone(), k))
+        .collect()
+}
+
+/// `pl` + the edit's time + an FNV-1a hash of playlist, song and kind: 8–64 id chars.
+fn playlist_signal_id(
+    playlist: &PlaylistId,
+    at_ms: u64,
+    song: &SongId,
+    kind: InteractionKind,
+) -> Option<ClientId> {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let kind_byte = [u8::from(kind == InteractionKind::AddedToPlaylist)];
+    for part in [
+        playlist.as_str().as_bytes(),
+        &[0xff],
+        song.as_str().as_bytes(),
+        &[0xff],
+        &kind_byte,
+    ] {
+        for b in part {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    // 18 to 34 characters of [0-9a-z]: always a valid client id.
+    ClientId::parse(&format!("pl{at_ms:x}{h:016x}")).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(v: &[&str]) -> Vec<SongId> {
+        v.iter().map(|s| SongId::parse(s).unwrap()).collect()
+    }
+
+    #[test]
+    fn playlist_edits_become_add_and_remove_signals() {
+        let sig = playlist_signals(&ids(&["a", "b", "b"]), &ids(&["b", "c", "a"]));
+        assert_eq!(
+            sig,
+            vec![(ids(&["c"])[0].clone(), InteractionKind::AddedToPlaylist)]
+        );
+        let sig = playlist_signals(&ids(&["a", "b", "b"]), &ids(&["b"]));
+        assert_eq!(
+            sig,
+            vec![(ids(&["a"])[0].clone(), InteractionKind::RemovedFromPlaylist)]
+        );
+        // Reorders and a second copy say nothing.
+        assert!(playlist_signals(&ids(&["a", "b"]), &ids(&["b", "a", "a"])).is_empty());
+        let many: Vec<String> = (0..50).map(|i| format!("s{i}")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert_eq!(
+            playlist_signals(&[], &ids(&many)).len(),
+            MAX_PLAYLIST_SIGNALS
+        );
+    }
+
+    #[test]
+    fn search_finishes_are_their_own_kind() {
+        use PlaySource::*;
+        assert_eq!(
+            logged_kind(ReportedKind::Finished, Some(Search)),
+            InteractionKind::SearchFinished
+        );
+        assert_eq!(
+            logged_kind(ReportedKind::Finished, Some(Feed)),
+            InteractionKind::Finished
+        );
+        assert_eq!(
+            logged_kind(ReportedKind::Skipped, Some(Search)),
+            InteractionKind::Skipped
+        );
+        assert_eq!(
+            logged_kind(ReportedKind::Finished, None),
+            InteractionKind::Finished
+        );
+        let p = PlaylistId::parse("p1").unwrap();
+        let s = SongId::parse("s1").unwrap();
+        let a = playlist_signal_id(&p, 99, &s, InteractionKind::AddedToPlaylist);
+        let r = playlist_signal_id(&p, 99, &s, InteractionKind::RemovedFromPlaylist);
+        assert_ne!(a, r);
+        assert_eq!(
+            a,
+            playlist_signal_id(&p, 99, &s, InteractionKind::AddedToPlaylist)
+        );
+    }
 }

@@ -160,6 +160,9 @@ fn kind_name(kind: InteractionKind) -> &'static str {
         InteractionKind::Skipped => "skipped",
         InteractionKind::Liked => "liked",
         InteractionKind::Disliked => "disliked",
+        InteractionKind::AddedToPlaylist => "added_to_playlist",
+        InteractionKind::RemovedFromPlaylist => "removed_from_playlist",
+        InteractionKind::SearchFinished => "search_finished",
     }
 }
 

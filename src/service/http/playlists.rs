@@ -6,6 +6,8 @@
 //! read-modify-write of the whole playlist; two tabs editing the same playlist at the
 //! same instant can lose one edit (last write wins), which is acceptable for a personal
 //! list. Songs are removed by position, since a playlist may hold a song twice.
+//! Adding a song and removing one are also training signals: logged as interactions
+//! through the one interaction path (`interactions::record_playlist_edit`).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -18,6 +20,7 @@ use utoipa::ToSchema;
 use super::catalog::{loaded, SongView};
 use super::edge::ApiJson;
 use super::error::ErrorBody;
+use super::interactions::record_playlist_edit;
 use super::session::CurrentListener;
 use super::{ApiError, AppState};
 use crate::catalog::SongId;
@@ -162,6 +165,8 @@ async fn create(
         updated_ms: now_ms(),
     };
     state.store.put_playlist(&playlist).await?;
+    let p = &playlist;
+    record_playlist_edit(&state, &me.id, &p.id, &[], &p.songs, p.updated_ms).await;
     Ok((StatusCode::CREATED, Json(view(&state, playlist))))
 }
 
@@ -230,10 +235,11 @@ async fn add_song(
             playlist.songs.len()
         )));
     }
+    let before = playlist.songs.clone();
     if let Some(song) = song.pop() {
         playlist.songs.insert(at, song);
     }
-    save(&state, playlist).await
+    save_edit(&state, playlist, &before).await
 }
 
 #[utoipa::path(delete, path = "/api/playlists/{id}/songs/{index}", tag = "playlists",
@@ -258,8 +264,9 @@ async fn remove_song(
             "the playlist has no song at position {index}"
         )));
     }
+    let before = playlist.songs.clone();
     playlist.songs.remove(index);
-    save(&state, playlist).await
+    save_edit(&state, playlist, &before).await
 }
 
 #[utoipa::path(put, path = "/api/playlists/{id}/songs", tag = "playlists", request_body = Reorder,
@@ -318,6 +325,20 @@ async fn load(state: &AppState, owner: &ListenerId, raw_id: &str) -> Result<Play
 async fn save(state: &AppState, mut playlist: Playlist) -> Result<Json<PlaylistView>, ApiError> {
     playlist.updated_ms = now_ms();
     state.store.put_playlist(&playlist).await?;
+    Ok(Json(view(state, playlist)))
+}
+
+/// Saves an edit of the songs, then logs what it says about the owner's taste (a
+/// song added, a song gone) as interactions.
+async fn save_edit(
+    state: &AppState,
+    mut playlist: Playlist,
+    before: &[SongId],
+) -> Result<Json<PlaylistView>, ApiError> {
+    playlist.updated_ms = now_ms();
+    state.store.put_playlist(&playlist).await?;
+    let p = &playlist;
+    record_playlist_edit(state, &p.owner, &p.id, before, &p.songs, p.updated_ms).await;
     Ok(Json(view(state, playlist)))
 }
 

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
+use super::friends::FriendCache;
 use super::model_port::{run_fit, ModelPort};
 use super::ListenerEnv;
 use crate::model::listener_model::FitOutcome;
@@ -115,6 +116,8 @@ pub struct ListenerState {
     fit_scheduled: bool,
     fit_running: bool,
     last_used: Instant,
+    /// Followees' recent finishes and likes, for the feed (`listener::friends`).
+    friends: FriendCache,
 }
 
 impl Actor for ListenerActor {
@@ -138,6 +141,7 @@ impl Actor for ListenerActor {
             fit_scheduled: false,
             fit_running: false,
             last_used: Instant::now(),
+            friends: FriendCache::default(),
         })
     }
 
@@ -212,9 +216,12 @@ impl Actor for ListenerActor {
                 if catch_up(st).await? > 0 {
                     schedule_fit(&me, st);
                 }
+                // What the people the listener follows played (cached; a store error
+                // is no friends, never a failed feed).
+                let friends = st.friends.get(&st.env.store, &st.id).await;
                 let answer = st.env.index.get().map(|index| {
                     let started = Instant::now();
-                    let items = st.model.feed(&index, &st.prefs, limit);
+                    let items = st.model.feed(&index, &st.prefs, limit, &friends);
                     metrics::feed_built(started.elapsed());
                     FeedAnswer {
                         items,

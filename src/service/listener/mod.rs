@@ -21,8 +21,12 @@
 //! Messages here are local-only (`RactorMessage`): per-listener actors are never
 //! cluster-addressable (ractor_cluster would mirror each of them onto every peer).
 //! Other nodes reach a listener through the cluster gateway (`crate::cluster`).
+//!
+//! A feed also learns from the people the listener follows: `friends` reads their
+//! shared finishes and likes from the store (bounded, cached briefly) for `model::social`.
 
 pub mod actor;
+pub mod friends;
 pub mod model_port;
 pub mod supervisor;
 

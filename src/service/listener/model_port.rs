@@ -8,6 +8,7 @@
 use crate::catalog::{Catalog, SongId};
 use crate::model::listener_model::mix;
 use crate::model::ranked::{to_ranked, RankedItem};
+use crate::model::social::FriendSignal;
 use crate::model::{CatalogIndex, EngineKind, FitJob, ListenerModel};
 use crate::store::{ListenerId, LoggedInteraction, Preferences};
 
@@ -93,16 +94,22 @@ impl ModelPort {
         self.model.fitted_rows().unwrap_or(0)
     }
 
-    /// Ranks up to `limit` songs with the installed model (cold start without one).
+    /// Ranks up to `limit` songs with the installed model (cold start without one),
+    /// learning also from what the people the listener follows played (`friends`:
+    /// only followees who share; empty = none).
     pub fn feed(
         &mut self,
         index: &CatalogIndex,
         prefs: &Preferences,
         limit: usize,
+        friends: &[FriendSignal],
     ) -> Vec<RankedItem> {
         self.feeds += 1;
         let seed = mix(self.model.last_seq(), self.feeds);
-        to_ranked(self.model.feed(index, prefs, limit, seed))
+        to_ranked(
+            self.model
+                .feed_with_friends(index, prefs, limit, seed, friends),
+        )
     }
 }
 

@@ -335,3 +335,170 @@ async fn a_long_log_is_compacted_behind_snapshots_and_the_model_survives_it() {
     assert_eq!(after.training_digest, before.training_digest);
     assert_eq!(after.training_rows, before.training_rows);
 }
+
+#[tokio::test]
+async fn the_newer_signals_are_folded_and_a_rebuilt_actor_has_the_same_training_input() {
+    let (_dir, store) = new_store().await;
+    let l = start(store.clone(), settings()).await;
+    let id = ListenerId::parse("gina").unwrap();
+    let kinds = [
+        (0, InteractionKind::Finished),
+        (1, InteractionKind::Skipped),
+        (2, InteractionKind::AddedToPlaylist),
+        (3, InteractionKind::SearchFinished),
+        (4, InteractionKind::Finished),
+        (4, InteractionKind::Finished), // a repeat
+        (5, InteractionKind::Liked),
+        (5, InteractionKind::RemovedFromPlaylist),
+        (6, InteractionKind::Disliked),
+        (7, InteractionKind::AddedToPlaylist),
+        (8, InteractionKind::Skipped),
+        (9, InteractionKind::SearchFinished),
+    ];
+    for (n, (song, kind)) in kinds.iter().enumerate() {
+        let i = Interaction {
+            id: ClientId::parse(&format!("signal-id-{n:04}")).unwrap(),
+            song_id: SongId::parse(&format!("demo-{song:04}")).unwrap(),
+            kind: *kind,
+            position_ms: 1000,
+            at_ms: 1_000_000 + n as u64 * 1000,
+        };
+        store.append_interaction(&id, &i).await.unwrap();
+        l.notify(&id);
+    }
+    let before = eventually("every signal applied", || {
+        let (l, id) = (l.clone(), id.clone());
+        async move {
+            let st = l.status(&id, DEADLINE).await.ok()?;
+            (st.applied_seq == kinds.len() as u64).then_some(st)
+        }
+    })
+    .await;
+    // One row per song (ten songs), playlist-only songs included.
+    assert_eq!(before.training_rows, 10);
+
+    // The same log folded by a model of its own gives the same input…
+    let catalog = catalog().get().unwrap();
+    let mut rebuilt = crate::model::ListenerModel::new(crate::model::EngineKind::Histogram, 1);
+    for e in store.read_interactions(&id, 0, 100).await.unwrap() {
+        rebuilt.apply(&e);
+    }
+    assert_eq!(rebuilt.input_digest(&catalog), before.training_digest);
+    let rows = rebuilt.training_input(&catalog);
+    let weight = |song: &str| {
+        rows.iter()
+            .find(|r| r.song_id.as_str() == song)
+            .map(|r| (r.positive, r.weight))
+            .unwrap()
+    };
+    // The latest signal per song, weighed by kind (recency aside): a playlist add
+    // beats a search finish, which beats a finish; a repeat beats a single finish;
+    // a removal from a playlist is a negative.
+    let (add, search, repeat) = (
+        weight("demo-0007"),
+        weight("demo-0009"),
+        weight("demo-0004"),
+    );
+    assert!(add.0 && search.0 && repeat.0);
+    assert!(add.1 > search.1 && search.1 > 1.0, "{add:?} {search:?}");
+    assert!(!weight("demo-0005").0);
+    let single = weight("demo-0000").1;
+    assert!(repeat.1 > single, "repeat {repeat:?} vs single {single}");
+
+    // …and so does an actor restarted from the store (failover's path).
+    assert!(l.inject_failure(&id));
+    let after = eventually("the restarted listener", || {
+        let (l, id) = (l.clone(), id.clone());
+        async move {
+            l.status(&id, DEADLINE)
+                .await
+                .ok()
+                .filter(|s| s.epoch > before.epoch)
+        }
+    })
+    .await;
+    assert_eq!(after.applied_seq, kinds.len() as u64);
+    assert_eq!(after.training_digest, before.training_digest);
+}
+
+#[tokio::test]
+async fn a_feed_names_a_followed_friend_who_shares_and_forgets_them_when_they_stop() {
+    let (_dir, store) = new_store().await;
+    let l = start(store.clone(), settings()).await;
+    let account = |id: &str| Account {
+        id: ListenerId::parse(id).unwrap(),
+        username: Username::parse(id).unwrap(),
+        password_hash: "x".into(),
+        created_ms: 0,
+        preferences: Preferences::default(),
+        session_epoch: 0,
+    };
+    let (a, b) = (account("anna"), account("bert"));
+    store.create_account(&a).await.unwrap();
+    store.create_account(&b).await.unwrap();
+    let sharing = Privacy {
+        share_activity: true,
+        private_session_until_ms: None,
+    };
+    store.set_privacy(&b.id, &sharing).await.unwrap();
+    // Bert finished three songs, one of them twice, and liked one.
+    let now = now_ms();
+    for (n, (song, kind)) in [
+        (21, ActivityKind::Finished),
+        (22, ActivityKind::Finished),
+        (22, ActivityKind::Finished),
+        (23, ActivityKind::Liked),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let entry = ActivityEntry {
+            song_id: SongId::parse(&format!("demo-{song:04}")).unwrap(),
+            kind,
+            at_ms: now - 10_000 + n as u64,
+        };
+        assert!(store.push_activity(&b.id, &entry).await.unwrap());
+    }
+    assert_eq!(
+        store.follow(&a.id, &b.id).await.unwrap(),
+        FollowOutcome::Followed
+    );
+    let friend_reasons = |items: &[crate::model::RankedItem]| -> Vec<(String, String)> {
+        items
+            .iter()
+            .filter(|i| i.reason.starts_with("bert "))
+            .map(|i| (i.song_id.to_string(), i.reason.clone()))
+            .collect()
+    };
+    let feed = l.feed(&a.id, 10, DEADLINE).await.unwrap();
+    let named = friend_reasons(&feed.items);
+    assert!(
+        named.contains(&(
+            "demo-0022".into(),
+            "bert finished this twice this week".into()
+        )),
+        "{:?}",
+        feed.items
+    );
+    assert!(
+        named
+            .iter()
+            .all(|(s, _)| ["demo-0021", "demo-0022", "demo-0023"].contains(&s.as_str())),
+        "{named:?}"
+    );
+
+    // Bert stops sharing: once the cache has expired, nothing of his is named.
+    let private = Privacy {
+        share_activity: false,
+        ..sharing
+    };
+    store.set_privacy(&b.id, &private).await.unwrap();
+    eventually("Bert's songs to leave Anna's feed", || {
+        let (l, id) = (l.clone(), a.id.clone());
+        async move {
+            let feed = l.feed(&id, 10, DEADLINE).await.ok()?;
+            friend_reasons(&feed.items).is_empty().then_some(())
+        }
+    })
+    .await;
+}

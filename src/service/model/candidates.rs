@@ -79,6 +79,7 @@ impl Pool {
 pub fn gather(ctx: &FeedContext<'_>, rng: &mut ChaCha8Rng) -> Vec<Candidate> {
     let mut pool = Pool::new(ctx);
     second_chances(ctx, &mut pool);
+    friends(ctx, &mut pool);
     neighbours(ctx, &mut pool);
     also_finished(ctx, &mut pool);
     chosen_genres(ctx, &mut pool, rng);
@@ -93,6 +94,14 @@ fn second_chances(ctx: &FeedContext<'_>, pool: &mut Pool) {
         if *st == Some(Standing::SecondChance) {
             pool.offer(s as u32, &Reason::SecondChance);
         }
+    }
+}
+
+/// The people the listener follows (`model::social`): what close friends finished
+/// or liked, each with the reason naming the friend.
+fn friends(ctx: &FeedContext<'_>, pool: &mut Pool) {
+    for (song, reason) in ctx.friends.candidates() {
+        pool.offer(song, reason);
     }
 }
 

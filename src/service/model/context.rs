@@ -1,6 +1,7 @@
 //! [`FeedContext`]: what one page's ranking knows about the listener — their
 //! preferences, where every heard song stands, the favorites rested enough to replay,
-//! the latest finishes and rejections, the model, and the mix's signals. Built from a
+//! the latest finishes and rejections, the model, the mix's signals, and what their
+//! friends played. Built from a
 //! [`super::ListenerModel`] for each page; read by [`super::candidates`] and
 //! [`super::feed`].
 
@@ -8,6 +9,7 @@ use super::catalog_index::CatalogIndex;
 use super::engine::Model;
 use super::mix::MixSignals;
 use super::rotation::{Evidence, Standing};
+use super::social::Friends;
 use crate::store::types::Preferences;
 
 /// A heard song the feed may offer only when nothing else is left: at least
@@ -49,4 +51,7 @@ pub struct FeedContext<'a> {
     pub mix: MixSignals,
     /// Songs heard lately and how they went (neighbourhood approval).
     pub evidence: &'a [Evidence],
+    /// What the people the listener follows (and who share) finished or liked,
+    /// weighted by closeness ([`super::social`]); [`super::social::NO_FRIENDS`] = none.
+    pub friends: &'a Friends,
 }

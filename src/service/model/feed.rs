@@ -169,6 +169,12 @@ pub fn build(ctx: &FeedContext<'_>, limit: usize, seed: u64, ranking: Ranking) -
         );
     }
 
+    // Learned from the people the listener follows (`model::social`).
+    if ranking == Ranking::Model {
+        ctx.friends
+            .blend_scores(&songs[..new_count], &mut scores[..new_count]);
+    }
+
     let mut main: Vec<usize> = (0..new_count).collect();
     main.sort_by(|&a, &b| {
         scores[b]

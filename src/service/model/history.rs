@@ -79,7 +79,14 @@ pub struct Since {
 impl History {
     /// Folds in one interaction (the caller applies each log entry once, in order).
     pub fn record(&mut self, i: &Interaction) {
-        let positive = matches!(i.kind, InteractionKind::Finished | InteractionKind::Liked);
+        // Playlist edits are not listening: they teach the labels, not the rotation.
+        if matches!(
+            i.kind,
+            InteractionKind::AddedToPlaylist | InteractionKind::RemovedFromPlaylist
+        ) {
+            return;
+        }
+        let positive = i.kind.is_finish() || i.kind == InteractionKind::Liked;
         self.listened_ms = self.listened_ms.saturating_add(i.position_ms);
         self.latest_at_ms = self.latest_at_ms.max(i.at_ms);
         let entry = self.songs.entry(i.song_id.clone()).or_insert(SongHistory {

@@ -1,8 +1,11 @@
 //! A listener's interactions reduced to one weighted label per song.
 //!
-//! Rules: finished and liked are positive; a skip before [`EARLY_SKIP_FRACTION`] of
+//! Rules: finished, liked, added to a playlist and finished from a search are
+//! positive; a skip before [`EARLY_SKIP_FRACTION`] of
 //! the song (or before [`EARLY_SKIP_MS`] when the length is unknown) and a dislike are
-//! negative; a later skip is a weak negative. A song heard again takes its latest
+//! negative; a later skip and a removal from a playlist are weaker negatives. A song
+//! played again and again weighs more ([`repeat_factor`], applied with the history).
+//! A song heard again takes its latest
 //! signal. Older signals weigh less (half-life [`RECENCY_HALF_LIFE`] interactions), so
 //! a drifting taste is followed.
 
@@ -23,6 +26,18 @@ pub const WEIGHT_DISLIKED: f32 = 1.5;
 pub const WEIGHT_EARLY_SKIP: f32 = 1.0;
 /// A late skip is weak evidence: the listener got far into the song.
 pub const WEIGHT_LATE_SKIP: f32 = 0.3;
+/// Putting a song in a playlist is a deliberate "keep this": the strongest positive.
+pub const WEIGHT_PLAYLIST_ADD: f32 = 2.0;
+/// Taking one out says "not any more" — weaker than a dislike (playlists are tidied
+/// for many reasons), stronger than a late skip.
+pub const WEIGHT_PLAYLIST_REMOVE: f32 = 0.7;
+/// A finish the listener went looking for (started from a search).
+pub const WEIGHT_SEARCH_FINISHED: f32 = 1.5;
+/// Each play of a song beyond its first adds this share to its positive weight (a
+/// song the listener keeps coming back to says more than one finish) …
+pub const REPEAT_BONUS: f32 = 0.25;
+/// … for at most this many repeats (so a favorite weighs at most twice a finish).
+pub const MAX_REPEATS_COUNTED: u32 = 4;
 /// Interactions after which a signal's weight halves. Short, because favorites the
 /// listener still likes are replayed (see `rotation`), which renews their signal:
 /// what fades is what the listener no longer comes back to.
@@ -154,5 +169,15 @@ pub fn label(s: &Signal, duration_ms: u64) -> (bool, f32) {
             (false, WEIGHT_EARLY_SKIP)
         }
         InteractionKind::Skipped => (false, WEIGHT_LATE_SKIP),
+        InteractionKind::AddedToPlaylist => (true, WEIGHT_PLAYLIST_ADD),
+        InteractionKind::RemovedFromPlaylist => (false, WEIGHT_PLAYLIST_REMOVE),
+        InteractionKind::SearchFinished => (true, WEIGHT_SEARCH_FINISHED),
     }
+}
+
+/// How much more a positive row weighs when its song was played (finished or liked)
+/// `plays` times: 1 for one play, [`REPEAT_BONUS`] more per repeat, up to
+/// [`MAX_REPEATS_COUNTED`] repeats.
+pub fn repeat_factor(plays: u32) -> f32 {
+    1.0 + REPEAT_BONUS * plays.saturating_sub(1).min(MAX_REPEATS_COUNTED) as f32
 }

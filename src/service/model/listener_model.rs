@@ -30,6 +30,7 @@ use super::labels::{TrainingRow, TrainingSet};
 use super::mix::MixSignals;
 use super::reason::Reason;
 use super::rotation::{self, Evidence, Standing, REPLAY_MIN_PLAYS};
+use super::social::{FriendSignal, Friends};
 use crate::catalog::Catalog;
 use crate::store::types::{InteractionKind, LoggedInteraction, Preferences};
 
@@ -76,6 +77,9 @@ pub struct ListenerModel {
     fitted: Option<Fitted>,
     /// The log seq the last fit (or cold-start decision) covered.
     fit_seq: u64,
+    /// Whether a repeat play weighs more than a single finish (always, but for the
+    /// ablation rows of `spoofify eval --signals`). Not in snapshots.
+    repeat_weighting: bool,
 }
 
 /// A fit taken out of the model so it can run off the async runtime.
@@ -143,7 +147,14 @@ impl ListenerModel {
             last_seq: 0,
             fitted: None,
             fit_seq: 0,
+            repeat_weighting: true,
         }
+    }
+
+    /// Turns the repeat weighting off or on (an evaluation's ablation; the product
+    /// never turns it off).
+    pub fn set_repeat_weighting(&mut self, on: bool) {
+        self.repeat_weighting = on;
     }
 
     pub fn engine(&self) -> EngineKind {
@@ -179,7 +190,17 @@ impl ListenerModel {
 
     /// What a fit would be trained on: one row per song, oldest first.
     pub fn training_input(&self, catalog: &Catalog) -> Vec<TrainingRow> {
-        self.training.rows(catalog)
+        let mut rows = self.training.rows(catalog);
+        // A repeat play weighs more than a single finish (`labels::repeat_factor`).
+        let repeats = rows
+            .iter_mut()
+            .filter(|r| r.positive && self.repeat_weighting);
+        for r in repeats {
+            if let Some(h) = self.history.get(&r.song_id) {
+                r.weight *= super::labels::repeat_factor(h.plays);
+            }
+        }
+        rows
     }
 
     /// What the listener has heard, per song.
@@ -275,8 +296,36 @@ impl ListenerModel {
         seed: u64,
         ranking: Ranking,
     ) -> Vec<FeedItem> {
+        self.feed_social(index, prefs, limit, seed, ranking, &[])
+    }
+
+    /// One page that also learns from the people the listener follows
+    /// (`model::social`): `friends` are followees who share their listening.
+    pub fn feed_with_friends(
+        &self,
+        index: &CatalogIndex,
+        prefs: &Preferences,
+        limit: usize,
+        seed: u64,
+        friends: &[FriendSignal],
+    ) -> Vec<FeedItem> {
+        self.feed_social(index, prefs, limit, seed, Ranking::Model, friends)
+    }
+
+    /// A page ranked with `ranking`, with friends' signals (empty: none).
+    pub fn feed_social(
+        &self,
+        index: &CatalogIndex,
+        prefs: &Preferences,
+        limit: usize,
+        seed: u64,
+        ranking: Ranking,
+        friends: &[FriendSignal],
+    ) -> Vec<FeedItem> {
         let parts = self.feed_parts(index);
-        let ctx = parts.context(index, prefs, self.model_for(index));
+        let model = self.model_for(index);
+        let friends = parts.friends(index, friends, model);
+        let ctx = parts.context(index, prefs, model, &friends);
         feed::build(&ctx, limit, seed, ranking)
     }
 
@@ -290,8 +339,24 @@ impl ListenerModel {
         ranking: Ranking,
         seed: u64,
     ) -> Vec<f32> {
+        self.score_songs_social(index, prefs, songs, ranking, seed, &[])
+    }
+
+    /// [`Self::score_songs`] with friends' signals (empty: none), as
+    /// [`Self::feed_social`] ranks.
+    pub fn score_songs_social(
+        &self,
+        index: &CatalogIndex,
+        prefs: &Preferences,
+        songs: &[u32],
+        ranking: Ranking,
+        seed: u64,
+        friends: &[FriendSignal],
+    ) -> Vec<f32> {
         let parts = self.feed_parts(index);
-        let ctx = parts.context(index, prefs, self.model_for(index));
+        let model = self.model_for(index);
+        let friends = parts.friends(index, friends, model);
+        let ctx = parts.context(index, prefs, model, &friends);
         let mut out = vec![0.0f32; songs.len()];
         let all = index.catalog().songs();
         match (ranking, ctx.model) {
@@ -322,6 +387,9 @@ impl ListenerModel {
                     *o = feed::cold_score(&ctx, *s, &Reason::Popular);
                 }
             }
+        }
+        if ranking == Ranking::Model {
+            ctx.friends.blend_scores(songs, &mut out);
         }
         out
     }
@@ -470,6 +538,7 @@ impl ListenerModel {
             last_seq: snap.last_seq,
             fitted,
             fit_seq,
+            repeat_weighting: true,
         })
     }
 }
@@ -487,11 +556,22 @@ struct FeedParts {
 }
 
 impl FeedParts {
+    /// The friends' signals weighed against this listener (`model::social`).
+    fn friends(
+        &self,
+        index: &CatalogIndex,
+        signals: &[FriendSignal],
+        model: Option<&Model>,
+    ) -> Friends {
+        Friends::weigh(index, signals, &self.positives, &self.negatives, model)
+    }
+
     fn context<'a>(
         &'a self,
         index: &'a CatalogIndex,
         prefs: &'a Preferences,
         model: Option<&'a Model>,
+        friends: &'a Friends,
     ) -> FeedContext<'a> {
         FeedContext {
             index,
@@ -505,6 +585,7 @@ impl FeedParts {
             recent_skip_rate: self.recent_skip_rate,
             mix: self.mix,
             evidence: &self.evidence,
+            friends,
         }
     }
 }

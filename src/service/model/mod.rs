@@ -21,6 +21,9 @@
 //! - [`cooccurrence`]: learning from everyone — item-to-item co-occurrence over all
 //!   listeners' logs (counted by a cluster job), published as a table the index
 //!   shares; a candidate source and a ranking feature for the feed and radio.
+//! - [`social`]: learning from the people a listener follows — their shared finishes
+//!   and likes, weighted by how close their taste is, as a candidate source and a
+//!   ranking feature (the caller passes only followees who share).
 //! - [`radio`]: a radio from a seed song or artist: songs close to the seed by audio
 //!   and co-occurrence, re-ranked with the listener's scores, never the same twice.
 //! - [`listener_model`]: [`ListenerModel`], the state a listener actor owns: training
@@ -49,6 +52,7 @@ pub mod radio;
 pub mod ranked;
 pub mod reason;
 pub mod rotation;
+pub mod social;
 
 pub use catalog_index::CatalogIndex;
 pub use classifier::{Engine, LabeledRow, ModelError};

@@ -2,7 +2,8 @@
 //! attached where the song entered the feed (its candidate source, or the familiar
 //! part of the mix), so it is true by construction: "because you finished X" only
 //! names a song this listener finished, "a favorite" only a song they came back to
-//! finish, "something new" only a song they have never heard.
+//! finish, "something new" only a song they have never heard, "<friend> finished this
+//! twice this week" only what that friend's shared activity says.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -36,6 +37,23 @@ pub enum Reason {
         song_id: SongId,
         title: String,
     },
+    /// Never heard; someone the listener follows, who shares their listening, finished
+    /// or liked it lately (`model::social`). `finishes_this_week` counts that friend's
+    /// finishes of this song in the week before the page was built.
+    Friend {
+        name: String,
+        finishes_this_week: u32,
+        liked: bool,
+    },
+}
+
+/// "twice", "3 times"… for a count of at least 2.
+fn times(n: u32) -> String {
+    match n {
+        2 => "twice".to_owned(),
+        3 => "three times".to_owned(),
+        n => format!("{n} times"),
+    }
 }
 
 impl fmt::Display for Reason {
@@ -54,6 +72,22 @@ impl fmt::Display for Reason {
                 f,
                 "listeners who finished \u{201c}{title}\u{201d} also finished this"
             ),
+            Reason::Friend {
+                name,
+                finishes_this_week,
+                liked,
+            } => {
+                match finishes_this_week {
+                    0 if *liked => return write!(f, "{name} liked this"),
+                    0 => write!(f, "{name} finished this")?,
+                    1 => write!(f, "{name} finished this once this week")?,
+                    &n => write!(f, "{name} finished this {} this week", times(n))?,
+                }
+                if *liked {
+                    f.write_str(" and liked it")?;
+                }
+                Ok(())
+            }
         }
     }
 }

@@ -92,4 +92,34 @@ mod tests {
         longer.push(0);
         assert!(from_bincode::<Snapshot>(&longer, "snapshot").is_err());
     }
+
+    #[test]
+    fn interaction_kinds_keep_their_names_and_old_entries_decode() {
+        use crate::store::types::{Interaction, InteractionKind};
+        // An entry as written before the playlist and search kinds existed.
+        let old =
+            br#"{"id":"abcdefgh","song_id":"s1","kind":"finished","position_ms":5,"at_ms":7}"#;
+        let i: Interaction = from_json(old, "interaction").unwrap();
+        assert_eq!(i.kind, InteractionKind::Finished);
+        for (kind, name) in [
+            (InteractionKind::Finished, "finished"),
+            (InteractionKind::Skipped, "skipped"),
+            (InteractionKind::Liked, "liked"),
+            (InteractionKind::Disliked, "disliked"),
+            (InteractionKind::AddedToPlaylist, "added_to_playlist"),
+            (
+                InteractionKind::RemovedFromPlaylist,
+                "removed_from_playlist",
+            ),
+            (InteractionKind::SearchFinished, "search_finished"),
+        ] {
+            let json = to_json(&kind, "kind").unwrap();
+            assert_eq!(json, format!("\"{name}\"").into_bytes());
+            assert_eq!(from_json::<InteractionKind>(&json, "kind").unwrap(), kind);
+        }
+        assert!(from_json::<InteractionKind>(b"\"replayed\"", "kind").is_err());
+        // Snapshots carry kinds by position: the first four keep theirs.
+        let pos = to_bincode(&InteractionKind::Disliked, "kind").unwrap();
+        assert_eq!(pos, [3]);
+    }
 }

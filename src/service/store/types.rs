@@ -118,13 +118,45 @@ pub struct Session {
     pub epoch: u64,
 }
 
+/// What a listener did with a song. Serialized by name (`snake_case`) in both stores'
+/// logs, and by variant position in model snapshots: add variants at the end, never
+/// rename or reorder, so every log and snapshot written before still decodes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum InteractionKind {
     Finished,
     Skipped,
     Liked,
     Disliked,
+    /// Put in one of the listener's playlists (a strong positive; not a play).
+    AddedToPlaylist,
+    /// Taken out of one of the listener's playlists (a negative; not a play).
+    RemovedFromPlaylist,
+    /// Finished a song the listener started from a search: a play they went looking
+    /// for (a play, and a stronger positive than a finish from the feed).
+    SearchFinished,
+}
+
+impl InteractionKind {
+    /// True for what happens while listening (a song played to its end or skipped);
+    /// false for likes, dislikes and playlist edits.
+    pub fn is_play(self) -> bool {
+        matches!(self, Self::Finished | Self::Skipped | Self::SearchFinished)
+    }
+
+    /// True for what says "more like this": a finish (from anywhere), a like, a
+    /// playlist add.
+    pub fn is_positive(self) -> bool {
+        matches!(
+            self,
+            Self::Finished | Self::Liked | Self::AddedToPlaylist | Self::SearchFinished
+        )
+    }
+
+    /// True for a song played to its end (from the feed or from a search).
+    pub fn is_finish(self) -> bool {
+        matches!(self, Self::Finished | Self::SearchFinished)
+    }
 }
 
 /// One thing a listener did with a song.

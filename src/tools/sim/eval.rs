@@ -77,6 +77,14 @@ pub struct EvalArgs {
     /// without co-occurrence on a population whose tastes come in shared clusters.
     #[arg(long)]
     pub cooccurrence: bool,
+    /// Measure the social graph instead (`sim::social_eval`): NDCG@10 and skip rate
+    /// with and without friends' finishes, on simulated friend graphs.
+    #[arg(long, conflicts_with = "cooccurrence")]
+    pub social: bool,
+    /// Measure what each training signal adds instead (`sim::signals_eval`):
+    /// playlist adds and removals, search finishes, repeat plays — ablation rows.
+    #[arg(long, conflicts_with_all = ["cooccurrence", "social"])]
+    pub signals: bool,
 }
 
 /// Synthetic catalog size: large enough that 400 interactions never exhaust a taste.
@@ -158,6 +166,12 @@ fn demo_catalog(
 pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
     if args.cooccurrence {
         return super::cooc_eval::run(args);
+    }
+    if args.social {
+        return super::social_eval::run(args);
+    }
+    if args.signals {
+        return super::signals_eval::run(args);
     }
     let kinds: &[CatalogChoice] = match args.catalog {
         EvalCatalogs::Demo => &[CatalogChoice::Demo],

@@ -12,12 +12,18 @@
 //!   command (`spoofify eval`) and [`plot`] draws its curves as SVG.
 //! - [`cooc_eval`]: `spoofify eval --cooccurrence`, the lift of learning from everyone
 //!   on a population whose tastes come in shared clusters.
+//! - [`social_eval`]: `spoofify eval --social`, the lift of friends' finishes on
+//!   simulated friend graphs (and that nothing of a friend who does not share shows).
+//! - [`signals_eval`]: `spoofify eval --signals`, what each training signal adds
+//!   (playlist adds and removals, search finishes, repeat plays) as ablation rows.
 
 pub mod cooc_eval;
 pub mod eval;
 pub mod listener;
 pub mod plot;
 pub mod quality;
+pub mod signals_eval;
+pub mod social_eval;
 pub mod synthetic;
 pub mod taste;
 

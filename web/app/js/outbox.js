@@ -1,4 +1,5 @@
 // The interaction outbox: every finished, skipped, liked or disliked song is queued here
+// (a finish of a song picked from a search says so: `source: 'search'`)
 // with a client-made id, persisted in localStorage, and sent to the node in order until
 // the node acknowledges it (2xx means durable). Resending an id is harmless (the node
 // answers duplicate: true), so a retry after a lost answer, a reload or a node's death
@@ -29,7 +30,7 @@ export class Outbox extends EventTarget {
   }
 
   /** Queues an interaction and tries to send it; returns its id. */
-  record(songId, kind, positionMs) {
+  record(songId, kind, positionMs, source) {
     const item = {
       id: uuid(),
       song_id: songId,
@@ -37,6 +38,7 @@ export class Outbox extends EventTarget {
       position_ms: Math.max(0, Math.round(positionMs || 0)),
       queued_at: Date.now(),
     };
+    if (source) item.source = source;
     this.items.push(item);
     if (this.items.length > MAX_QUEUED) this.items.splice(0, this.items.length - MAX_QUEUED);
     this.#save();
@@ -59,7 +61,9 @@ export class Outbox extends EventTarget {
       while (this.items.length) {
         const it = this.items[0];
         try {
-          await post('/api/interactions', { id: it.id, song_id: it.song_id, kind: it.kind, position_ms: it.position_ms });
+          const body = { id: it.id, song_id: it.song_id, kind: it.kind, position_ms: it.position_ms };
+          if (it.source) body.source = it.source;
+          await post('/api/interactions', body);
           this.acked += 1;
           this.lastError = null;
           this.backoff = FIRST_BACKOFF_MS;

@@ -38,6 +38,7 @@ export class Player extends EventTarget {
     this.queue = [];
     this.index = -1;
     this.source = '';
+    this.searched = null; // the song picked from a search, until it ends
     this.refill = null; // async () => more songs, or null
     this.started = false; // the current song has begun playing
     this.done = false; // the current song was finished or skipped (recorded)
@@ -79,6 +80,9 @@ export class Player extends EventTarget {
     this.queue = songs.slice();
     this.index = Math.min(Math.max(0, start), this.queue.length - 1);
     this.source = source;
+    // The song the listener picked from a search: finishing it is a search that
+    // ended in a play (a stronger signal than a finish from the feed).
+    this.searched = source === 'search' ? this.queue[this.index]?.id ?? null : null;
     this.refill = refill;
     this.#load();
   }
@@ -299,7 +303,9 @@ export class Player extends EventTarget {
       const s = this.current;
       if (s && !this.done) {
         this.done = true;
-        this.outbox.record(s.id, 'finished', this.durationMs);
+        const from = s.id === this.searched ? 'search' : undefined;
+        this.searched = null;
+        this.outbox.record(s.id, 'finished', this.durationMs, from);
       }
       this.#advance();
     });

@@ -1,5 +1,6 @@
 //! The listener's library as apps see it: the web app's playlists (the same records),
-//! the saved play queue.
+//! the saved play queue. Songs added to or taken out of a playlist are logged as
+//! training signals, as in the web app (`interactions::record_playlist_edit`).
 
 use serde_json::{json, Value};
 
@@ -8,6 +9,7 @@ use super::envelope::Fail;
 use super::mine::{self, PlayQueue, PLAY_QUEUE_FIELD};
 use super::views::{child, iso_time, Library};
 use crate::catalog::SongId;
+use crate::http::interactions::record_playlist_edit;
 use crate::http::playlists::{PlaylistName, MAX_PLAYLISTS, MAX_SONGS};
 use crate::store::{now_ms, Playlist, PlaylistId};
 
@@ -90,9 +92,10 @@ pub async fn create_playlist(ctx: &Ctx) -> Answer {
             "a playlist holds at most {MAX_SONGS} songs"
         )));
     }
+    let mut before = Vec::new();
     let playlist = if let Some(id) = ctx.params.get("playlistId") {
         let mut p = load(ctx, id).await?;
-        p.songs = songs;
+        before = std::mem::replace(&mut p.songs, songs);
         if let Some(name) = ctx.params.get("name") {
             p.name = PlaylistName::parse(name).map_err(Fail::from)?.0;
         }
@@ -127,6 +130,8 @@ pub async fn create_playlist(ctx: &Ctx) -> Answer {
         .put_playlist(&playlist)
         .await
         .map_err(store_fail)?;
+    let p = &playlist;
+    record_playlist_edit(&ctx.state, &p.owner, &p.id, &before, &p.songs, p.updated_ms).await;
     one(
         "playlist",
         full(&playlist, &lib, ctx.caller.username.as_str()),
@@ -139,6 +144,7 @@ pub async fn update_playlist(ctx: &Ctx) -> Answer {
     if let Some(name) = ctx.params.get("name") {
         p.name = PlaylistName::parse(name).map_err(Fail::from)?.0;
     }
+    let before = p.songs.clone();
     let mut remove: Vec<usize> = Vec::new();
     for raw in ctx.params.all("songIndexToRemove") {
         let i: usize = raw
@@ -163,6 +169,7 @@ pub async fn update_playlist(ctx: &Ctx) -> Answer {
     }
     p.updated_ms = now_ms();
     ctx.state.store.put_playlist(&p).await.map_err(store_fail)?;
+    record_playlist_edit(&ctx.state, &p.owner, &p.id, &before, &p.songs, p.updated_ms).await;
     empty()
 }
 

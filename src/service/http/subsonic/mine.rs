@@ -125,7 +125,7 @@ pub fn starred_songs(log: &[LoggedInteraction], stars: &Stars) -> HashMap<SongId
 pub fn plays(log: &[LoggedInteraction]) -> HashMap<SongId, (u64, u64)> {
     let mut out: HashMap<SongId, (u64, u64)> = HashMap::new();
     for e in log {
-        if e.interaction.kind == InteractionKind::Finished {
+        if e.interaction.kind.is_finish() {
             let entry = out.entry(e.interaction.song_id.clone()).or_default();
             entry.0 += 1;
             entry.1 = entry.1.max(e.interaction.at_ms);

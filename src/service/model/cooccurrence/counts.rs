@@ -86,7 +86,7 @@ pub struct Cooccurrence {
 }
 
 fn positive(kind: InteractionKind) -> bool {
-    matches!(kind, InteractionKind::Finished | InteractionKind::Liked)
+    kind.is_finish() || kind == InteractionKind::Liked
 }
 
 impl Cooccurrence {
@@ -160,6 +160,13 @@ impl Cooccurrence {
             changed = true;
             trail.cursor = e.seq;
             let it = &e.interaction;
+            // Playlist edits are not part of a listening session.
+            if matches!(
+                it.kind,
+                InteractionKind::AddedToPlaylist | InteractionKind::RemovedFromPlaylist
+            ) {
+                continue;
+            }
             let song = self.intern(&it.song_id);
             let pos = positive(it.kind);
             let new_session = trail.tail.is_empty()
