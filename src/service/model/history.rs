@@ -247,7 +247,7 @@ impl History {
             self.applied,
             self.listened_ms,
             self.latest_at_ms,
-            self.shift_at.map_or(u64::MAX, |s| s),
+            self.shift_at.unwrap_or(u64::MAX),
         ] {
             h.eat(&n.to_le_bytes());
         }
