@@ -24,12 +24,14 @@ use super::engine::Model;
 use super::mix;
 use super::neighbours::distance2;
 use super::reason::Reason;
-use super::rotation::{neighbourhood_approval, Evidence, REPLAY_MIN_PLAYS};
+use super::rotation::{approval, Evidence, REPLAY_MIN_PLAYS};
 use crate::catalog::{Song, SongId, FEATURE_COUNT};
 
-/// Share of a page given to exploration (rounded; 1 in a page of 10) while the
-/// listener mostly plays what they get.
-pub const EXPLORATION_SHARE: f32 = 0.1;
+/// Share of a page given to exploration (met on average: one song every other page
+/// of 10) while the listener mostly plays what they get. Exploration is what the
+/// listener skips most (about 6 in 10 on the demo catalog), so while the model is
+/// right it stays small; it grows when the model is wrong ([`MAX_EXPLORATION_SHARE`]).
+pub const EXPLORATION_SHARE: f32 = 0.05;
 /// Share reached when the listener skips everything lately: the model is wrong (a
 /// taste drifted), so it needs labels from elsewhere.
 pub const MAX_EXPLORATION_SHARE: f32 = 0.5;
@@ -41,7 +43,12 @@ pub const MAX_PER_ARTIST: usize = 3;
 pub const CONTENT_SEEDS: usize = 20;
 /// A favorite scored below this (the model blended with its neighbourhood's
 /// approval) is not replayed until it scores higher again.
-pub const MIN_FAVORITE_SCORE: f32 = 0.5;
+pub const MIN_FAVORITE_SCORE: f32 = 0.6;
+/// A new song scored below this (the model blended with its neighbourhood's and
+/// genre's approval) does not take a new slot while a rested favorite could: on a
+/// small catalog the unheard songs a listener would like run out, and the best of
+/// the rest are mostly skipped (8 in 10 on the demo catalog).
+pub const MIN_NEW_SCORE: f32 = 0.85;
 /// A liked favorite comes round this much sooner than one only finished.
 pub const LIKED_FAVORITE_BOOST: f32 = 1.25;
 /// Share of a new song's score that comes from its neighbourhood's approval (what
@@ -98,7 +105,7 @@ fn trouble(recent_skip_rate: f32) -> f32 {
 /// neighbourhood's approval, [`APPROVAL_BLEND`] of it, up to [`MAX_APPROVAL_BLEND`]
 /// as the recent skip rate climbs.
 pub fn blended(ctx: &FeedContext<'_>, song: u32, p: f32) -> f32 {
-    let a = neighbourhood_approval(ctx.index.features(), ctx.evidence, song);
+    let a = approval(ctx.index, ctx.evidence, song);
     let beta =
         APPROVAL_BLEND + trouble(ctx.recent_skip_rate) * (MAX_APPROVAL_BLEND - APPROVAL_BLEND);
     (1.0 - beta) * p + beta * a
@@ -197,7 +204,7 @@ pub fn build(ctx: &FeedContext<'_>, limit: usize, seed: u64, ranking: Ranking) -
             .collect();
         let approval: Vec<f32> = pool
             .iter()
-            .map(|&i| neighbourhood_approval(ctx.index.features(), &now, songs[i]))
+            .map(|&i| approval(ctx.index, &now, songs[i]))
             .collect();
         let mut order: Vec<usize> = (0..pool.len()).collect();
         order.sort_by(|&a, &b| approval[b].total_cmp(&approval[a]));
@@ -223,8 +230,25 @@ pub fn build(ctx: &FeedContext<'_>, limit: usize, seed: u64, ranking: Ranking) -
     let explore = if matches!(ranking, Ranking::Popularity | Ranking::Random) {
         0
     } else {
-        ((limit as f32 * exploration_share(ctx.recent_skip_rate)).round() as usize)
-            .min(limit - familiar_slots)
+        // A fractional share is met on average: 0.5 of a slot is one slot every other
+        // page (drawn from the page's seed).
+        let want = limit as f32 * exploration_share(ctx.recent_skip_rate);
+        let extra = rng.random::<f32>() < want.fract();
+        (want.floor() as usize + usize::from(extra)).min(limit - familiar_slots)
+    };
+    // New slots whose best candidate the model rates poorly go to rested favorites
+    // instead (when any are left): a favorite is a surer finish than a weak guess.
+    let familiar_slots = if ranking.replays() && model.is_some() {
+        let new_slots = limit - familiar_slots - explore;
+        let weak = main
+            .iter()
+            .take(new_slots)
+            .filter(|&&i| scores[i] < MIN_NEW_SCORE)
+            .count()
+            + new_slots.saturating_sub(main.len());
+        familiar_slots + weak.min(familiar.len().saturating_sub(familiar_slots))
+    } else {
+        familiar_slots
     };
     let plan = plan(limit, familiar_slots, explore);
     let queues = Queues {

@@ -2,6 +2,12 @@
 //! how often in a row they skipped it, when it last played (in plays, wall-clock time
 //! and listening time) — plus how they took their latest new songs and replays.
 //!
+//! It also notices when the listener's taste has moved ([`History::shift_at`]): the
+//! favorites they came back to finish are suddenly skipped, and so is most of what
+//! they get. From then on the training set weighs what came before less
+//! ([`super::labels`]), the favorites from before wait, and the genres chosen at
+//! onboarding stop steering the candidates ([`super::listener_model`]).
+//!
 //! It is folded from the interaction log one entry at a time, exactly like the
 //! training set, so an actor rebuilt after failover (snapshot + log after it) holds
 //! the same history as one that never stopped. Nothing here reads a clock: "now" is
@@ -19,6 +25,19 @@ use crate::store::types::{Interaction, InteractionKind};
 /// Latest interactions whose outcomes (new song or replay, finished or not) steer
 /// the mix: about three pages, so the mix follows the listener within minutes.
 pub const OUTCOME_WINDOW: usize = 30;
+/// A taste has moved when, of the latest [`SHIFT_REPLAYS`] replays (within the
+/// outcome window), at most [`SHIFT_MAX_FINISHED`] were finished…
+pub const SHIFT_REPLAYS: usize = 6;
+pub const SHIFT_MAX_FINISHED: usize = 2;
+/// …and the listener skipped at least this share of their latest
+/// [`SHIFT_SKIP_WINDOW`] interactions. A steady listener finishes most replays (the
+/// simulated ones 85–90 %), so six with four skips among a page of skips is rare;
+/// after a real change every old favorite is skipped within a page or two.
+pub const SHIFT_MIN_SKIP_RATE: f32 = 0.5;
+pub const SHIFT_SKIP_WINDOW: usize = 20;
+/// A second shift is noticed only this many interactions after the previous one.
+pub const SHIFT_REARM_PLAYS: u64 = 100;
+
 /// Songs remembered, at most (the least recently heard are forgotten, as in the
 /// training set): bounds memory and snapshot size for a very long history.
 pub const MAX_TRACKED_SONGS: usize = 5_000;
@@ -63,6 +82,9 @@ pub struct History {
     latest_at_ms: u64,
     /// Outcomes of the latest [`OUTCOME_WINDOW`] interactions, oldest first.
     outcomes: VecDeque<Outcome>,
+    /// Where the listener's taste last moved (the order of the first skipped replay
+    /// of the run that showed it), if it ever did.
+    shift_at: Option<u64>,
 }
 
 /// How far back a song last played, as seen from the latest interaction.
@@ -122,6 +144,7 @@ impl History {
         if self.outcomes.len() > OUTCOME_WINDOW {
             self.outcomes.pop_front();
         }
+        self.detect_shift();
         // Evict in batches so the sort is amortized over many records.
         if self.songs.len() > MAX_TRACKED_SONGS + MAX_TRACKED_SONGS / 10 {
             let mut orders: Vec<u64> = self.songs.values().map(|s| s.last_order).collect();
@@ -129,6 +152,54 @@ impl History {
             let cutoff = orders[orders.len() - MAX_TRACKED_SONGS];
             self.songs.retain(|_, s| s.last_order >= cutoff);
         }
+    }
+
+    /// Notices a moved taste from the latest outcomes (see [`SHIFT_REPLAYS`]).
+    fn detect_shift(&mut self) {
+        let n = self.outcomes.len();
+        let window = SHIFT_SKIP_WINDOW.min(n);
+        if window < SHIFT_SKIP_WINDOW {
+            return;
+        }
+        let skipped = self
+            .outcomes
+            .iter()
+            .skip(n - window)
+            .filter(|o| !o.finished)
+            .count();
+        if (skipped as f32) < SHIFT_MIN_SKIP_RATE * window as f32 {
+            return;
+        }
+        // The latest replays, newest first, with their order.
+        let first = self.applied - n as u64;
+        let replays: Vec<(u64, bool)> = self
+            .outcomes
+            .iter()
+            .enumerate()
+            .rev()
+            .filter(|(_, o)| o.replay)
+            .take(SHIFT_REPLAYS)
+            .map(|(i, o)| (first + i as u64, o.finished))
+            .collect();
+        let finished = replays.iter().filter(|(_, f)| *f).count();
+        if replays.len() < SHIFT_REPLAYS || finished > SHIFT_MAX_FINISHED {
+            return;
+        }
+        let Some(start) = replays.iter().filter(|(_, f)| !*f).map(|(o, _)| *o).min() else {
+            return;
+        };
+        if self
+            .shift_at
+            .is_none_or(|at| start >= at + SHIFT_REARM_PLAYS)
+        {
+            self.shift_at = Some(start);
+        }
+    }
+
+    /// Where the listener's taste last moved: interactions before this order belong
+    /// to the old taste. `None` while it never did.
+    pub fn shift_at(&self) -> Option<u64> {
+        self.shift_at
     }
 
     pub fn get(&self, song: &SongId) -> Option<&SongHistory> {
@@ -179,7 +250,12 @@ impl History {
                 h.eat(&n.to_le_bytes());
             }
         }
-        for n in [self.applied, self.listened_ms, self.latest_at_ms] {
+        for n in [
+            self.applied,
+            self.listened_ms,
+            self.latest_at_ms,
+            self.shift_at.unwrap_or(u64::MAX),
+        ] {
             h.eat(&n.to_le_bytes());
         }
         h.0

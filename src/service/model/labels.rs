@@ -44,6 +44,9 @@ pub const MAX_REPEATS_COUNTED: u32 = 4;
 pub const RECENCY_HALF_LIFE: f64 = 30.0;
 /// Old signals never weigh less than this share: they still say something.
 pub const MIN_RECENCY: f64 = 0.05;
+/// After the listener's taste moved (`History::shift_at`), signals from before the
+/// move weigh this much more (as well as their recency).
+pub const BEFORE_SHIFT_WEIGHT: f64 = 0.1;
 /// Songs remembered, at most (the oldest are forgotten): bounds memory, fit time and
 /// snapshot size for a listener with a very long history.
 pub const MAX_TRACKED_SONGS: usize = 5_000;
@@ -133,13 +136,22 @@ impl TrainingSet {
     /// The rows a model is fitted on, oldest first. Songs the catalog does not know
     /// are left out (they have no features).
     pub fn rows(&self, catalog: &Catalog) -> Vec<TrainingRow> {
+        self.rows_since_shift(catalog, None)
+    }
+
+    /// [`Self::rows`], with the signals older than `shift_at` (where the listener's
+    /// taste moved) weighed [`BEFORE_SHIFT_WEIGHT`] as much.
+    pub fn rows_since_shift(&self, catalog: &Catalog, shift_at: Option<u64>) -> Vec<TrainingRow> {
         self.by_recency()
             .into_iter()
             .filter_map(|(id, s)| {
                 let duration = catalog.get(id)?.duration_ms;
                 let (positive, base) = label(s, duration);
                 let age = (self.recorded - 1 - s.order) as f64;
-                let recency = 0.5f64.powf(age / RECENCY_HALF_LIFE).max(MIN_RECENCY);
+                let mut recency = 0.5f64.powf(age / RECENCY_HALF_LIFE).max(MIN_RECENCY);
+                if shift_at.is_some_and(|at| s.order < at) {
+                    recency *= BEFORE_SHIFT_WEIGHT;
+                }
                 Some(TrainingRow {
                     song_id: id.clone(),
                     positive,

@@ -37,12 +37,21 @@ use crate::store::types::{InteractionKind, LoggedInteraction, Preferences};
 /// Labels needed before a model is fitted: fewer say too little to beat genres and
 /// popularity.
 pub const MIN_LABELS: usize = 4;
+/// For this many interactions after the listener's taste moved, favorites from
+/// before the move are not replayed and only finishes since the move seed new
+/// candidates; after that the usual rules (the model, the neighbourhood's approval)
+/// decide which old favorites come back.
+pub const SHIFT_HOLD_PLAYS: u64 = 100;
+/// Songs of a genre finished since the taste moved before favorites of that genre
+/// from before the move come back.
+pub const GENRE_BACK_FINISHES: u32 = 2;
 /// Latest interactions whose skip rate steers the exploration share.
 pub const SKIP_RATE_WINDOW: usize = 20;
 /// Version of the snapshot layout; bump on any change. An older snapshot is refused
 /// ([`ModelError::Malformed`]): the actor then rebuilds from the whole log, which is
-/// exact (the log is never trimmed) — version 1 had no listening history.
-const SNAPSHOT_VERSION: u16 = 2;
+/// exact (the log is never trimmed) — version 1 had no listening history, version 2
+/// no taste-shift mark.
+const SNAPSHOT_VERSION: u16 = 3;
 
 /// Why the feed is still cold start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -190,7 +199,8 @@ impl ListenerModel {
 
     /// What a fit would be trained on: one row per song, oldest first.
     pub fn training_input(&self, catalog: &Catalog) -> Vec<TrainingRow> {
-        let mut rows = self.training.rows(catalog);
+        let shift = self.history.shift_at();
+        let mut rows = self.training.rows_since_shift(catalog, shift);
         // A repeat play weighs more than a single finish (`labels::repeat_factor`).
         let repeats = rows
             .iter_mut()
@@ -201,6 +211,24 @@ impl ListenerModel {
             }
         }
         rows
+    }
+
+    /// Where the listener's taste moved, while that is recent enough to hold the old
+    /// favorites back ([`SHIFT_HOLD_PLAYS`]).
+    fn fresh_shift(&self) -> Option<u64> {
+        self.history
+            .shift_at()
+            .filter(|&at| self.history.applied() < at + SHIFT_HOLD_PLAYS)
+    }
+
+    /// The preferences the feed follows: the genres chosen at onboarding stop
+    /// counting once the listener's taste has moved away from them.
+    fn effective_prefs(&self, prefs: &Preferences) -> Preferences {
+        let mut p = prefs.clone();
+        if self.history.shift_at().is_some() {
+            p.genres.clear();
+        }
+        p
     }
 
     /// What the listener has heard, per song.
@@ -323,9 +351,10 @@ impl ListenerModel {
         friends: &[FriendSignal],
     ) -> Vec<FeedItem> {
         let parts = self.feed_parts(index);
+        let prefs = self.effective_prefs(prefs);
         let model = self.model_for(index);
         let friends = parts.friends(index, friends, model);
-        let ctx = parts.context(index, prefs, model, &friends);
+        let ctx = parts.context(index, &prefs, model, &friends);
         feed::build(&ctx, limit, seed, ranking)
     }
 
@@ -354,9 +383,10 @@ impl ListenerModel {
         friends: &[FriendSignal],
     ) -> Vec<f32> {
         let parts = self.feed_parts(index);
+        let prefs = self.effective_prefs(prefs);
         let model = self.model_for(index);
         let friends = parts.friends(index, friends, model);
-        let ctx = parts.context(index, prefs, model, &friends);
+        let ctx = parts.context(index, &prefs, model, &friends);
         let mut out = vec![0.0f32; songs.len()];
         let all = index.catalog().songs();
         match (ranking, ctx.model) {
@@ -407,6 +437,35 @@ impl ListenerModel {
         let mut last_resort: Vec<(LastResort, u64)> = Vec::new();
         let mut favorites = 0;
         let evidence = rotation::evidence(&self.history, |id| index.index_of(id));
+        let fresh_shift = self.fresh_shift();
+        // Last played before the taste moved, while that is recent.
+        let from_before = |order: u64| fresh_shift.is_some_and(|at| order < at);
+        // A favorite from before the taste moved comes back only once the listener
+        // has taken to its genre again since: at least [`GENRE_BACK_FINISHES`]
+        // songs of it finished since the move, more than skipped.
+        let shift = self.history.shift_at();
+        let mut genres_since: std::collections::HashMap<&str, (u32, u32)> = Default::default();
+        if let Some(at) = shift {
+            for (id, h) in self.history.songs().filter(|(_, h)| h.last_order >= at) {
+                if let Some(song) = index.catalog().get(id) {
+                    let e = genres_since.entry(song.genre.as_str()).or_default();
+                    if h.skips_in_a_row == 0 && h.plays > 0 {
+                        e.0 += 1;
+                    } else {
+                        e.1 += 1;
+                    }
+                }
+            }
+        }
+        let genre_back = |genre: &str| {
+            genres_since
+                .get(genre)
+                .is_some_and(|&(f, s)| f >= GENRE_BACK_FINISHES && f > s)
+        };
+        let songs = index.catalog().songs();
+        let stale = |i: u32, order: u64| {
+            shift.is_some_and(|at| order < at) && !genre_back(songs[i as usize].genre.as_str())
+        };
         for (id, h) in self.history.songs() {
             let Some(i) = index.index_of(id) else {
                 continue;
@@ -415,16 +474,16 @@ impl ListenerModel {
             let st = rotation::standing(&self.history, h, duration);
             favorites += usize::from(st.is_favorite());
             let since_plays = self.history.since(h).plays;
-            let approved = || {
-                rotation::neighbourhood_approval(index.features(), &evidence, i)
-                    >= rotation::MIN_NEIGHBOURHOOD_APPROVAL
-            };
+            let approved =
+                || rotation::approval(index, &evidence, i) >= rotation::MIN_NEIGHBOURHOOD_APPROVAL;
             match st {
-                Standing::Rested if approved() => rested.push(RestedFavorite {
-                    song: i,
-                    since_plays,
-                    liked: h.liked,
-                }),
+                Standing::Rested if approved() && !stale(i, h.last_order) => {
+                    rested.push(RestedFavorite {
+                        song: i,
+                        since_plays,
+                        liked: h.liked,
+                    })
+                }
                 Standing::Rested | Standing::Cooling | Standing::Resting
                     if since_plays >= REPLAY_MIN_PLAYS =>
                 {
@@ -441,9 +500,10 @@ impl ListenerModel {
             let Some(i) = index.index_of(&row.song_id) else {
                 continue;
             };
-            if row.positive {
+            let order = self.training.signal(&row.song_id).map_or(0, |s| s.order);
+            if row.positive && !from_before(order) {
                 positives.push(i);
-            } else {
+            } else if !row.positive {
                 negatives.push(i);
             }
         }

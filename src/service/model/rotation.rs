@@ -107,6 +107,39 @@ pub fn neighbourhood_approval(features: &FeatureIndex, recent: &[Evidence], song
     yes / all
 }
 
+/// Share of a song's approval that comes from its genre (what the listener finished
+/// lately of the same genre) rather than its sound: listeners who love a genre love
+/// it whatever it sounds like, and genres overlap in audio features.
+pub const GENRE_APPROVAL_SHARE: f32 = 0.7;
+
+/// How much the listener finished, lately, of the same genre as `song` (itself left
+/// out): the [`evidence`] weighted by recency, with the same prior as the sound's.
+pub fn genre_approval(catalog: &crate::catalog::Catalog, recent: &[Evidence], song: u32) -> f32 {
+    let all = catalog.songs();
+    let Some(genre) = all.get(song as usize).map(|s| s.genre.as_str()) else {
+        return NEIGHBOURHOOD_PRIOR;
+    };
+    let (mut yes, mut n) = (
+        NEIGHBOURHOOD_PRIOR * NEIGHBOURHOOD_PRIOR_WEIGHT,
+        NEIGHBOURHOOD_PRIOR_WEIGHT,
+    );
+    for e in recent.iter().filter(|e| e.song != song) {
+        if all.get(e.song as usize).is_some_and(|s| s.genre == genre) {
+            yes += e.weight * f32::from(u8::from(e.finished));
+            n += e.weight;
+        }
+    }
+    yes / n
+}
+
+/// A song's approval: its sound's ([`neighbourhood_approval`]) and its genre's
+/// ([`genre_approval`]), [`GENRE_APPROVAL_SHARE`] of it from the genre.
+pub fn approval(index: &super::CatalogIndex, recent: &[Evidence], song: u32) -> f32 {
+    let a = neighbourhood_approval(index.features(), recent, song);
+    let w = GENRE_APPROVAL_SHARE;
+    (1.0 - w) * a + w * genre_approval(index.catalog(), recent, song)
+}
+
 /// What the feed may do with one heard song right now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Standing {

@@ -389,6 +389,27 @@ fn print_report(r: &EvalReport, note: &str, goals: &[Goal]) {
             p.policy, p.fits, p.fit_ms_mean
         );
     }
+    if let Some(p) = r.policy(Policy::ModelMix) {
+        println!("\nwhere model+mix's skips come from (reason: skips/items):");
+        for g in &p.groups {
+            print!(
+                "\n  {}: taste judged moved for {} of {} listeners (median at {})",
+                g.group.as_str(),
+                g.shifts_noticed,
+                g.listeners,
+                g.median_shift_at.map_or("-".into(), |a| a.to_string())
+            );
+            let mut span = None;
+            for x in &g.by_reason {
+                if span != Some((x.from, x.to)) {
+                    span = Some((x.from, x.to));
+                    print!("\n  {:<8} {:>3}..{:<3}", g.group.as_str(), x.from, x.to);
+                }
+                print!("  {} {}/{}", x.reason, x.skips, x.items);
+            }
+        }
+        println!();
+    }
     println!("\ngoals (model+mix):");
     for g in goals {
         println!(

@@ -36,7 +36,7 @@ use super::taste::{TasteShape, DRIFT_START};
 use spoofify_service::catalog::SongId;
 use spoofify_service::model::cooccurrence::Cooccurrence;
 use spoofify_service::model::listener_model::mix;
-use spoofify_service::model::{CatalogIndex, EngineKind, ListenerModel, Ranking};
+use spoofify_service::model::{CatalogIndex, EngineKind, ListenerModel, Ranking, Reason};
 use spoofify_service::store::types::{
     ClientId, Interaction, ListenerId, LoggedInteraction, Preferences,
 };
@@ -194,6 +194,12 @@ pub struct GroupReport {
     /// Listeners whose feed ran dry, and the earliest interaction it happened at.
     pub walls: usize,
     pub first_wall_at: Option<usize>,
+    /// Where the skips come from: per span of [`REASON_SPANS`] and reason.
+    pub by_reason: Vec<ReasonSkips>,
+    /// Listeners whose taste the product judged moved, and the median interaction
+    /// it dated the move to (a false alarm for a steady listener).
+    pub shifts_noticed: usize,
+    pub median_shift_at: Option<u64>,
 }
 
 impl GroupReport {
@@ -248,6 +254,39 @@ struct Run {
     fit_secs: f64,
     /// The session's log (what a co-occurrence population contributes).
     log: Vec<LoggedInteraction>,
+    /// Why each item was served ([`reason_key`]).
+    reasons: Vec<&'static str>,
+    /// Where the product noticed the listener's taste move, if it did.
+    shift_at: Option<u64>,
+}
+
+/// Spans of interactions over which skips are broken down by the reason each song
+/// came with: the start, the long middle, the drift and its recovery, the end.
+pub const REASON_SPANS: [(usize, usize); 5] =
+    [(0, 50), (50, 200), (200, 250), (250, 300), (300, 400)];
+
+/// A short name for the reason a feed item came with.
+pub fn reason_key(r: &Reason) -> &'static str {
+    match r {
+        Reason::Favorite => "favorite",
+        Reason::SimilarTo { .. } => "similar",
+        Reason::Genre { .. } => "genre",
+        Reason::Popular => "popular",
+        Reason::ForYou => "for-you",
+        Reason::Exploration => "explore",
+        Reason::SecondChance => "second-chance",
+        Reason::AlsoFinished { .. } => "also-finished",
+    }
+}
+
+/// Items served and skipped for one reason over one span (all listeners of a group).
+#[derive(Debug, Clone, Serialize)]
+pub struct ReasonSkips {
+    pub from: usize,
+    pub to: usize,
+    pub reason: &'static str,
+    pub items: usize,
+    pub skips: usize,
 }
 
 /// Runs every policy for every listener over the catalog.
@@ -399,7 +438,44 @@ fn summarize(group: Group, runs: &[&Run], cps: &[usize], cfg: &EvalConfig) -> Gr
         min_liked_share_from_round_6: worst(|r| &r.liked, 6, false),
         walls: runs.iter().filter(|r| r.wall_at.is_some()).count(),
         first_wall_at: runs.iter().filter_map(|r| r.wall_at).min(),
+        by_reason: by_reason(runs, cfg.interactions),
+        shifts_noticed: runs.iter().filter(|r| r.shift_at.is_some()).count(),
+        median_shift_at: {
+            let mut at: Vec<u64> = runs.iter().filter_map(|r| r.shift_at).collect();
+            at.sort_unstable();
+            at.get(at.len() / 2).copied()
+        },
     }
+}
+
+fn by_reason(runs: &[&Run], interactions: usize) -> Vec<ReasonSkips> {
+    let mut out: Vec<ReasonSkips> = Vec::new();
+    for &(from, to) in REASON_SPANS.iter().filter(|(f, _)| *f < interactions) {
+        let start = out.len();
+        for r in runs {
+            let end = to.min(r.reasons.len());
+            for i in from.min(end)..end {
+                let key = r.reasons[i];
+                let at = match out[start..].iter().position(|x| x.reason == key) {
+                    Some(k) => start + k,
+                    None => {
+                        out.push(ReasonSkips {
+                            from,
+                            to,
+                            reason: key,
+                            items: 0,
+                            skips: 0,
+                        });
+                        out.len() - 1
+                    }
+                };
+                out[at].items += 1;
+                out[at].skips += usize::from(r.skips[i]);
+            }
+        }
+        out[start..].sort_by(|a, b| b.skips.cmp(&a.skips).then(a.reason.cmp(b.reason)));
+    }
+    out
 }
 
 fn run_one(
@@ -444,6 +520,7 @@ fn run_one(
             };
             run.liked
                 .push(listener.taste.utility(song, listener.heard()) >= LIKED_UTILITY);
+            run.reasons.push(reason_key(&item.reason));
             let reaction = listener.react(song);
             run.skips.push(reaction.is_skip());
             run.songs.push(song_index);
@@ -488,6 +565,7 @@ fn run_one(
         }
     }
     run.log = log;
+    run.shift_at = model.history().shift_at();
     run
 }
 
