@@ -68,10 +68,13 @@ pub fn draw_png(svg: &str, size: u32) -> Result<Vec<u8>, CoverError> {
         .map_err(|e| CoverError::Draw(e.to_string()))
 }
 
+/// PNGs by (album key, drawn size).
+type Drawn = HashMap<(String, u32), Arc<Vec<u8>>>;
+
 /// Drawn covers by (album key, size).
 #[derive(Clone, Default)]
 pub struct Covers {
-    drawn: Arc<Mutex<HashMap<(String, u32), Arc<Vec<u8>>>>>,
+    drawn: Arc<Mutex<Drawn>>,
 }
 
 impl Covers {
@@ -100,7 +103,7 @@ impl Covers {
         Ok(png)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, u32), Arc<Vec<u8>>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Drawn> {
         // A panic while holding the lock leaves a valid map; keep using it.
         self.drawn.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -276,6 +276,7 @@ pub fn reason_key(r: &Reason) -> &'static str {
         Reason::Exploration => "explore",
         Reason::SecondChance => "second-chance",
         Reason::AlsoFinished { .. } => "also-finished",
+        Reason::Friend { .. } => "friend",
     }
 }
 
