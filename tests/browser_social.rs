@@ -47,13 +47,8 @@ async fn join(b: &mut Browser, base: &str, username: &str, share: bool) {
     .await;
     b.click(".genre:nth-child(1)").await;
     if share {
-        // At this window size the onboarding page's sticky action bar lies over the
-        // box (a WebDriver click lands on the bar), so the box gets a DOM click.
-        b.js(
-            "document.getElementById('onboarding-share').click(); return true;",
-            vec![],
-        )
-        .await;
+        // A real click: scrolled into view, the box must clear the sticky action bar.
+        b.click("#onboarding-share").await;
         b.until(
             "the sharing box ticked",
             "return document.getElementById('onboarding-share').checked;",

@@ -287,8 +287,11 @@ impl Cursor {
         let mut new: Vec<_> = entries
             .into_iter()
             .filter(|(who, e)| {
+                // A fresh cursor's time is exclusive (the stream starts after it); once
+                // it moved, its own millisecond may still hold entries not sent yet.
                 e.at_ms > self.at_ms
                     || (e.at_ms == self.at_ms
+                        && !self.sent_at.is_empty()
                         && !self
                             .sent_at
                             .contains(&(who.clone(), e.song_id.clone(), e.kind)))

@@ -335,7 +335,7 @@ pub async fn end_private_session(
 
 /// One of a profile's playlists.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PlaylistSummary {
+pub struct ProfilePlaylist {
     pub id: String,
     pub name: String,
     pub songs: usize,
@@ -363,7 +363,7 @@ pub struct Profile {
     pub blocked: bool,
     /// Whether they share their activity (if not, the lists below are empty).
     pub shares_activity: bool,
-    pub playlists: Vec<PlaylistSummary>,
+    pub playlists: Vec<ProfilePlaylist>,
     /// Songs they finished lately, newest first.
     pub recently_finished: Vec<FinishedSong>,
 }
@@ -419,7 +419,7 @@ async fn profile(
         shares_activity: shares,
         playlists: playlists
             .iter()
-            .map(|p| PlaylistSummary {
+            .map(|p| ProfilePlaylist {
                 id: p.id.to_string(),
                 name: p.name.clone(),
                 songs: p.songs.len(),

@@ -201,13 +201,17 @@ impl ListenerModel {
     pub fn training_input(&self, catalog: &Catalog) -> Vec<TrainingRow> {
         let shift = self.history.shift_at();
         let mut rows = self.training.rows_since_shift(catalog, shift);
-        // A repeat play weighs more than a single finish (`labels::repeat_factor`).
+        // A repeat play weighs more than a single finish (`labels::repeat_factor`) —
+        // only when it was played since the taste last moved: the old favorites'
+        // many plays must not outweigh the new taste.
         let repeats = rows
             .iter_mut()
             .filter(|r| r.positive && self.repeat_weighting);
         for r in repeats {
             if let Some(h) = self.history.get(&r.song_id) {
-                r.weight *= super::labels::repeat_factor(h.plays);
+                if shift.is_none_or(|at| h.last_order >= at) {
+                    r.weight *= super::labels::repeat_factor(h.plays);
+                }
             }
         }
         rows
