@@ -36,16 +36,7 @@ async fn a_friend_sees_a_song_live_unless_private_or_blocked() {
 /// Signs up and onboards, answering the sharing question with `share`.
 async fn join(b: &mut Browser, base: &str, username: &str, share: bool) {
     b.goto(base).await;
-    b.click("#to-signup").await;
-    b.type_into("#signup-username", username).await;
-    b.type_into("#signup-password", PASSWORD).await;
-    b.click("#signup-submit").await;
-    b.until(
-        "the genre picker",
-        "return document.querySelectorAll('.genre').length >= 2",
-    )
-    .await;
-    b.click(".genre:nth-child(1)").await;
+    driver::sign_up_and_pick_a_genre(b, username, PASSWORD).await;
     if share {
         // A real click: scrolled into view, the box must clear the sticky action bar.
         b.click("#onboarding-share").await;

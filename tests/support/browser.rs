@@ -244,9 +244,9 @@ impl Drop for Browser {
     }
 }
 
-/// Signs up in the web app (from its sign-in page) and onboards with the first genre
-/// and one seed song, returning once the onboarding is sent.
-pub async fn sign_up_and_onboard(b: &mut Browser, username: &str, password: &str) {
+/// Signs up in the web app (from its sign-in page) and picks the first genre on the
+/// onboarding page, leaving the rest of the page to the caller.
+pub async fn sign_up_and_pick_a_genre(b: &mut Browser, username: &str, password: &str) {
     b.click("#to-signup").await;
     b.type_into("#signup-username", username).await;
     b.type_into("#signup-password", password).await;
@@ -257,6 +257,12 @@ pub async fn sign_up_and_onboard(b: &mut Browser, username: &str, password: &str
     )
     .await;
     b.click(".genre:nth-child(1)").await;
+}
+
+/// Signs up in the web app (from its sign-in page) and onboards with the first genre
+/// and one seed song, returning once the onboarding is sent.
+pub async fn sign_up_and_onboard(b: &mut Browser, username: &str, password: &str) {
+    sign_up_and_pick_a_genre(b, username, password).await;
     b.until(
         "songs of the chosen genre",
         "return document.querySelectorAll('.seed').length",
