@@ -89,6 +89,7 @@ contract!(
     a_block_refuses_follows_and_removes_them_both_ways,
     privacy_shares_nothing_until_set,
     activity_is_recorded_only_while_shared_capped_and_newest_first,
+    an_append_shares_its_activity_in_the_same_step_only_when_new,
     visible_activity_hides_non_sharers_and_blocked_viewers,
     the_social_graph_and_activity_survive_a_restart,
 );
@@ -1519,6 +1520,62 @@ fn sharing() -> Privacy {
         share_activity: true,
         private_session_until_ms: None,
     }
+}
+
+async fn an_append_shares_its_activity_in_the_same_step_only_when_new(h: &mut Harness) {
+    let s = h.store();
+    let a = lid("L-as");
+    let t = now_ms();
+    let fin = |id: &str, song_id: &str| interaction(id, song_id, InteractionKind::Finished);
+    let e1 = entry("demo-0001", ActivityKind::Finished, t);
+    // Not sharing: logged and registered, nothing shared.
+    let (first, shared) = s
+        .append_and_share(&a, &fin("share-0001", "demo-0001"), &e1)
+        .await
+        .unwrap();
+    assert_eq!((first.seq, first.duplicate, shared), (1, false, false));
+    assert!(s.activity(&a, 10).await.unwrap().is_empty());
+    assert_eq!(s.listeners(None, 1000).await.unwrap(), vec![a.clone()]);
+    // Sharing: logged and shared.
+    s.set_privacy(&a, &sharing()).await.unwrap();
+    let e2 = entry("demo-0002", ActivityKind::Liked, t + 1);
+    let (second, shared) = s
+        .append_and_share(&a, &fin("share-0002", "demo-0002"), &e2)
+        .await
+        .unwrap();
+    assert_eq!((second.seq, second.duplicate, shared), (2, false, true));
+    assert_eq!(s.activity(&a, 10).await.unwrap(), vec![e2.clone()]);
+    // A retry of a logged id writes nothing and shares nothing again.
+    let e3 = entry("demo-0002", ActivityKind::Liked, t + 2);
+    let (again, shared) = s
+        .append_and_share(&a, &fin("share-0002", "demo-0002"), &e3)
+        .await
+        .unwrap();
+    assert_eq!((again.seq, again.duplicate, shared), (2, true, false));
+    assert_eq!(s.activity(&a, 10).await.unwrap(), vec![e2.clone()]);
+    // A private session: logged, not shared.
+    s.set_privacy(
+        &a,
+        &Privacy {
+            share_activity: true,
+            private_session_until_ms: Some(t + 100),
+        },
+    )
+    .await
+    .unwrap();
+    let e4 = entry("demo-0003", ActivityKind::Finished, t + 50);
+    let (third, shared) = s
+        .append_and_share(&a, &fin("share-0003", "demo-0003"), &e4)
+        .await
+        .unwrap();
+    assert_eq!((third.seq, shared), (3, false));
+    assert_eq!(s.activity(&a, 10).await.unwrap(), vec![e2]);
+    let logged = s.read_interactions(&a, 0, 10).await.unwrap();
+    assert_eq!(
+        logged.iter().map(|l| l.seq).collect::<Vec<_>>(),
+        vec![1, 2, 3],
+        "every new entry is in the log, shared or not"
+    );
 }
 
 async fn activity_is_recorded_only_while_shared_capped_and_newest_first(h: &mut Harness) {

@@ -48,7 +48,7 @@ use super::social::UserView;
 use super::time::iso_time;
 use super::{ApiError, AppState};
 use crate::catalog::{Catalog, SongId};
-use crate::store::{now_ms, ActivityEntry, ActivityKind, ListenerId, SharedStore};
+use crate::store::{now_ms, ActivityEntry, ActivityKind, InteractionKind, ListenerId, SharedStore};
 
 /// The most followees one merge reads (the most recently followed): bounds a read for
 /// someone who follows thousands.
@@ -85,6 +85,16 @@ pub fn stream_routes() -> Router<AppState> {
 /// Records that `listener` did `kind` with `song` at `at_ms`, if their privacy lets it
 /// be shared; true when recorded. Failures are logged, not returned: the interaction
 /// it rides on is already acknowledged, and a missing activity entry only hides one
+/// What of an interaction the listener's followers see: finishes (from anywhere) and
+/// likes; nothing else is shared.
+pub fn shared_kind(kind: InteractionKind) -> Option<ActivityKind> {
+    match kind {
+        InteractionKind::Finished | InteractionKind::SearchFinished => Some(ActivityKind::Finished),
+        InteractionKind::Liked => Some(ActivityKind::Liked),
+        _ => None,
+    }
+}
+
 /// song from friends.
 pub async fn share(
     store: &SharedStore,

@@ -7,7 +7,8 @@
 //! catches up from the log by the last sequence number it applied.
 //!
 //! A finish or a like that was not logged before is also shared with the listener's
-//! followers (`activity::share`; only if the listener shares).
+//! followers in the same durable step (`Store::append_and_share`; only if the
+//! listener shares).
 //!
 //! Each listener may log `http_limits.interactions_per_minute` per node; beyond it the
 //! answer is 429 with `Retry-After`, decided before anything is written (nothing is
@@ -29,7 +30,7 @@ use super::session::CurrentListener;
 use super::{ApiError, AppState};
 use crate::catalog::SongId;
 use crate::store::{
-    now_ms, ActivityKind, Appended, ClientId, Interaction, InteractionKind, ListenerId, PlaylistId,
+    now_ms, ActivityEntry, Appended, ClientId, Interaction, InteractionKind, ListenerId, PlaylistId,
 };
 
 /// How far past a song's end a reported position may be (players report a little late).
@@ -197,13 +198,28 @@ pub async fn record(
             ([(header::RETRY_AFTER, secs.to_string())], e).into_response(),
         ));
     }
-    match state.store.append_interaction(listener, interaction).await {
+    // Finishes and likes go to the listener's activity for the people who follow them
+    // (if the listener shares; see `activity`) in the same durable step as the append;
+    // a retry (duplicate) was shared the first time.
+    let appended = match activity::shared_kind(interaction.kind) {
+        Some(kind) => {
+            let entry = ActivityEntry {
+                song_id: interaction.song_id.clone(),
+                kind,
+                at_ms: interaction.at_ms,
+            };
+            state
+                .store
+                .append_and_share(listener, interaction, &entry)
+                .await
+                .map(|(a, _)| a)
+        }
+        None => state.store.append_interaction(listener, interaction).await,
+    };
+    match appended {
         Ok(a) => {
             state.cluster.notify(listener);
             crate::telemetry::metrics::interaction_acknowledged();
-            if !a.duplicate {
-                share_with_friends(state, listener, interaction).await;
-            }
             Ok(a)
         }
         Err(e) => {
@@ -212,25 +228,6 @@ pub async fn record(
             Err(Refused::Failed(e.into()))
         }
     }
-}
-
-/// Finishes and likes go to the listener's activity for the people who follow them
-/// (if the listener shares; see `activity`). A retry (duplicate) was shared the first
-/// time.
-async fn share_with_friends(state: &AppState, listener: &ListenerId, interaction: &Interaction) {
-    let kind = match interaction.kind {
-        InteractionKind::Finished | InteractionKind::SearchFinished => ActivityKind::Finished,
-        InteractionKind::Liked => ActivityKind::Liked,
-        _ => return,
-    };
-    activity::share(
-        &state.store,
-        listener,
-        &interaction.song_id,
-        kind,
-        interaction.at_ms,
-    )
-    .await;
 }
 
 /// Logs what a saved playlist edit says about its owner's taste, through [`record`]:

@@ -48,6 +48,7 @@ const OPS: &[&str] = &[
     "account_by_username",
     "revoke_sessions",
     "append_interaction",
+    "append_and_share",
     "read_interactions",
     "acquire_job_lease",
     "release_job_lease",
@@ -180,6 +181,19 @@ impl<S: Store + ?Sized> Store for Instrumented<S> {
         self.timed(
             "append_interaction",
             self.inner.append_interaction(listener, interaction),
+        )
+        .await
+    }
+
+    async fn append_and_share(
+        &self,
+        listener: &ListenerId,
+        interaction: &Interaction,
+        share: &ActivityEntry,
+    ) -> StoreResult<(Appended, bool)> {
+        self.timed(
+            "append_and_share",
+            self.inner.append_and_share(listener, interaction, share),
         )
         .await
     }

@@ -105,6 +105,16 @@ pub trait Store: Send + Sync + 'static {
         listener: &ListenerId,
         interaction: &Interaction,
     ) -> StoreResult<Appended>;
+    /// [`Store::append_interaction`] and, only if the entry was new, what
+    /// [`Store::push_activity`] does with `share` — in one durable step (one round trip
+    /// and one fsync, not two). Returns the append and whether the activity entry was
+    /// recorded. Finishes and likes take this path.
+    async fn append_and_share(
+        &self,
+        listener: &ListenerId,
+        interaction: &Interaction,
+        share: &ActivityEntry,
+    ) -> StoreResult<(Appended, bool)>;
     /// Entries with `seq > after`, oldest first, at most `limit`.
     async fn read_interactions(
         &self,

@@ -314,6 +314,23 @@ impl Store for EmbeddedStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(listener = %listener))]
+    async fn append_and_share(
+        &self,
+        listener: &ListenerId,
+        interaction: &Interaction,
+        share: &ActivityEntry,
+    ) -> StoreResult<(Appended, bool)> {
+        let (listener, interaction, share) = (listener.clone(), interaction.clone(), share.clone());
+        self.write(move |txn, p| {
+            jobs::register_listener(txn, p, &listener)?;
+            let appended = log::append(txn, p, &listener, &interaction)?;
+            let shared = !appended.duplicate && social::push_activity(txn, p, &listener, &share)?;
+            Ok((appended, shared))
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(listener = %listener))]
     async fn read_interactions(
         &self,
         listener: &ListenerId,

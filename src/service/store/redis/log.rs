@@ -62,20 +62,48 @@ pub(super) async fn append_interaction(
     listener: &ListenerId,
     interaction: &Interaction,
 ) -> StoreResult<Appended> {
+    let (appended, _) = append(s, listener, interaction, None).await?;
+    Ok(appended)
+}
+
+#[tracing::instrument(level = "debug", skip_all, fields(listener = %listener))]
+pub(super) async fn append_and_share(
+    s: &RedisStore,
+    listener: &ListenerId,
+    interaction: &Interaction,
+    share: &ActivityEntry,
+) -> StoreResult<(Appended, bool)> {
+    append(s, listener, interaction, Some(share)).await
+}
+
+/// `append.lua`, with the activity keys and arguments when the entry is to be shared.
+async fn append(
+    s: &RedisStore,
+    listener: &ListenerId,
+    interaction: &Interaction,
+    share: Option<&ActivityEntry>,
+) -> StoreResult<(Appended, bool)> {
     // Registered first (idempotent), so every listener with a log is in the registry
     // even if this process dies between the two steps. A separate command: the
-    // registry and the log live in different slots.
-    super::jobs::register_listener(s, listener).await?;
-    let call = Durable::new(&APPEND)
+    // registry and the log live in different slots. Once per listener and process
+    // (and again after a while; see `registered`), not a round trip per append.
+    s.ensure_registered(listener).await?;
+    let mut call = Durable::new(&APPEND)
         .key(keys::listener(listener, "log"))
         .key(keys::listener(listener, "log-ids"))
         .arg(interaction.id.as_str())
         .arg_bytes(&to_json(interaction, "interaction")?);
-    let (seq, duplicate): (u64, i64) = s.durable(call, "append interaction").await?;
-    Ok(Appended {
-        seq,
-        duplicate: duplicate == 1,
-    })
+    if let Some(entry) = share {
+        call = super::social::share_keys(call, listener, entry)?;
+    }
+    let (seq, duplicate, shared): (u64, i64, i64) = s.durable(call, "append interaction").await?;
+    Ok((
+        Appended {
+            seq,
+            duplicate: duplicate == 1,
+        },
+        shared == 1,
+    ))
 }
 
 #[tracing::instrument(level = "debug", skip_all, fields(listener = %listener))]

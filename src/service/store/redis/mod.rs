@@ -119,7 +119,8 @@ mod social;
 
 use ::redis::{ErrorKind, RedisError};
 use async_trait::async_trait;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use super::*;
 use crate::catalog::Song;
@@ -152,7 +153,15 @@ pub struct RedisStore {
     /// The server URL (or the cluster's seeds) with any password hidden, for errors and logs.
     url: String,
     policy: WritePolicy,
+    /// Listeners this process put in the registry, and when (see `ensure_registered`).
+    registered: Arc<std::sync::Mutex<HashMap<ListenerId, Instant>>>,
 }
+
+/// How long a listener counts as registered by this process before its next append
+/// registers it again (cheap insurance against a registry write lost in a failover).
+const REGISTERED_FOR: Duration = Duration::from_secs(300);
+/// Most listeners remembered as registered; past it the memory starts over.
+const REGISTERED_MAX: usize = 65_536;
 
 /// The URL with the userinfo part (`user:password@`) replaced, fit for errors.
 pub fn redact_url(url: &str) -> String {
@@ -228,10 +237,32 @@ impl RedisStore {
                 durability,
                 timeout,
             },
+            registered: Arc::default(),
         };
         store.ping().await?;
         tracing::info!(cluster = store.conn.is_cluster(), "redis store connected");
         Ok(store)
+    }
+
+    /// Puts `listener` in the registry unless this process did so recently: an append
+    /// costs one round trip, not two, for a listener already known.
+    async fn ensure_registered(&self, listener: &ListenerId) -> StoreResult<()> {
+        let now = Instant::now();
+        let fresh = |map: &HashMap<ListenerId, Instant>| {
+            map.get(listener)
+                .is_some_and(|at| now.duration_since(*at) < REGISTERED_FOR)
+        };
+        if self.registered.lock().is_ok_and(|map| fresh(&map)) {
+            return Ok(());
+        }
+        jobs::register_listener(self, listener).await?;
+        if let Ok(mut map) = self.registered.lock() {
+            if map.len() >= REGISTERED_MAX {
+                map.clear();
+            }
+            map.insert(listener.clone(), now);
+        }
+        Ok(())
     }
 
     fn conn(&self) -> Conn {
@@ -350,6 +381,15 @@ impl Store for RedisStore {
         interaction: &Interaction,
     ) -> StoreResult<Appended> {
         log::append_interaction(self, listener, interaction).await
+    }
+
+    async fn append_and_share(
+        &self,
+        listener: &ListenerId,
+        interaction: &Interaction,
+        share: &ActivityEntry,
+    ) -> StoreResult<(Appended, bool)> {
+        log::append_and_share(self, listener, interaction, share).await
     }
 
     async fn read_interactions(

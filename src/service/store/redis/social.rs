@@ -219,17 +219,27 @@ pub(super) async fn set_privacy(
     Ok(())
 }
 
+/// Adds the activity keys and arguments `append.lua` shares an entry with (the same
+/// ones `push_activity.lua` takes).
+pub(super) fn share_keys<'s>(
+    call: Durable<'s>,
+    l: &ListenerId,
+    entry: &ActivityEntry,
+) -> StoreResult<Durable<'s>> {
+    Ok(call
+        .key(keys::listener(l, PRIVACY))
+        .key(keys::listener(l, ACTIVITY))
+        .arg_bytes(&to_json(entry, "activity")?)
+        .arg(entry.at_ms)
+        .arg(ACTIVITY_CAP))
+}
+
 pub(super) async fn push_activity(
     s: &RedisStore,
     l: &ListenerId,
     entry: &ActivityEntry,
 ) -> StoreResult<bool> {
-    let call = Durable::new(&PUSH_ACTIVITY)
-        .key(keys::listener(l, PRIVACY))
-        .key(keys::listener(l, ACTIVITY))
-        .arg_bytes(&to_json(entry, "activity")?)
-        .arg(entry.at_ms)
-        .arg(ACTIVITY_CAP);
+    let call = share_keys(Durable::new(&PUSH_ACTIVITY), l, entry)?;
     let recorded: i64 = s.durable(call, "push activity").await?;
     Ok(recorded == 1)
 }
