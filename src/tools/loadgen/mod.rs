@@ -98,9 +98,29 @@ struct Shared {
     client_ids: AtomicU64,
 }
 
+/// The listeners' usernames are `<tag><index>`: they must be valid usernames (3–32
+/// characters of a-z, 0-9, '_', '-', '.'), which is checked before any sign-up.
+fn check_tag(tag: &str, listeners: usize) -> anyhow::Result<()> {
+    let longest = tag.len() + (listeners - 1).to_string().len();
+    anyhow::ensure!(
+        tag.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_-.".contains(&b))
+            && !tag.is_empty(),
+        "--tag {tag:?}: use a-z, 0-9, '_', '-' or '.' (it prefixes the listeners' usernames)"
+    );
+    anyhow::ensure!(
+        (3..=32).contains(&(tag.len() + 1)) && longest <= 32,
+        "--tag {tag:?} with {listeners} listeners makes usernames of {}..={longest} \
+         characters; usernames are 3-32",
+        tag.len() + 1
+    );
+    Ok(())
+}
+
 /// Runs the load and writes the results; returns the summary.
 pub async fn run(args: LoadgenArgs) -> anyhow::Result<report::Summary> {
     anyhow::ensure!(args.listeners > 0, "--listeners must be at least 1");
+    check_tag(&args.tag, args.listeners)?;
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .pool_max_idle_per_host(args.listeners.max(1) * 2)
@@ -483,5 +503,18 @@ async fn progress(sh: Arc<Shared>) {
         tick.tick().await;
         let line = sh.recorder.roll_second();
         eprint!("\r{line:<100}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_tag_that_makes_bad_usernames_is_refused_before_any_sign_up() {
+        assert!(super::check_tag("loadgen", 50).is_ok());
+        assert!(super::check_tag("ab", 1).is_ok());
+        assert!(super::check_tag("p", 50).is_err(), "p0 is too short");
+        assert!(super::check_tag("Load", 5).is_err(), "upper case");
+        assert!(super::check_tag("a b", 5).is_err());
+        assert!(super::check_tag(&"x".repeat(30), 1000).is_err(), "too long");
     }
 }
