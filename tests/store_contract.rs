@@ -1515,6 +1515,14 @@ fn entry(song_id: &str, kind: ActivityKind, at_ms: u64) -> ActivityEntry {
     }
 }
 
+/// Sharing, in a private session that ends at `until_ms`.
+fn private_session_until(until_ms: u64) -> Privacy {
+    Privacy {
+        share_activity: true,
+        private_session_until_ms: Some(until_ms),
+    }
+}
+
 fn sharing() -> Privacy {
     Privacy {
         share_activity: true,
@@ -1554,15 +1562,9 @@ async fn an_append_shares_its_activity_in_the_same_step_only_when_new(h: &mut Ha
     assert_eq!((again.seq, again.duplicate, shared), (2, true, false));
     assert_eq!(s.activity(&a, 10).await.unwrap(), vec![e2.clone()]);
     // A private session: logged, not shared.
-    s.set_privacy(
-        &a,
-        &Privacy {
-            share_activity: true,
-            private_session_until_ms: Some(t + 100),
-        },
-    )
-    .await
-    .unwrap();
+    s.set_privacy(&a, &private_session_until(t + 100))
+        .await
+        .unwrap();
     let e4 = entry("demo-0003", ActivityKind::Finished, t + 50);
     let (third, shared) = s
         .append_and_share(&a, &fin("share-0003", "demo-0003"), &e4)
@@ -1602,15 +1604,9 @@ async fn activity_is_recorded_only_while_shared_capped_and_newest_first(h: &mut 
         "newest first, a retry not twice"
     );
     // A private session records nothing until it ends.
-    s.set_privacy(
-        &a,
-        &Privacy {
-            share_activity: true,
-            private_session_until_ms: Some(t + 100),
-        },
-    )
-    .await
-    .unwrap();
+    s.set_privacy(&a, &private_session_until(t + 100))
+        .await
+        .unwrap();
     let hidden = entry("demo-0002", ActivityKind::Liked, t + 50);
     assert!(!s.push_activity(&a, &hidden).await.unwrap());
     let after = entry("demo-0003", ActivityKind::Liked, t + 100);
