@@ -1,7 +1,9 @@
 //! The state tier beyond one Redis, with real servers: `durability = "replicated"`
 //! acknowledges only what a replica confirmed (and an unconfirmed write is retried
-//! idempotently), and a SIGKILLed Redis Cluster master fails over under real
-//! `spoofify serve` nodes without losing an acknowledged interaction.
+//! idempotently), and a SIGKILLed Redis Cluster master (two replicas each) fails over
+//! under real `spoofify serve` nodes without losing an acknowledged interaction, its
+//! listeners served again within cluster-node-timeout + 3 s and the others never
+//! interrupted.
 
 mod support;
 
@@ -12,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use spoofify_service::config::Durability;
 use spoofify_service::store::redis::{RedisStore, RedisTarget};
+use spoofify_service::store::redis_cluster_process::{ClusterOptions, DEFAULT_NODE_TIMEOUT_MS};
 use spoofify_service::store::redis_process::{Fsync, RedisOptions, RedisProcess};
 use spoofify_service::store::*;
 use support::cluster::*;
@@ -156,7 +159,13 @@ async fn a_killed_redis_master_fails_over_and_loses_no_acknowledged_interaction(
         ],
         ..Default::default()
     };
-    let mut c = TestCluster::start_on_redis_cluster(2, opts).await;
+    // Two replicas per master: after the failover the promoted replica still has one,
+    // so "replicated" writes to its slots go on without the old master.
+    let redis = ClusterOptions {
+        replicas_per_master: 2,
+        ..ClusterOptions::default()
+    };
+    let mut c = TestCluster::start_on_redis_cluster_with(2, opts, redis).await;
     let ls = c.listeners("rk", 24).await;
     let songs = c.song_ids().await;
     let bases = c.bases();
@@ -203,9 +212,8 @@ async fn a_killed_redis_master_fails_over_and_loses_no_acknowledged_interaction(
     tokio::time::sleep_until(start.into()).await;
     let cluster = c.redis.cluster().expect("a redis cluster");
     cluster.node(victim).kill();
-    // The replica takes over; with one replica per master it then has none, so
-    // "replicated" writes to those slots wait for the old master to rejoin as its
-    // replica (README "Redis Cluster": the price of durability).
+    // A replica takes over and the other follows it; the old master stays down until
+    // the drivers are done (no orchestrator brings it back).
     let key = log_key(&ls[0].id);
     let promoted_by = Instant::now() + Duration::from_secs(30);
     while cluster.master_of_key(&key).ok().is_none_or(|m| m == victim) {
@@ -219,11 +227,7 @@ async fn a_killed_redis_master_fails_over_and_loses_no_acknowledged_interaction(
         .wait_serving(Duration::from_secs(20))
         .expect("a replica promoted");
     let promoted_ms = start.elapsed().as_millis();
-    cluster
-        .node(victim)
-        .restart()
-        .expect("restart the old master");
-    eprintln!("failover done {promoted_ms} ms after the kill; old master restarted");
+    eprintln!("failover done {promoted_ms} ms after the kill");
     let mut results = Vec::new();
     for t in tasks {
         results.push(t.await.expect("driver"));
@@ -256,9 +260,22 @@ async fn a_killed_redis_master_fails_over_and_loses_no_acknowledged_interaction(
         interrupted.is_empty(),
         "listeners on other masters failed: {interrupted:#?}"
     );
+    // The bound (README "Redis Cluster"): p99 of the victims' recovery within
+    // cluster-node-timeout + 3 s (with a handful of victims, p99 is the slowest).
+    let bound_ms = u128::from(DEFAULT_NODE_TIMEOUT_MS) + 3000;
+    let p99 = recovery_ms[(recovery_ms.len() * 99).div_ceil(100) - 1];
+    assert!(
+        p99 <= bound_ms,
+        "listeners on the killed master served again after {recovery_ms:?} ms, past {bound_ms} ms"
+    );
 
-    // Every acknowledged interaction is in the log, once.
+    // Every acknowledged interaction is in the log, once (read with the old master
+    // back as a replica, so the cluster is whole).
     let cluster = c.redis.cluster().expect("a redis cluster");
+    cluster
+        .node(victim)
+        .restart()
+        .expect("restart the old master");
     cluster
         .wait_whole(Duration::from_secs(60))
         .expect("whole again");

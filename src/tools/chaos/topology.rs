@@ -11,7 +11,9 @@ use std::process::{Child, Command, Stdio};
 use super::faults::FaultKind;
 use super::netns::{Cut, Net, NetError};
 use spoofify_service::config::{Durability, Overrides};
-use spoofify_service::store::redis_cluster_process::{ClusterOptions, RedisCluster};
+use spoofify_service::store::redis_cluster_process::{
+    describe_changes, ClusterNodeLine, ClusterOptions, RedisCluster,
+};
 use spoofify_service::store::redis_process::{
     free_port, Fsync, RedisOptions, RedisProcess, RedisProcessError,
 };
@@ -79,15 +81,24 @@ impl Node {
     }
 }
 
+/// How the harness runs a Redis Cluster state tier.
+#[derive(Debug, Clone, Copy)]
+pub struct ClusterSpec {
+    /// The nodes' `durability`.
+    pub durability: Durability,
+    pub replicas_per_master: usize,
+    /// Forced replica lag before a redis-master-kill (zero: none).
+    pub lag: std::time::Duration,
+}
+
 /// Where the nodes keep their state.
 pub enum StateTier {
     Server(RedisProcess),
-    /// A Redis Cluster, the node under a master fault (its index) and the durability
-    /// the nodes run with.
+    /// A Redis Cluster, the node under a master fault (its index) and how it runs.
     Cluster {
         cluster: RedisCluster,
         faulted: Option<usize>,
-        durability: Durability,
+        spec: ClusterSpec,
     },
 }
 
@@ -101,8 +112,11 @@ pub struct Topology {
     exe: PathBuf,
     /// The node flag naming the state tier: `--redis URL` or `--redis-cluster SEEDS`.
     redis_flag: [String; 2],
-    /// The Redis Cluster's masters as last recorded (`inject` records changes).
-    pub last_redis_topology: Option<String>,
+    /// The Redis Cluster's `CLUSTER NODES` as last read (`inject` records changes).
+    pub last_redis_topology: Option<Vec<ClusterNodeLine>>,
+    /// What the harness itself did to the Redis Cluster since last drained (a master
+    /// killed, replicas stopped, a partition cut or healed), for the timeline.
+    pub redis_actions: Vec<String>,
     /// The cluster CA, node certificates and cookie file.
     certs: crate::certs::Made,
 }
@@ -116,7 +130,7 @@ impl Topology {
         fsync: Fsync,
         netns: bool,
         exe: PathBuf,
-        cluster: Option<Durability>,
+        cluster: Option<ClusterSpec>,
     ) -> Result<Self, TopologyError> {
         let net = if netns {
             super::netns::sweep_stale();
@@ -142,9 +156,10 @@ impl Topology {
                 let url = format!("redis://{host}:{}", redis.port());
                 (StateTier::Server(redis), ["--redis".to_string(), url])
             }
-            Some(durability) => {
+            Some(spec) => {
                 let cluster = RedisCluster::start(ClusterOptions {
                     fsync,
+                    replicas_per_master: spec.replicas_per_master,
                     dir: Some(root.join("redis-cluster")),
                     ..ClusterOptions::default()
                 })?;
@@ -152,7 +167,7 @@ impl Topology {
                 let tier = StateTier::Cluster {
                     cluster,
                     faulted: None,
-                    durability,
+                    spec,
                 };
                 (tier, ["--redis-cluster".to_string(), seeds])
             }
@@ -203,6 +218,7 @@ impl Topology {
             exe,
             redis_flag,
             last_redis_topology: None,
+            redis_actions: Vec::new(),
             certs,
         })
     }
@@ -228,27 +244,50 @@ impl Topology {
         }
     }
 
-    /// Redis Cluster events for the timeline: `CLUSTER NODES` summarised as
-    /// "masters: port,port,port" (changes when a replica is promoted).
-    pub fn redis_topology(&mut self) -> Option<String> {
+    /// The Redis Cluster's `CLUSTER NODES`, read from a node the harness has not cut
+    /// off; `None` on one Redis, `Some(Err)` when no such node answered.
+    pub fn redis_topology(&mut self) -> Option<Result<Vec<ClusterNodeLine>, RedisProcessError>> {
         let StateTier::Cluster { cluster, .. } = &mut self.tier else {
             return None;
         };
-        let mut masters: Vec<String> = cluster
-            .topology()
-            .ok()?
-            .iter()
-            .filter(|n| n.master && !n.failed && !n.slots.is_empty())
-            .map(|n| n.port.to_string())
-            .collect();
-        masters.sort();
-        Some(format!("masters {}", masters.join(",")))
+        Some(cluster.topology())
+    }
+
+    /// Reads the Redis Cluster's topology and returns what changed since the last
+    /// reading, in words (the first reading names the masters). Empty on one Redis or
+    /// when no node answered (the next reading catches up).
+    pub fn redis_topology_changes(&mut self) -> Vec<String> {
+        let Some(Ok(now)) = self.redis_topology() else {
+            return Vec::new();
+        };
+        let changes = match &self.last_redis_topology {
+            None => {
+                let mut masters: Vec<String> = now
+                    .iter()
+                    .filter(|n| n.master && !n.failed && !n.slots.is_empty())
+                    .map(|n| format!(":{}", n.port))
+                    .collect();
+                masters.sort();
+                vec![format!("masters {}", masters.join(" "))]
+            }
+            Some(before) => describe_changes(before, &now),
+        };
+        self.last_redis_topology = Some(now);
+        changes
+    }
+
+    /// Whether the state tier is a Redis Cluster.
+    pub fn is_redis_cluster(&self) -> bool {
+        matches!(self.tier, StateTier::Cluster { .. })
     }
 
     /// A Redis Cluster master fault: picks the `i`-th current master (mod their count).
+    /// A kill with a forced lag first stops the master's replicas for the lag.
     fn master_fault(&mut self, kind: FaultKind, i: usize) -> Result<(), TopologyError> {
         let StateTier::Cluster {
-            cluster, faulted, ..
+            cluster,
+            faulted,
+            spec,
         } = &mut self.tier
         else {
             return Err(TopologyError::NeedsTier(kind, "--redis-cluster"));
@@ -258,14 +297,37 @@ impl Topology {
             return Err(TopologyError::NeedsTier(kind, "a live master"));
         }
         let m = masters[i % masters.len()];
+        let port = cluster.port(m);
         *faulted = Some(m);
         match kind {
+            FaultKind::RedisMasterKill if !spec.lag.is_zero() => {
+                let replicas = cluster.replicas_of(m)?;
+                let names: Vec<String> = replicas
+                    .iter()
+                    .map(|&r| format!(":{}", cluster.port(r)))
+                    .collect();
+                for &r in &replicas {
+                    cluster.signal(r, "-STOP")?;
+                }
+                self.redis_actions.push(format!(
+                    "replicas {} of :{port} stopped (forced lag {:.1} s)",
+                    names.join(" "),
+                    spec.lag.as_secs_f64()
+                ));
+                std::thread::sleep(spec.lag);
+                cluster.node(m).kill();
+                let resumed = replicas.iter().map(|&r| cluster.signal(r, "-CONT"));
+                let resumed: Result<Vec<()>, _> = resumed.collect();
+                self.redis_actions
+                    .push(format!("master :{port} killed; replicas resumed"));
+                Ok(resumed.map(drop)?)
+            }
             FaultKind::RedisMasterKill => {
                 cluster.node(m).kill();
+                self.redis_actions.push(format!("master :{port} killed"));
                 Ok(())
             }
             _ => {
-                let port = cluster.port(m);
                 let bus = u32::from(port) + 10_000;
                 let rules = format!(
                     "table inet {PARTITION_TABLE} {{\n chain input {{ type filter hook input priority -10; policy accept;\n  tcp dport {{ {port}, {bus} }} drop\n  tcp sport {{ {port}, {bus} }} drop\n }}\n}}\n"
@@ -273,7 +335,12 @@ impl Topology {
                 run_nft(&["-f", "-"], Some(&rules)).map_err(|why| TopologyError::Node {
                     node: format!("redis:{port}"),
                     why,
-                })
+                })?;
+                // Its own view is stale from now on: read the topology elsewhere.
+                cluster.set_cut(vec![m]);
+                self.redis_actions
+                    .push(format!("master :{port} cut off (partition)"));
+                Ok(())
             }
         }
     }
@@ -288,17 +355,25 @@ impl Topology {
         let Some(m) = faulted.take() else {
             return Ok(());
         };
+        let port = cluster.port(m);
         if !cluster.node(m).is_running() {
             cluster.node(m).restart()?;
+            self.redis_actions.push(format!(":{port} restarted"));
         }
         match kind {
             FaultKind::RedisMasterKill => Ok(()),
-            _ => run_nft(&["delete", "table", "inet", PARTITION_TABLE], None).map_err(|why| {
-                TopologyError::Node {
-                    node: format!("redis:{}", cluster.port(m)),
-                    why,
-                }
-            }),
+            _ => {
+                cluster.set_cut(Vec::new());
+                run_nft(&["delete", "table", "inet", PARTITION_TABLE], None).map_err(|why| {
+                    TopologyError::Node {
+                        node: format!("redis:{port}"),
+                        why,
+                    }
+                })?;
+                self.redis_actions
+                    .push(format!("partition of :{port} healed"));
+                Ok(())
+            }
         }
     }
 
@@ -337,8 +412,8 @@ impl Topology {
         for (k, v) in NODE_ENV {
             cmd.env(k, v);
         }
-        if let StateTier::Cluster { durability, .. } = &self.tier {
-            cmd.env("SPOOFIFY_DURABILITY", durability.as_str());
+        if let StateTier::Cluster { spec, .. } = &self.tier {
+            cmd.env("SPOOFIFY_DURABILITY", spec.durability.as_str());
         }
         let (_, cert, key) = &self.certs.nodes[i];
         cmd.env("SPOOFIFY_CLUSTER_LINK__TLS_CERT", cert)
@@ -463,7 +538,11 @@ impl Topology {
                     let _ = r.restart();
                 }
             }
-            StateTier::Cluster { .. } => {
+            StateTier::Cluster { cluster, .. } => {
+                // Replicas stopped for a forced lag resume (harmless on running nodes).
+                for r in 0..cluster.len() {
+                    let _ = cluster.signal(r, "-CONT");
+                }
                 let _ = run_nft(&["delete", "table", "inet", PARTITION_TABLE], None);
                 // A killed master is started again; a partitioned one just reconnects.
                 let _ = self.heal_master_fault(FaultKind::RedisMasterPartition);

@@ -50,7 +50,9 @@ const RECONNECT_RETRIES: usize = 3;
 const RECONNECT_MIN_DELAY: Duration = Duration::from_millis(50);
 const RECONNECT_MAX_DELAY: Duration = Duration::from_secs(1);
 /// Replicas that must confirm a write under `durability = "replicated"`. One: with one
-/// replica per master (the supported layout) that replica is the one promoted.
+/// replica per master that replica is the one promoted; with two (the recommended
+/// layout) Redis promotes the most up-to-date one — ARCHITECTURE.md "Fencing on a Redis
+/// Cluster" says what that guarantees and what it does not.
 const REPLICAS_REQUIRED: i64 = 1;
 
 /// One server or a cluster; cloning shares the connection(s).
