@@ -55,6 +55,18 @@ pub struct ClusterOptions {
     /// The address nodes announce to each other and to clients (`cluster-announce-ip`):
     /// the first bind address unless given (the chaos harness gives its bridge's).
     pub announce_ip: Option<String>,
+    /// Give node `i` a loopback address of its own, `127.0.0.<10+i>` (also bound on
+    /// 127.0.0.1): it listens, announces and connects out (`bind-source-addr`) from
+    /// it, so a firewall rule on that address cuts the node off in both directions —
+    /// its links to peers and replicas included. Port rules cannot: a node's outgoing
+    /// cluster-bus links use ephemeral ports, and Redis counts any packet from a peer
+    /// as a sign of life, so a port-only cut never gets a master failed over.
+    pub own_loopback_ips: bool,
+}
+
+/// The loopback address of node `i` under [`ClusterOptions::own_loopback_ips`].
+pub fn own_loopback_ip(i: usize) -> String {
+    format!("127.0.0.{}", 10 + i)
 }
 
 impl Default for ClusterOptions {
@@ -68,6 +80,7 @@ impl Default for ClusterOptions {
             ports: None,
             bind: vec!["127.0.0.1".into()],
             announce_ip: None,
+            own_loopback_ips: false,
         }
     }
 }
@@ -190,32 +203,45 @@ impl RedisCluster {
         if options.masters == 0 || count < 3 {
             return Err(cli_err("a Redis Cluster needs at least 3 masters".into()));
         }
+        if options.own_loopback_ips && count > 200 {
+            return Err(cli_err(
+                "at most 200 nodes with own loopback addresses".into(),
+            ));
+        }
         let mut nodes = Vec::with_capacity(count);
         for i in 0..count {
-            let announce = options
-                .announce_ip
-                .clone()
-                .or_else(|| options.bind.first().cloned())
-                .unwrap_or_else(|| "127.0.0.1".into());
+            let announce = Self::announce_host_of(&options, i);
+            let mut bind = options.bind.clone();
+            let mut extra = Vec::new();
+            if options.own_loopback_ips {
+                // The first bind address is the node's own; loopback stays for the
+                // harness's probes.
+                bind.insert(0, own_loopback_ip(i));
+                extra = vec!["--bind-source-addr".into(), own_loopback_ip(i)];
+            }
             let node = RedisProcess::start(RedisOptions {
                 port: options.ports.as_ref().and_then(|p| p.get(i).copied()),
                 fsync: options.fsync,
                 dir: options.dir.as_ref().map(|d| d.join(format!("node-{i}"))),
-                bind: options.bind.clone(),
-                extra_args: vec![
-                    "--cluster-enabled".into(),
-                    "yes".into(),
-                    "--cluster-config-file".into(),
-                    "nodes.conf".into(),
-                    "--cluster-node-timeout".into(),
-                    options.node_timeout_ms.to_string(),
-                    "--cluster-announce-ip".into(),
-                    announce,
-                    // A replica of a killed master takes over however long it was
-                    // out of touch (the harness kills masters on purpose).
-                    "--cluster-replica-validity-factor".into(),
-                    "0".into(),
-                ],
+                bind,
+                extra_args: [
+                    extra,
+                    vec![
+                        "--cluster-enabled".into(),
+                        "yes".into(),
+                        "--cluster-config-file".into(),
+                        "nodes.conf".into(),
+                        "--cluster-node-timeout".into(),
+                        options.node_timeout_ms.to_string(),
+                        "--cluster-announce-ip".into(),
+                        announce,
+                        // A replica of a killed master takes over however long it was
+                        // out of touch (the harness kills masters on purpose).
+                        "--cluster-replica-validity-factor".into(),
+                        "0".into(),
+                    ],
+                ]
+                .concat(),
                 ..RedisOptions::default()
             })?;
             nodes.push(node);
@@ -230,19 +256,23 @@ impl RedisCluster {
         Ok(this)
     }
 
-    fn announce_host(&self) -> String {
-        self.options
+    /// The address node `i` announces (and is created under).
+    fn announce_host_of(options: &ClusterOptions, i: usize) -> String {
+        if options.own_loopback_ips {
+            return own_loopback_ip(i);
+        }
+        options
             .announce_ip
             .clone()
-            .or_else(|| self.options.bind.first().cloned())
+            .or_else(|| options.bind.first().cloned())
             .unwrap_or_else(|| "127.0.0.1".into())
     }
 
     fn create(&self) -> Result<(), RedisProcessError> {
-        let host = self.announce_host();
         let mut cmd = Command::new(REDIS_CLI_BIN);
         cmd.arg("--cluster").arg("create");
-        for n in &self.nodes {
+        for (i, n) in self.nodes.iter().enumerate() {
+            let host = Self::announce_host_of(&self.options, i);
             cmd.arg(format!("{host}:{}", n.port()));
         }
         cmd.args([

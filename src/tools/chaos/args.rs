@@ -63,10 +63,10 @@ pub struct ChaosArgs {
     /// "Fencing on a Redis Cluster").
     #[arg(long, default_value_t = 2)]
     pub redis_replicas: usize,
-    /// Forced replica lag: a redis-master-kill first SIGSTOPs the master's replicas,
-    /// waits this long, kills the master, then SIGCONTs them, so writes the master took
-    /// in that time never reached a replica (what "local" loses; "replicated" refuses
-    /// them). 0 = off.
+    /// Forced replica lag: a redis-master-kill first drops everything the master sends
+    /// its replicas (nftables; root), waits this long, then kills the master, so writes
+    /// it took in that time never reached a replica (what "local" loses; "replicated"
+    /// refuses them). 0 = off.
     #[arg(long, default_value_t = 0.0)]
     pub redis_lag_secs: f64,
     /// The nodes' `durability`: local or replicated (see README "Redis Cluster").

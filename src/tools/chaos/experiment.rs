@@ -303,7 +303,7 @@ pub(super) fn judge(
         ));
         if args.redis_lag_secs > 0.0 {
             notes.push(format!(
-                "FORCED REPLICA LAG: before each redis-master-kill the master's replicas were stopped (SIGSTOP) for {} s, so whatever the master took in that time never reached a replica. {}",
+                "FORCED REPLICA LAG: for {} s before each redis-master-kill everything the master sent its replicas was dropped (nftables), so whatever it took in that time never reached a replica. {}",
                 args.redis_lag_secs,
                 match args.durability {
                     spoofify_service::config::Durability::Replicated => "With \"replicated\" those writes are refused (503, retried), so `lost` must still be 0.",

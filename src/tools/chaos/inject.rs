@@ -3,7 +3,7 @@
 //! polled throughout (and through the quiet period after), and every change — a
 //! master failed, a replica promoted, an old master rejoined — is recorded as a
 //! `redis-topology` event, as is each thing the harness itself did to the cluster
-//! (a master killed, replicas stopped for a forced lag, a partition cut or healed).
+//! (a master killed, its replication cut for a forced lag, a partition cut or healed).
 
 use std::time::Duration;
 

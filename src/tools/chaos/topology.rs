@@ -12,7 +12,7 @@ use super::faults::FaultKind;
 use super::netns::{Cut, Net, NetError};
 use spoofify_service::config::{Durability, Overrides};
 use spoofify_service::store::redis_cluster_process::{
-    describe_changes, ClusterNodeLine, ClusterOptions, RedisCluster,
+    describe_changes, own_loopback_ip, ClusterNodeLine, ClusterOptions, RedisCluster,
 };
 use spoofify_service::store::redis_process::{
     free_port, Fsync, RedisOptions, RedisProcess, RedisProcessError,
@@ -102,8 +102,11 @@ pub enum StateTier {
     },
 }
 
-/// The nftables table a redis-master-partition adds (and its heal deletes).
+/// The nftables table a redis-master-partition adds (and its heal deletes): it drops
+/// every packet from or to the master's own loopback address.
 const PARTITION_TABLE: &str = "spoofify_chaos_redis";
+/// The nftables table of a forced replica lag (dropped before the kill ends).
+const LAG_TABLE: &str = "spoofify_chaos_redis_lag";
 
 pub struct Topology {
     pub tier: StateTier,
@@ -161,6 +164,7 @@ impl Topology {
                     fsync,
                     replicas_per_master: spec.replicas_per_master,
                     dir: Some(root.join("redis-cluster")),
+                    own_loopback_ips: true,
                     ..ClusterOptions::default()
                 })?;
                 let seeds = cluster.seed_list();
@@ -282,7 +286,8 @@ impl Topology {
     }
 
     /// A Redis Cluster master fault: picks the `i`-th current master (mod their count).
-    /// A kill with a forced lag first stops the master's replicas for the lag.
+    /// A kill with a forced lag first cuts the replication stream to its replicas for
+    /// the lag.
     fn master_fault(&mut self, kind: FaultKind, i: usize) -> Result<(), TopologyError> {
         let StateTier::Cluster {
             cluster,
@@ -301,26 +306,42 @@ impl Topology {
         *faulted = Some(m);
         match kind {
             FaultKind::RedisMasterKill if !spec.lag.is_zero() => {
+                // Everything the master sends its replicas is dropped for the lag, then
+                // the master dies: what it took meanwhile never reached a replica. (A
+                // SIGSTOPped replica would not lag: the kernel still takes the stream
+                // into its socket buffer, and it reads it all on SIGCONT.)
                 let replicas = cluster.replicas_of(m)?;
+                let from = own_loopback_ip(m);
+                let drops: Vec<String> = replicas
+                    .iter()
+                    .map(|&r| format!("  ip saddr {from} ip daddr {} drop\n", own_loopback_ip(r)))
+                    .collect();
+                let rules = format!(
+                    "table inet {LAG_TABLE} {{\n chain input {{ type filter hook input priority -10; policy accept;\n{} }}\n}}\n",
+                    drops.concat()
+                );
+                run_nft(&["-f", "-"], Some(&rules)).map_err(|why| TopologyError::Node {
+                    node: format!("redis:{port}"),
+                    why,
+                })?;
                 let names: Vec<String> = replicas
                     .iter()
                     .map(|&r| format!(":{}", cluster.port(r)))
                     .collect();
-                for &r in &replicas {
-                    cluster.signal(r, "-STOP")?;
-                }
                 self.redis_actions.push(format!(
-                    "replicas {} of :{port} stopped (forced lag {:.1} s)",
+                    "replication :{port} -> {} cut (forced lag {:.1} s)",
                     names.join(" "),
                     spec.lag.as_secs_f64()
                 ));
                 std::thread::sleep(spec.lag);
                 cluster.node(m).kill();
-                let resumed = replicas.iter().map(|&r| cluster.signal(r, "-CONT"));
-                let resumed: Result<Vec<()>, _> = resumed.collect();
+                let healed = run_nft(&["delete", "table", "inet", LAG_TABLE], None);
                 self.redis_actions
-                    .push(format!("master :{port} killed; replicas resumed"));
-                Ok(resumed.map(drop)?)
+                    .push(format!("master :{port} killed; replication cut removed"));
+                healed.map_err(|why| TopologyError::Node {
+                    node: format!("redis:{port}"),
+                    why,
+                })
             }
             FaultKind::RedisMasterKill => {
                 cluster.node(m).kill();
@@ -328,9 +349,12 @@ impl Topology {
                 Ok(())
             }
             _ => {
-                let bus = u32::from(port) + 10_000;
+                // Every node has a loopback address of its own (see `create`): dropping
+                // it both ways cuts the master off from its replicas, the other masters
+                // and the Spoofify nodes, outgoing links included.
+                let ip = own_loopback_ip(m);
                 let rules = format!(
-                    "table inet {PARTITION_TABLE} {{\n chain input {{ type filter hook input priority -10; policy accept;\n  tcp dport {{ {port}, {bus} }} drop\n  tcp sport {{ {port}, {bus} }} drop\n }}\n}}\n"
+                    "table inet {PARTITION_TABLE} {{\n chain input {{ type filter hook input priority -10; policy accept;\n  ip saddr {ip} drop\n  ip daddr {ip} drop\n }}\n}}\n"
                 );
                 run_nft(&["-f", "-"], Some(&rules)).map_err(|why| TopologyError::Node {
                     node: format!("redis:{port}"),
@@ -538,11 +562,8 @@ impl Topology {
                     let _ = r.restart();
                 }
             }
-            StateTier::Cluster { cluster, .. } => {
-                // Replicas stopped for a forced lag resume (harmless on running nodes).
-                for r in 0..cluster.len() {
-                    let _ = cluster.signal(r, "-CONT");
-                }
+            StateTier::Cluster { .. } => {
+                let _ = run_nft(&["delete", "table", "inet", LAG_TABLE], None);
                 let _ = run_nft(&["delete", "table", "inet", PARTITION_TABLE], None);
                 // A killed master is started again; a partitioned one just reconnects.
                 let _ = self.heal_master_fault(FaultKind::RedisMasterPartition);
