@@ -147,11 +147,19 @@ impl TestCluster {
 
     /// `n` nodes on a fresh Redis Cluster (3 masters + 3 replicas, AOF `always`).
     pub async fn start_on_redis_cluster(n: usize, opts: NodeOpts) -> Self {
-        let cluster =
-            tokio::task::spawn_blocking(|| RedisCluster::start(ClusterOptions::default()))
-                .await
-                .expect("join")
-                .expect("redis cluster");
+        Self::start_on_redis_cluster_with(n, opts, ClusterOptions::default()).await
+    }
+
+    /// `n` nodes on a fresh Redis Cluster laid out as `redis` says.
+    pub async fn start_on_redis_cluster_with(
+        n: usize,
+        opts: NodeOpts,
+        redis: ClusterOptions,
+    ) -> Self {
+        let cluster = tokio::task::spawn_blocking(|| RedisCluster::start(redis))
+            .await
+            .expect("join")
+            .expect("redis cluster");
         Self::start_on(StateTier::Cluster(cluster), n, opts).await
     }
 

@@ -11,10 +11,16 @@
 //! client, so the harness does not share the code it tests.
 //!
 //! The calls block (seconds for a start or a failover); async callers wrap them in
-//! `spawn_blocking`. Dropping the handle kills every node.
+//! `spawn_blocking`. Every `redis-cli` call has a deadline ([`CLI_TIMEOUT`]): Debian's
+//! redis-cli 7.0 has no connect timeout of its own, and a node behind a firewall rule
+//! that drops its packets would hang it for minutes. Nodes the caller has cut off
+//! ([`RedisCluster::set_cut`]) are not asked for the topology: their view is stale.
+//! [`describe_changes`] turns two `CLUSTER NODES` readings into the events an operator
+//! would name (a master failed, a replica promoted, an old master back as a replica).
+//! Dropping the handle kills every node.
 
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::redis_process::{Fsync, RedisOptions, RedisProcess, RedisProcessError};
@@ -27,6 +33,10 @@ pub const DEFAULT_NODE_TIMEOUT_MS: u64 = 2000;
 const FORM_DEADLINE: Duration = Duration::from_secs(60);
 /// Pause between health probes.
 const POLL: Duration = Duration::from_millis(100);
+/// How long one `redis-cli` call may take before it is killed and fails.
+pub const CLI_TIMEOUT: Duration = Duration::from_secs(2);
+/// How often a running `redis-cli` call is checked for completion.
+const CLI_POLL: Duration = Duration::from_millis(5);
 
 /// How to run the cluster.
 #[derive(Debug, Clone)]
@@ -45,6 +55,18 @@ pub struct ClusterOptions {
     /// The address nodes announce to each other and to clients (`cluster-announce-ip`):
     /// the first bind address unless given (the chaos harness gives its bridge's).
     pub announce_ip: Option<String>,
+    /// Give node `i` a loopback address of its own, `127.0.0.<10+i>` (also bound on
+    /// 127.0.0.1): it listens, announces and connects out (`bind-source-addr`) from
+    /// it, so a firewall rule on that address cuts the node off in both directions —
+    /// its links to peers and replicas included. Port rules cannot: a node's outgoing
+    /// cluster-bus links use ephemeral ports, and Redis counts any packet from a peer
+    /// as a sign of life, so a port-only cut never gets a master failed over.
+    pub own_loopback_ips: bool,
+}
+
+/// The loopback address of node `i` under [`ClusterOptions::own_loopback_ips`].
+pub fn own_loopback_ip(i: usize) -> String {
+    format!("127.0.0.{}", 10 + i)
 }
 
 impl Default for ClusterOptions {
@@ -58,6 +80,7 @@ impl Default for ClusterOptions {
             ports: None,
             bind: vec!["127.0.0.1".into()],
             announce_ip: None,
+            own_loopback_ips: false,
         }
     }
 }
@@ -106,11 +129,66 @@ pub fn parse_cluster_nodes(text: &str) -> Vec<ClusterNodeLine> {
         .collect()
 }
 
+/// What changed between two `CLUSTER NODES` readings, in words, one event per change
+/// of a node's role or health: `master :7000 failed`, `replica :7004 promoted to
+/// master (was replica of :7000)`, `:7000 rejoined as replica of :7004`, `:7000 back
+/// (master)`. Nodes are named by port; the same node keeps its port across restarts.
+pub fn describe_changes(before: &[ClusterNodeLine], after: &[ClusterNodeLine]) -> Vec<String> {
+    let port_of = |nodes: &[ClusterNodeLine], id: &str| {
+        nodes
+            .iter()
+            .find(|n| n.id == id)
+            .map_or_else(|| "?".to_string(), |n| format!(":{}", n.port))
+    };
+    let serving = |n: &ClusterNodeLine| n.master && !n.slots.is_empty();
+    let mut out = Vec::new();
+    for a in after {
+        let Some(b) = before.iter().find(|b| b.id == a.id) else {
+            continue;
+        };
+        let p = a.port;
+        if a.failed && !b.failed {
+            let role = if b.master { "master" } else { "replica" };
+            out.push(format!("{role} :{p} failed"));
+        } else if !a.failed && b.failed {
+            match &a.replica_of {
+                Some(m) if b.master => {
+                    out.push(format!(":{p} rejoined as replica of {}", port_of(after, m)))
+                }
+                Some(m) => out.push(format!(
+                    "replica :{p} back (replica of {})",
+                    port_of(after, m)
+                )),
+                None => out.push(format!(":{p} back (master)")),
+            }
+        }
+        if serving(a) && !b.master {
+            let was = b.replica_of.as_deref().map_or_else(String::new, |m| {
+                format!(" (was replica of {})", port_of(before, m))
+            });
+            out.push(format!("replica :{p} promoted to master{was}"));
+        } else if b.master && !a.master && !b.failed && !a.failed {
+            let of = a
+                .replica_of
+                .as_deref()
+                .map_or_else(String::new, |m| port_of(after, m));
+            out.push(format!("master :{p} demoted to replica of {of}"));
+        } else if !a.master && !b.master && a.replica_of != b.replica_of && !a.failed {
+            if let Some(m) = &a.replica_of {
+                out.push(format!("replica :{p} now follows {}", port_of(after, m)));
+            }
+        }
+    }
+    out
+}
+
 /// A running private Redis Cluster.
 #[derive(Debug)]
 pub struct RedisCluster {
     nodes: Vec<RedisProcess>,
     options: ClusterOptions,
+    /// Nodes the caller cut off (a partition): not asked for the topology.
+    cut: Vec<usize>,
 }
 
 fn cli_err(what: String) -> RedisProcessError {
@@ -125,55 +203,76 @@ impl RedisCluster {
         if options.masters == 0 || count < 3 {
             return Err(cli_err("a Redis Cluster needs at least 3 masters".into()));
         }
+        if options.own_loopback_ips && count > 200 {
+            return Err(cli_err(
+                "at most 200 nodes with own loopback addresses".into(),
+            ));
+        }
         let mut nodes = Vec::with_capacity(count);
         for i in 0..count {
-            let announce = options
-                .announce_ip
-                .clone()
-                .or_else(|| options.bind.first().cloned())
-                .unwrap_or_else(|| "127.0.0.1".into());
+            let announce = Self::announce_host_of(&options, i);
+            let mut bind = options.bind.clone();
+            let mut extra = Vec::new();
+            if options.own_loopback_ips {
+                // The first bind address is the node's own; loopback stays for the
+                // harness's probes.
+                bind.insert(0, own_loopback_ip(i));
+                extra = vec!["--bind-source-addr".into(), own_loopback_ip(i)];
+            }
             let node = RedisProcess::start(RedisOptions {
                 port: options.ports.as_ref().and_then(|p| p.get(i).copied()),
                 fsync: options.fsync,
                 dir: options.dir.as_ref().map(|d| d.join(format!("node-{i}"))),
-                bind: options.bind.clone(),
-                extra_args: vec![
-                    "--cluster-enabled".into(),
-                    "yes".into(),
-                    "--cluster-config-file".into(),
-                    "nodes.conf".into(),
-                    "--cluster-node-timeout".into(),
-                    options.node_timeout_ms.to_string(),
-                    "--cluster-announce-ip".into(),
-                    announce,
-                    // A replica of a killed master takes over however long it was
-                    // out of touch (the harness kills masters on purpose).
-                    "--cluster-replica-validity-factor".into(),
-                    "0".into(),
-                ],
+                bind,
+                extra_args: [
+                    extra,
+                    vec![
+                        "--cluster-enabled".into(),
+                        "yes".into(),
+                        "--cluster-config-file".into(),
+                        "nodes.conf".into(),
+                        "--cluster-node-timeout".into(),
+                        options.node_timeout_ms.to_string(),
+                        "--cluster-announce-ip".into(),
+                        announce,
+                        // A replica of a killed master takes over however long it was
+                        // out of touch (the harness kills masters on purpose).
+                        "--cluster-replica-validity-factor".into(),
+                        "0".into(),
+                    ],
+                ]
+                .concat(),
                 ..RedisOptions::default()
             })?;
             nodes.push(node);
         }
-        let mut this = Self { nodes, options };
+        let mut this = Self {
+            nodes,
+            options,
+            cut: Vec::new(),
+        };
         this.create()?;
         this.wait_whole(FORM_DEADLINE)?;
         Ok(this)
     }
 
-    fn announce_host(&self) -> String {
-        self.options
+    /// The address node `i` announces (and is created under).
+    fn announce_host_of(options: &ClusterOptions, i: usize) -> String {
+        if options.own_loopback_ips {
+            return own_loopback_ip(i);
+        }
+        options
             .announce_ip
             .clone()
-            .or_else(|| self.options.bind.first().cloned())
+            .or_else(|| options.bind.first().cloned())
             .unwrap_or_else(|| "127.0.0.1".into())
     }
 
     fn create(&self) -> Result<(), RedisProcessError> {
-        let host = self.announce_host();
         let mut cmd = Command::new(REDIS_CLI_BIN);
         cmd.arg("--cluster").arg("create");
-        for n in &self.nodes {
+        for (i, n) in self.nodes.iter().enumerate() {
+            let host = Self::announce_host_of(&self.options, i);
             cmd.arg(format!("{host}:{}", n.port()));
         }
         cmd.args([
@@ -195,16 +294,37 @@ impl RedisCluster {
         Ok(())
     }
 
-    /// Runs `redis-cli -p <port of node i> args…` and returns its stdout.
+    /// Runs `redis-cli -p <port of node i> args…` and returns its stdout; a call still
+    /// running after [`CLI_TIMEOUT`] is killed and fails.
     pub fn cli(&self, i: usize, args: &[&str]) -> Result<String, RedisProcessError> {
         let node = self
             .nodes
             .get(i)
             .ok_or_else(|| cli_err(format!("no node {i}")))?;
-        let out = Command::new(REDIS_CLI_BIN)
+        let mut child = Command::new(REDIS_CLI_BIN)
             .args(["-h", "127.0.0.1", "-p", &node.port().to_string()])
             .args(args)
-            .output()
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| cli_err(format!("running {REDIS_CLI_BIN}: {e}")))?;
+        let until = Instant::now() + CLI_TIMEOUT;
+        loop {
+            match child.try_wait() {
+                Ok(Some(_)) => break,
+                Ok(None) if Instant::now() < until => std::thread::sleep(CLI_POLL),
+                Ok(None) | Err(_) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(cli_err(format!(
+                        "redis-cli on node {i} ({args:?}): no answer within {CLI_TIMEOUT:?}"
+                    )));
+                }
+            }
+        }
+        let out = child
+            .wait_with_output()
             .map_err(|e| cli_err(format!("running {REDIS_CLI_BIN}: {e}")))?;
         if !out.status.success() {
             return Err(cli_err(format!(
@@ -251,15 +371,51 @@ impl RedisCluster {
             .collect()
     }
 
-    /// `CLUSTER NODES` as seen by the first running node.
+    /// Marks nodes the caller has cut off from the rest (a partition), or none: their
+    /// own view of the cluster is stale, so [`Self::topology`] does not ask them.
+    pub fn set_cut(&mut self, cut: Vec<usize>) {
+        self.cut = cut;
+    }
+
+    /// Running nodes that are not cut off, in index order.
+    fn reachable(&mut self) -> Vec<usize> {
+        let cut = self.cut.clone();
+        self.running()
+            .into_iter()
+            .filter(|i| !cut.contains(i))
+            .collect()
+    }
+
+    /// `CLUSTER NODES` as seen by the first running node that is not cut off and
+    /// answers (the next one is asked when one does not).
     pub fn topology(&mut self) -> Result<Vec<ClusterNodeLine>, RedisProcessError> {
-        let first = *self
-            .running()
-            .first()
-            .ok_or_else(|| cli_err("no node is running".into()))?;
-        Ok(parse_cluster_nodes(
-            &self.cli(first, &["CLUSTER", "NODES"])?,
-        ))
+        let mut last = cli_err("no node is running".into());
+        for i in self.reachable() {
+            match self.cli(i, &["CLUSTER", "NODES"]) {
+                Ok(text) => return Ok(parse_cluster_nodes(&text)),
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
+    }
+
+    /// Sends `signal` (`-STOP`, `-CONT`) to node `i`, e.g. to make a replica lag.
+    pub fn signal(&self, i: usize, signal: &str) -> Result<(), RedisProcessError> {
+        let pid = self
+            .nodes
+            .get(i)
+            .and_then(RedisProcess::pid)
+            .ok_or_else(|| cli_err(format!("node {i} is not running")))?;
+        let ok = Command::new("kill")
+            .args([signal, &pid.to_string()])
+            .status()
+            .map_err(|e| cli_err(format!("kill {signal} {pid}: {e}")))?
+            .success();
+        if ok {
+            Ok(())
+        } else {
+            Err(cli_err(format!("kill {signal} {pid} failed")))
+        }
     }
 
     /// The indices of the nodes that are masters serving slots now.
@@ -277,7 +433,7 @@ impl RedisCluster {
     /// The index of the node that is the master of `key`'s slot now.
     pub fn master_of_key(&mut self, key: &str) -> Result<usize, RedisProcessError> {
         let first = *self
-            .running()
+            .reachable()
             .first()
             .ok_or_else(|| cli_err("no node is running".into()))?;
         let slot: u16 = self
@@ -416,5 +572,46 @@ broken line
         assert!(nodes[1].failed && nodes[1].master);
         assert!(!nodes[2].master && nodes[2].slots.is_empty());
         assert_eq!(nodes[2].replica_of.as_deref(), Some("07c3"));
+    }
+
+    #[test]
+    fn topology_changes_are_named_as_an_operator_would() {
+        let before = parse_cluster_nodes(
+            "\
+a 127.0.0.1:7000@17000 master - 0 0 1 connected 0-5460
+b 127.0.0.1:7001@17001 master - 0 0 2 connected 5461-16383
+c 127.0.0.1:7003@17003 slave a 0 0 1 connected
+d 127.0.0.1:7004@17004 slave a 0 0 1 connected
+",
+        );
+        let failed_over = parse_cluster_nodes(
+            "\
+a 127.0.0.1:7000@17000 master,fail - 0 0 1 disconnected
+b 127.0.0.1:7001@17001 master - 0 0 2 connected 5461-16383
+c 127.0.0.1:7003@17003 master - 0 0 3 connected 0-5460
+d 127.0.0.1:7004@17004 slave c 0 0 3 connected
+",
+        );
+        assert_eq!(
+            describe_changes(&before, &failed_over),
+            vec![
+                "master :7000 failed",
+                "replica :7003 promoted to master (was replica of :7000)",
+                "replica :7004 now follows :7003",
+            ]
+        );
+        let rejoined = parse_cluster_nodes(
+            "\
+a 127.0.0.1:7000@17000 slave c 0 0 3 connected
+b 127.0.0.1:7001@17001 master - 0 0 2 connected 5461-16383
+c 127.0.0.1:7003@17003 master - 0 0 3 connected 0-5460
+d 127.0.0.1:7004@17004 slave c 0 0 3 connected
+",
+        );
+        assert_eq!(
+            describe_changes(&failed_over, &rejoined),
+            vec![":7000 rejoined as replica of :7003"]
+        );
+        assert!(describe_changes(&rejoined, &rejoined).is_empty());
     }
 }

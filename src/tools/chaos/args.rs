@@ -53,10 +53,22 @@ pub struct ChaosArgs {
     /// links are real network faults.
     #[arg(long)]
     pub netns: bool,
-    /// Keep state in a Redis Cluster (3 masters + 3 replicas) the harness starts,
-    /// instead of one Redis; enables redis-master-kill and redis-master-partition.
+    /// Keep state in a Redis Cluster (3 masters, each with --redis-replicas replicas)
+    /// the harness starts, instead of one Redis; enables redis-master-kill and
+    /// redis-master-partition.
     #[arg(long)]
     pub redis_cluster: bool,
+    /// Replicas per Redis Cluster master (1..=3). With 2 a promoted replica still has a
+    /// replica, so "replicated" writes go on right after a failover (ARCHITECTURE.md
+    /// "Fencing on a Redis Cluster").
+    #[arg(long, default_value_t = 2)]
+    pub redis_replicas: usize,
+    /// Forced replica lag: a redis-master-kill first drops everything the master sends
+    /// its replicas (nftables; root), waits this long, then kills the master, so writes
+    /// it took in that time never reached a replica (what "local" loses; "replicated"
+    /// refuses them). 0 = off.
+    #[arg(long, default_value_t = 0.0)]
+    pub redis_lag_secs: f64,
     /// The nodes' `durability`: local or replicated (see README "Redis Cluster").
     #[arg(long, default_value = "local")]
     pub durability: spoofify_service::config::Durability,
@@ -129,6 +141,7 @@ impl ChaosArgs {
             ("--fault-duration-secs", self.fault_duration_secs),
             ("--fault-gap-secs", self.fault_gap_secs),
             ("--redis-down-secs", self.redis_down_secs),
+            ("--redis-lag-secs", self.redis_lag_secs),
         ] {
             if !v.is_finite() || !(0.0..=86_400.0).contains(&v) {
                 return bad(format!("{name} must be 0..=86400 seconds, not {v}"));
@@ -139,6 +152,18 @@ impl ChaosArgs {
         }
         if self.client_timeout_ms < 100 {
             return bad("--client-timeout-ms must be at least 100".into());
+        }
+        if !(1..=3).contains(&self.redis_replicas) {
+            return bad(format!(
+                "--redis-replicas must be 1..=3, not {}",
+                self.redis_replicas
+            ));
+        }
+        if self.redis_lag_secs > 0.0 && !self.redis_cluster {
+            return bad("--redis-lag-secs needs --redis-cluster".into());
+        }
+        if self.redis_lag_secs > 10.0 {
+            return bad("--redis-lag-secs must be at most 10 (a lag, not an outage)".into());
         }
         if self.redis_cluster && self.netns {
             return bad("--redis-cluster runs on loopback; --netns is for one Redis".into());
@@ -192,7 +217,16 @@ impl ChaosArgs {
             self.client_timeout_ms,
             if self.netns { " --netns" } else { "" }
         ) + &if self.redis_cluster {
-            format!(" --redis-cluster --durability {}", self.durability.as_str())
+            let lag = if self.redis_lag_secs > 0.0 {
+                format!(" --redis-lag-secs {}", self.redis_lag_secs)
+            } else {
+                String::new()
+            };
+            format!(
+                " --redis-cluster --redis-replicas {} --durability {}{lag}",
+                self.redis_replicas,
+                self.durability.as_str()
+            )
         } else {
             String::new()
         }

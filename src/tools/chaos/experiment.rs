@@ -21,8 +21,8 @@ const MIN_REDIS_FAILOVER_S: f64 = 7.0;
 use super::check::{self, FinalListener};
 use super::faults::{self, ScheduleSpec};
 use super::history::Event;
-use super::results::{Availability, Check, Results, RunSetup, Verdict};
-use super::topology::Topology;
+use super::results::{Availability, Check, RedisMark, Results, RunSetup, Verdict};
+use super::topology::{ClusterSpec, Topology};
 use super::workload::{self, Recorder, Shared, WorkloadSpec};
 use super::{availability, finals, inject, ChaosError};
 
@@ -51,7 +51,11 @@ pub(super) async fn start_cluster(args: &ChaosArgs, out: &Path) -> Result<Cluste
         args.fsync,
         args.netns,
         exe,
-        args.redis_cluster.then_some(args.durability),
+        args.redis_cluster.then_some(ClusterSpec {
+            durability: args.durability,
+            replicas_per_master: args.redis_replicas,
+            lag: Duration::from_secs_f64(args.redis_lag_secs),
+        }),
     )?;
     let settings = Settings::load(None, &topo.store_overrides())?;
     let store = spoofify_service::store::open(&settings).await?;
@@ -194,8 +198,10 @@ pub(super) async fn faults_then_quiet(
             .push("interrupted (SIGINT/SIGTERM): the run stopped early; nothing is claimed".into());
     } else {
         tracing::info!(secs = args.quiet_secs, "faults healed; quiet period");
+        // The Redis Cluster keeps being watched: an old master may rejoin only now.
+        let quiet_end = recorder.now_ms() + (args.quiet_secs * 1000.0) as u64;
         tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs_f64(args.quiet_secs)) => {}
+            _ = inject::watch_topology_until(topo, recorder, quiet_end) => {}
             _ = spoofify_service::node::shutdown_signal() => {
                 interrupted = true;
                 notes.push("interrupted during the quiet period; nothing is claimed".into());
@@ -287,23 +293,27 @@ pub(super) fn judge(
     notes.push(fsync_note(args.fsync).into());
     if args.redis_cluster {
         notes.push(format!(
-            "State in a Redis Cluster (3 masters + 3 replicas), durability \"{}\": {}",
+            "State in a Redis Cluster (3 masters, {} replica(s) each), durability \"{}\": {}",
+            args.redis_replicas,
             args.durability.as_str(),
             match args.durability {
-                spoofify_service::config::Durability::Replicated => "an interaction is acknowledged only once a replica has it, so a killed or partitioned master loses nothing acknowledged; `lost` must be 0.",
+                spoofify_service::config::Durability::Replicated => "an interaction is acknowledged only once a replica has it (WAIT 1), so a killed or partitioned master loses nothing acknowledged; `lost` must be 0.",
                 spoofify_service::config::Durability::Local => "an interaction is acknowledged once the master has it; a master killed or partitioned before its replica copied writes loses them at failover, and `lost` counts them (expected > 0: this run measures the loss, it does not claim safety).",
             }
         ));
-        let changes: Vec<String> = history
+        if args.redis_lag_secs > 0.0 {
+            notes.push(format!(
+                "FORCED REPLICA LAG: for {} s before each redis-master-kill everything the master sent its replicas was dropped (nftables), so whatever it took in that time never reached a replica. {}",
+                args.redis_lag_secs,
+                match args.durability {
+                    spoofify_service::config::Durability::Replicated => "With \"replicated\" those writes are refused (503, retried), so `lost` must still be 0.",
+                    spoofify_service::config::Durability::Local => "With \"local\" those writes were acknowledged and are lost at failover: `lost` counts them, and this run is INVALID by design — it measures what \"local\" loses, it claims no safety.",
+                }
+            ));
+        }
+        let changes: Vec<String> = redis_marks(history)
             .iter()
-            .filter(|e| e.op == super::history::Op::RedisTopology)
-            .map(|e| {
-                format!(
-                    "{:.1} s: {}",
-                    e.t_ms as f64 / 1000.0,
-                    e.detail.clone().unwrap_or_default()
-                )
-            })
+            .map(|m| format!("{:.1} s: {}", m.t_s, m.what))
             .collect();
         notes.push(format!("Redis topology changes: {}", changes.join("; ")));
     }
@@ -334,8 +344,21 @@ pub(super) fn judge(
         faults: fault_outcomes,
         ops: availability::op_counts(history),
         timeline: availability::timeline(history, end_ms),
+        redis_marks: redis_marks(history),
         notes,
     }
+}
+
+/// The Redis Cluster's topology changes and the harness's actions on it, in time order.
+fn redis_marks(history: &[Event]) -> Vec<RedisMark> {
+    history
+        .iter()
+        .filter(|e| e.op == super::history::Op::RedisTopology)
+        .map(|e| RedisMark {
+            t_s: e.t_ms as f64 / 1000.0,
+            what: e.detail.clone().unwrap_or_default(),
+        })
+        .collect()
 }
 
 /// The `served-again` check: every listener that went unserved got a normal feed again.

@@ -1,5 +1,9 @@
 //! The fault phase's clock: each planned fault injected at its time and healed at
-//! its end, every step recorded in the history.
+//! its end, every step recorded in the history. On a Redis Cluster the topology is
+//! polled throughout (and through the quiet period after), and every change — a
+//! master failed, a replica promoted, an old master rejoined — is recorded as a
+//! `redis-topology` event, as is each thing the harness itself did to the cluster
+//! (a master killed, its replication cut for a forced lag, a partition cut or healed).
 
 use std::time::Duration;
 
@@ -33,7 +37,9 @@ pub(super) async fn inject_all(
         rec.record(e.clone());
         tracing::info!(kind = %f.kind, %target, secs = f.duration_s, "fault");
         // Signals, nft and restarts block briefly: keep them off the async workers.
-        match tokio::task::block_in_place(|| topo.inject(f.kind, f.node)) {
+        let injected = tokio::task::block_in_place(|| topo.inject(f.kind, f.node));
+        record_redis_actions(topo, rec);
+        match injected {
             Ok(()) => {
                 e.t_ms = rec.now_ms();
                 e.phase = Phase::Ok;
@@ -56,7 +62,9 @@ pub(super) async fn inject_all(
         h.node = Some(target.clone());
         h.detail = Some(f.kind.as_str().into());
         h.seq = Some(n as u64);
-        if let Err(err) = tokio::task::block_in_place(|| topo.heal(f.kind, f.node)) {
+        let healed = tokio::task::block_in_place(|| topo.heal(f.kind, f.node));
+        record_redis_actions(topo, rec);
+        if let Err(err) = healed {
             h.phase = Phase::Fail;
             h.detail = Some(format!("{}: {err}", f.kind));
             notes.push(format!(
@@ -71,24 +79,35 @@ pub(super) async fn inject_all(
     notes
 }
 
-/// How often the Redis Cluster's masters are read during a run.
-const TOPOLOGY_POLL_MS: u64 = 500;
+/// How often the Redis Cluster's topology is read during a run.
+const TOPOLOGY_POLL_MS: u64 = 250;
 
-/// Waits until `t_ms`; on a Redis Cluster, records every change of its masters
-/// (promotions, an old master back) as a `redis-topology` event for the timeline.
-async fn watch_topology_until(topo: &mut Topology, rec: &Recorder, t_ms: u64) {
+/// Records what the harness just did to the Redis Cluster (see the module docs).
+fn record_redis_actions(topo: &mut Topology, rec: &Recorder) {
+    for what in std::mem::take(&mut topo.redis_actions) {
+        record_redis_event(rec, what);
+    }
+}
+
+fn record_redis_event(rec: &Recorder, what: String) {
+    tracing::info!(change = %what, "redis cluster");
+    let mut e = Event::new(rec.now_ms(), Op::RedisTopology, Phase::Info);
+    e.node = Some("redis".into());
+    e.detail = Some(what);
+    rec.record(e);
+}
+
+/// Waits until `t_ms`; on a Redis Cluster, records every change of its topology as a
+/// `redis-topology` event for the timeline. A reading no node answered is skipped
+/// (the next one catches up), never the end of the watch.
+pub(super) async fn watch_topology_until(topo: &mut Topology, rec: &Recorder, t_ms: u64) {
     loop {
-        if let Some(now) = tokio::task::block_in_place(|| topo.redis_topology()) {
-            if topo.last_redis_topology.as_deref() != Some(now.as_str()) {
-                let mut e = Event::new(rec.now_ms(), Op::RedisTopology, Phase::Info);
-                e.node = Some("redis".into());
-                e.detail = Some(now.clone());
-                rec.record(e);
-                tracing::info!(topology = %now, "redis cluster");
-                topo.last_redis_topology = Some(now);
-            }
-        } else {
+        if !topo.is_redis_cluster() {
             return sleep_until_ms(rec, t_ms).await;
+        }
+        let changes = tokio::task::block_in_place(|| topo.redis_topology_changes());
+        for what in changes {
+            record_redis_event(rec, what);
         }
         let now = rec.now_ms();
         if now >= t_ms {

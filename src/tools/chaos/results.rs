@@ -160,6 +160,15 @@ pub struct Second {
     pub p99_ms: f64,
 }
 
+/// One moment on the timeline worth a mark: a Redis Cluster master failed, a replica
+/// promoted, an old master rejoined, or what the harness did (killed, cut, healed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RedisMark {
+    /// Seconds since the run started.
+    pub t_s: f64,
+    pub what: String,
+}
+
 /// How the run was set up (echoed so a report stands on its own).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunSetup {
@@ -191,6 +200,9 @@ pub struct Results {
     pub faults: Vec<FaultOutcome>,
     pub ops: Vec<OpCount>,
     pub timeline: Vec<Second>,
+    /// Redis Cluster events drawn as marks on the timeline (empty on one Redis).
+    #[serde(default)]
+    pub redis_marks: Vec<RedisMark>,
     /// Notes a reader needs (e.g. what `everysec` may lose, kinds skipped because the
     /// kernel lacks them).
     pub notes: Vec<String>,

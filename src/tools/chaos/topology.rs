@@ -11,7 +11,9 @@ use std::process::{Child, Command, Stdio};
 use super::faults::FaultKind;
 use super::netns::{Cut, Net, NetError};
 use spoofify_service::config::{Durability, Overrides};
-use spoofify_service::store::redis_cluster_process::{ClusterOptions, RedisCluster};
+use spoofify_service::store::redis_cluster_process::{
+    describe_changes, own_loopback_ip, ClusterNodeLine, ClusterOptions, RedisCluster,
+};
 use spoofify_service::store::redis_process::{
     free_port, Fsync, RedisOptions, RedisProcess, RedisProcessError,
 };
@@ -79,20 +81,32 @@ impl Node {
     }
 }
 
+/// How the harness runs a Redis Cluster state tier.
+#[derive(Debug, Clone, Copy)]
+pub struct ClusterSpec {
+    /// The nodes' `durability`.
+    pub durability: Durability,
+    pub replicas_per_master: usize,
+    /// Forced replica lag before a redis-master-kill (zero: none).
+    pub lag: std::time::Duration,
+}
+
 /// Where the nodes keep their state.
 pub enum StateTier {
     Server(RedisProcess),
-    /// A Redis Cluster, the node under a master fault (its index) and the durability
-    /// the nodes run with.
+    /// A Redis Cluster, the node under a master fault (its index) and how it runs.
     Cluster {
         cluster: RedisCluster,
         faulted: Option<usize>,
-        durability: Durability,
+        spec: ClusterSpec,
     },
 }
 
-/// The nftables table a redis-master-partition adds (and its heal deletes).
+/// The nftables table a redis-master-partition adds (and its heal deletes): it drops
+/// every packet from or to the master's own loopback address.
 const PARTITION_TABLE: &str = "spoofify_chaos_redis";
+/// The nftables table of a forced replica lag (dropped before the kill ends).
+const LAG_TABLE: &str = "spoofify_chaos_redis_lag";
 
 pub struct Topology {
     pub tier: StateTier,
@@ -101,8 +115,11 @@ pub struct Topology {
     exe: PathBuf,
     /// The node flag naming the state tier: `--redis URL` or `--redis-cluster SEEDS`.
     redis_flag: [String; 2],
-    /// The Redis Cluster's masters as last recorded (`inject` records changes).
-    pub last_redis_topology: Option<String>,
+    /// The Redis Cluster's `CLUSTER NODES` as last read (`inject` records changes).
+    pub last_redis_topology: Option<Vec<ClusterNodeLine>>,
+    /// What the harness itself did to the Redis Cluster since last drained (a master
+    /// killed, replicas stopped, a partition cut or healed), for the timeline.
+    pub redis_actions: Vec<String>,
     /// The cluster CA, node certificates and cookie file.
     certs: crate::certs::Made,
 }
@@ -116,7 +133,7 @@ impl Topology {
         fsync: Fsync,
         netns: bool,
         exe: PathBuf,
-        cluster: Option<Durability>,
+        cluster: Option<ClusterSpec>,
     ) -> Result<Self, TopologyError> {
         let net = if netns {
             super::netns::sweep_stale();
@@ -142,17 +159,19 @@ impl Topology {
                 let url = format!("redis://{host}:{}", redis.port());
                 (StateTier::Server(redis), ["--redis".to_string(), url])
             }
-            Some(durability) => {
+            Some(spec) => {
                 let cluster = RedisCluster::start(ClusterOptions {
                     fsync,
+                    replicas_per_master: spec.replicas_per_master,
                     dir: Some(root.join("redis-cluster")),
+                    own_loopback_ips: true,
                     ..ClusterOptions::default()
                 })?;
                 let seeds = cluster.seed_list();
                 let tier = StateTier::Cluster {
                     cluster,
                     faulted: None,
-                    durability,
+                    spec,
                 };
                 (tier, ["--redis-cluster".to_string(), seeds])
             }
@@ -203,6 +222,7 @@ impl Topology {
             exe,
             redis_flag,
             last_redis_topology: None,
+            redis_actions: Vec::new(),
             certs,
         })
     }
@@ -228,27 +248,51 @@ impl Topology {
         }
     }
 
-    /// Redis Cluster events for the timeline: `CLUSTER NODES` summarised as
-    /// "masters: port,port,port" (changes when a replica is promoted).
-    pub fn redis_topology(&mut self) -> Option<String> {
+    /// The Redis Cluster's `CLUSTER NODES`, read from a node the harness has not cut
+    /// off; `None` on one Redis, `Some(Err)` when no such node answered.
+    pub fn redis_topology(&mut self) -> Option<Result<Vec<ClusterNodeLine>, RedisProcessError>> {
         let StateTier::Cluster { cluster, .. } = &mut self.tier else {
             return None;
         };
-        let mut masters: Vec<String> = cluster
-            .topology()
-            .ok()?
-            .iter()
-            .filter(|n| n.master && !n.failed && !n.slots.is_empty())
-            .map(|n| n.port.to_string())
-            .collect();
-        masters.sort();
-        Some(format!("masters {}", masters.join(",")))
+        Some(cluster.topology())
+    }
+
+    /// Reads the Redis Cluster's topology and returns what changed since the last
+    /// reading, in words (the first reading names the masters). Empty on one Redis or
+    /// when no node answered (the next reading catches up).
+    pub fn redis_topology_changes(&mut self) -> Vec<String> {
+        let Some(Ok(now)) = self.redis_topology() else {
+            return Vec::new();
+        };
+        let changes = match &self.last_redis_topology {
+            None => {
+                let mut masters: Vec<String> = now
+                    .iter()
+                    .filter(|n| n.master && !n.failed && !n.slots.is_empty())
+                    .map(|n| format!(":{}", n.port))
+                    .collect();
+                masters.sort();
+                vec![format!("masters {}", masters.join(" "))]
+            }
+            Some(before) => describe_changes(before, &now),
+        };
+        self.last_redis_topology = Some(now);
+        changes
+    }
+
+    /// Whether the state tier is a Redis Cluster.
+    pub fn is_redis_cluster(&self) -> bool {
+        matches!(self.tier, StateTier::Cluster { .. })
     }
 
     /// A Redis Cluster master fault: picks the `i`-th current master (mod their count).
+    /// A kill with a forced lag first cuts the replication stream to its replicas for
+    /// the lag.
     fn master_fault(&mut self, kind: FaultKind, i: usize) -> Result<(), TopologyError> {
         let StateTier::Cluster {
-            cluster, faulted, ..
+            cluster,
+            faulted,
+            spec,
         } = &mut self.tier
         else {
             return Err(TopologyError::NeedsTier(kind, "--redis-cluster"));
@@ -258,22 +302,69 @@ impl Topology {
             return Err(TopologyError::NeedsTier(kind, "a live master"));
         }
         let m = masters[i % masters.len()];
+        let port = cluster.port(m);
         *faulted = Some(m);
         match kind {
-            FaultKind::RedisMasterKill => {
-                cluster.node(m).kill();
-                Ok(())
-            }
-            _ => {
-                let port = cluster.port(m);
-                let bus = u32::from(port) + 10_000;
+            FaultKind::RedisMasterKill if !spec.lag.is_zero() => {
+                // Everything the master sends its replicas is dropped for the lag, then
+                // the master dies: what it took meanwhile never reached a replica. (A
+                // SIGSTOPped replica would not lag: the kernel still takes the stream
+                // into its socket buffer, and it reads it all on SIGCONT.)
+                let replicas = cluster.replicas_of(m)?;
+                let from = own_loopback_ip(m);
+                let drops: Vec<String> = replicas
+                    .iter()
+                    .map(|&r| format!("  ip saddr {from} ip daddr {} drop\n", own_loopback_ip(r)))
+                    .collect();
                 let rules = format!(
-                    "table inet {PARTITION_TABLE} {{\n chain input {{ type filter hook input priority -10; policy accept;\n  tcp dport {{ {port}, {bus} }} drop\n  tcp sport {{ {port}, {bus} }} drop\n }}\n}}\n"
+                    "table inet {LAG_TABLE} {{\n chain input {{ type filter hook input priority -10; policy accept;\n{} }}\n}}\n",
+                    drops.concat()
                 );
                 run_nft(&["-f", "-"], Some(&rules)).map_err(|why| TopologyError::Node {
                     node: format!("redis:{port}"),
                     why,
+                })?;
+                let names: Vec<String> = replicas
+                    .iter()
+                    .map(|&r| format!(":{}", cluster.port(r)))
+                    .collect();
+                self.redis_actions.push(format!(
+                    "replication :{port} -> {} cut (forced lag {:.1} s)",
+                    names.join(" "),
+                    spec.lag.as_secs_f64()
+                ));
+                std::thread::sleep(spec.lag);
+                cluster.node(m).kill();
+                let healed = run_nft(&["delete", "table", "inet", LAG_TABLE], None);
+                self.redis_actions
+                    .push(format!("master :{port} killed; replication cut removed"));
+                healed.map_err(|why| TopologyError::Node {
+                    node: format!("redis:{port}"),
+                    why,
                 })
+            }
+            FaultKind::RedisMasterKill => {
+                cluster.node(m).kill();
+                self.redis_actions.push(format!("master :{port} killed"));
+                Ok(())
+            }
+            _ => {
+                // Every node has a loopback address of its own (see `create`): dropping
+                // it both ways cuts the master off from its replicas, the other masters
+                // and the Spoofify nodes, outgoing links included.
+                let ip = own_loopback_ip(m);
+                let rules = format!(
+                    "table inet {PARTITION_TABLE} {{\n chain input {{ type filter hook input priority -10; policy accept;\n  ip saddr {ip} drop\n  ip daddr {ip} drop\n }}\n}}\n"
+                );
+                run_nft(&["-f", "-"], Some(&rules)).map_err(|why| TopologyError::Node {
+                    node: format!("redis:{port}"),
+                    why,
+                })?;
+                // Its own view is stale from now on: read the topology elsewhere.
+                cluster.set_cut(vec![m]);
+                self.redis_actions
+                    .push(format!("master :{port} cut off (partition)"));
+                Ok(())
             }
         }
     }
@@ -288,17 +379,25 @@ impl Topology {
         let Some(m) = faulted.take() else {
             return Ok(());
         };
+        let port = cluster.port(m);
         if !cluster.node(m).is_running() {
             cluster.node(m).restart()?;
+            self.redis_actions.push(format!(":{port} restarted"));
         }
         match kind {
             FaultKind::RedisMasterKill => Ok(()),
-            _ => run_nft(&["delete", "table", "inet", PARTITION_TABLE], None).map_err(|why| {
-                TopologyError::Node {
-                    node: format!("redis:{}", cluster.port(m)),
-                    why,
-                }
-            }),
+            _ => {
+                cluster.set_cut(Vec::new());
+                run_nft(&["delete", "table", "inet", PARTITION_TABLE], None).map_err(|why| {
+                    TopologyError::Node {
+                        node: format!("redis:{port}"),
+                        why,
+                    }
+                })?;
+                self.redis_actions
+                    .push(format!("partition of :{port} healed"));
+                Ok(())
+            }
         }
     }
 
@@ -337,8 +436,8 @@ impl Topology {
         for (k, v) in NODE_ENV {
             cmd.env(k, v);
         }
-        if let StateTier::Cluster { durability, .. } = &self.tier {
-            cmd.env("SPOOFIFY_DURABILITY", durability.as_str());
+        if let StateTier::Cluster { spec, .. } = &self.tier {
+            cmd.env("SPOOFIFY_DURABILITY", spec.durability.as_str());
         }
         let (_, cert, key) = &self.certs.nodes[i];
         cmd.env("SPOOFIFY_CLUSTER_LINK__TLS_CERT", cert)
@@ -464,6 +563,7 @@ impl Topology {
                 }
             }
             StateTier::Cluster { .. } => {
+                let _ = run_nft(&["delete", "table", "inet", LAG_TABLE], None);
                 let _ = run_nft(&["delete", "table", "inet", PARTITION_TABLE], None);
                 // A killed master is started again; a partitioned one just reconnects.
                 let _ = self.heal_master_fault(FaultKind::RedisMasterPartition);

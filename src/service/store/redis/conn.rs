@@ -39,10 +39,15 @@ const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// cluster-node-timeout + ~2 s (3.2–4.7 s measured with 2 s); the client retries
 /// through it, so one call may span it, but never hangs past this.
 const CLUSTER_OVERALL_TIMEOUT: Duration = Duration::from_secs(8);
-/// Cluster retries (the crate's default is 16, with waits growing to minutes).
-const CLUSTER_RETRIES: u32 = 12;
-/// The cluster client's retry wait grows `factor * base^attempt` ms, capped here.
-const CLUSTER_MAX_RETRY_WAIT_MS: u64 = 1000;
+/// Cluster retries (the crate's default is 16, with waits growing to minutes). With
+/// the waits below, 16 retries span a failover (~3.5 s) within the overall budget.
+const CLUSTER_RETRIES: u32 = 16;
+/// The cluster client waits `rand(min .. min(max, 10 * 2^attempt))` ms before a retry.
+/// The crate's minimum is 1280 ms, which (above our old 1000 ms cap) made every retry
+/// wait 1.28 s: a listener on a failed-over master waited up to that long after its
+/// slots had a new master. Measured with the failover test (README "Redis Cluster").
+const CLUSTER_MIN_RETRY_WAIT_MS: u64 = 100;
+const CLUSTER_MAX_RETRY_WAIT_MS: u64 = 500;
 /// Reconnection attempts after a dropped connection, with exponential backoff from
 /// `RECONNECT_MIN_DELAY` up to `RECONNECT_MAX_DELAY`; callers see `Unavailable` while
 /// it retries, and the next call starts a new round.
@@ -50,7 +55,9 @@ const RECONNECT_RETRIES: usize = 3;
 const RECONNECT_MIN_DELAY: Duration = Duration::from_millis(50);
 const RECONNECT_MAX_DELAY: Duration = Duration::from_secs(1);
 /// Replicas that must confirm a write under `durability = "replicated"`. One: with one
-/// replica per master (the supported layout) that replica is the one promoted.
+/// replica per master that replica is the one promoted; with two (the recommended
+/// layout) Redis promotes the most up-to-date one — ARCHITECTURE.md "Fencing on a Redis
+/// Cluster" says what that guarantees and what it does not.
 const REPLICAS_REQUIRED: i64 = 1;
 
 /// One server or a cluster; cloning shares the connection(s).
@@ -82,6 +89,7 @@ impl Conn {
             .response_timeout(RESPONSE_TIMEOUT)
             .overall_response_timeout(Some(CLUSTER_OVERALL_TIMEOUT))
             .retries(CLUSTER_RETRIES)
+            .min_retry_wait(CLUSTER_MIN_RETRY_WAIT_MS)
             .max_retry_wait(CLUSTER_MAX_RETRY_WAIT_MS)
             .build()?;
         Ok(Self::Cluster(client.get_async_connection().await?))

@@ -14,7 +14,7 @@ use crate::svg::{escape, num};
 
 mod plots;
 
-use plots::{kind_color, latency_plot, throughput_plot, time_span, windows_plot};
+use plots::{kind_color, latency_plot, mark_color, throughput_plot, time_span, windows_plot};
 
 const CSS: &str = "
 body{font:14px/1.45 system-ui,sans-serif;max-width:980px;margin:1.5em auto;padding:0 1em;color:#222}
@@ -70,6 +70,7 @@ pub fn render(results: &Results) -> String {
     out.push_str("<h2>Unserved windows per listener</h2>\n");
     out.push_str(&windows_plot(r, span));
     faults_section(&mut out, &r.faults);
+    redis_section(&mut out, &r.redis_marks);
     ops_section(&mut out, &r.ops);
     out.push_str("<h2>Notes</h2>\n<ul>");
     for note in &r.notes {
@@ -244,8 +245,39 @@ fn ops_section(out: &mut String, ops: &[OpCount]) {
     table(out, "Operations", empty, &headers, &rows);
 }
 
-/// Seconds covered by the plots: whichever of the timeline, the faults, the windows and
-/// the planned run length reaches furthest; never zero.
+/// The Redis Cluster's events, numbered as the plots' marks (`R1`, `R2`, …; `R0` is the
+/// masters at the start). Nothing on one Redis.
+fn redis_section(out: &mut String, marks: &[RedisMark]) {
+    if marks.is_empty() {
+        return;
+    }
+    let rows: Vec<Vec<String>> = marks
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let color = mark_color(&m.what);
+            vec![
+                format!("<span style=\"color:{color}\">R{i}</span>"),
+                n(num(m.t_s, 1)),
+                escape(&m.what),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        "Redis Cluster events",
+        "",
+        &["mark", "at (s)", "what happened"],
+        &rows,
+    );
+    out.push_str(
+        "<p>Dashed lines in the plots: red a master killed, cut off or failed; green a \
+         replica promoted; blue a node back, rejoined or a partition healed; grey \
+         anything else the harness did. Read from <code>CLUSTER NODES</code> every 250 ms \
+         (on a node not cut off), so a change is marked up to ~0.3 s after it happened.</p>\n",
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,6 +358,7 @@ mod tests {
                 p99_ms: 35.25,
             }],
             timeline,
+            redis_marks: vec![],
             notes: vec!["everysec may lose the last second of writes".into()],
         }
     }
@@ -496,5 +529,31 @@ mod tests {
         assert!(page.contains("Showing 150 of 200 listeners"));
         assert!(page.contains("l199: "));
         assert!(!page.contains("l049: "));
+    }
+
+    #[test]
+    fn redis_cluster_events_are_marked_on_every_plot_and_listed() {
+        let mut r = sample();
+        assert!(!render(&r).contains("Redis Cluster events"));
+        r.redis_marks = vec![
+            RedisMark {
+                t_s: 0.5,
+                what: "masters :7000 :7001 :7002".into(),
+            },
+            RedisMark {
+                t_s: 6.0,
+                what: "master :7000 killed".into(),
+            },
+            RedisMark {
+                t_s: 8.3,
+                what: "replica :7003 promoted to master (was replica of :7000)".into(),
+            },
+        ];
+        let page = render(&r);
+        assert!(page.contains("Redis Cluster events"));
+        // Two marks (the first is the starting layout) on each of the three plots.
+        assert_eq!(page.matches("class=\"redis-mark\"").count(), 6);
+        assert!(page.contains("R2 at 8.3 s: replica :7003 promoted"));
+        assert!(page.contains("#2f855a"));
     }
 }

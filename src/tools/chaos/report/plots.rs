@@ -1,5 +1,6 @@
 //! The report's three plots on a shared time axis: throughput, latency, and unserved
-//! windows per listener, each with the fault periods shaded and labelled.
+//! windows per listener, each with the fault periods shaded and labelled and, on a
+//! Redis Cluster, a numbered mark at each topology change (see [`mark_color`]).
 
 use std::fmt::Write;
 
@@ -58,6 +59,42 @@ fn fault_bands(out: &mut String, f: &Frame, faults: &[FaultOutcome]) {
     }
 }
 
+/// The colour of a Redis Cluster mark, by what happened: a master failed or was
+/// killed or cut off (red), a replica promoted (green), a node back or rejoined (blue),
+/// anything else the harness did (grey).
+pub(super) fn mark_color(what: &str) -> &'static str {
+    if what.contains("promoted") {
+        "#2f855a"
+    } else if what.contains("failed") || what.contains("killed") || what.contains("cut off") {
+        "#c53030"
+    } else if what.contains("rejoined") || what.contains("back") || what.contains("healed") {
+        "#2b6cb0"
+    } else {
+        "#4a5568"
+    }
+}
+
+/// One dashed vertical line per Redis Cluster mark over the data area, numbered at its
+/// top in three staggered lanes (the report's "Redis Cluster events" table has the numbers); hover one for
+/// its time and what happened. The first mark (the masters at the start) is not drawn.
+fn redis_marks(out: &mut String, f: &Frame, marks: &[RedisMark]) {
+    for (i, m) in marks.iter().enumerate().skip(1) {
+        if !m.t_s.is_finite() {
+            continue;
+        }
+        let x = f.x(m.t_s.clamp(0.0, f.x_max));
+        let color = mark_color(&m.what);
+        let title = escape(&format!("R{i} at {} s: {}", num(m.t_s, 1), m.what));
+        let _ = write!(out, "<g class=\"redis-mark\"><title>{title}</title>");
+        let attrs = format!("stroke=\"{color}\" stroke-width=\"1.2\" stroke-dasharray=\"3 2\"");
+        line(out, (x, TOP), (x, f.bottom()), &attrs);
+        let lane = 9.0 + (i % 3) as f64 * 9.0;
+        let attrs = format!("fill=\"{color}\" font-size=\"8\"");
+        text(out, (x + 2.0, TOP + lane), &attrs, &format!("R{i}"));
+        out.push_str("</g>");
+    }
+}
+
 /// A legend row for the fault kinds present.
 fn kinds_legend(out: &mut String, y: f64, faults: &[FaultOutcome]) {
     let mut kinds: Vec<&str> = faults.iter().map(|f| f.kind.as_str()).collect();
@@ -83,6 +120,7 @@ fn open(f: &Frame, r: &Results, y_label: &str, y_step: Option<f64>) -> String {
     );
     fault_bands(&mut out, f, &r.faults);
     axes(&mut out, f, "seconds since start", y_label, y_step);
+    redis_marks(&mut out, f, &r.redis_marks);
     out
 }
 /// Draws the legends and closes what [`Frame::open`] opened, with a caption.
