@@ -337,14 +337,21 @@ impl Live {
         let store = &self.state.store;
         let session = match store.session(&self.session).await {
             Ok(Some(s)) if s.listener == self.me => s,
-            Ok(_) => return false,
+            Ok(_) => {
+                tracing::debug!("the session ended; ending its activity stream");
+                return false;
+            }
             Err(_) => return true,
         };
-        match store.account(&self.me).await {
+        let lives = match store.account(&self.me).await {
             Ok(Some(a)) => a.session_epoch == session.epoch,
             Ok(None) => false,
             Err(_) => true,
+        };
+        if !lives {
+            tracing::debug!("the session was voided; ending its activity stream");
         }
+        lives
     }
 
     /// Waits for the next poll and returns its events (none is fine); `None` once the

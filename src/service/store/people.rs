@@ -23,11 +23,11 @@ pub fn candidates_for(limit: usize) -> usize {
     limit.saturating_mul(3).saturating_add(8).min(1000)
 }
 
-/// `s` as index keys and queries are: lowercase, without control characters, words
-/// separated by single spaces, no space at either end.
+/// `s` as index keys and queries are: lowercase, words separated by single spaces
+/// (control characters count as spaces), no space at either end.
 pub fn normalize(s: &str) -> String {
     s.chars()
-        .filter(|c| !c.is_control())
+        .map(|c| if c.is_control() { ' ' } else { c })
         .collect::<String>()
         .to_lowercase()
         .split_whitespace()
