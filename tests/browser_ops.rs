@@ -1,7 +1,8 @@
 //! The operator page (`#/ops`) in a real headless Chromium against a real node: an
-//! admin sees the node up since its start with its listener actors, the placement line
-//! and live charts that move with the traffic; a listener who is no admin is told the
-//! page is for operators, and `/api/ops` refuses them. Screenshots go under
+//! admin finds it from a nav link (shown to admins only) and sees the node up since its
+//! start with its listener actors, the placement line and live charts that move with
+//! the traffic; a listener who is no admin has no such link, is told the page is for
+//! operators when they go there anyway, and `/api/ops` refuses them. Screenshots go under
 //! `test-artifacts/screenshots/ops/`.
 
 mod support;
@@ -73,6 +74,13 @@ async fn ops_page(b: &mut Browser, base: String) {
     // A plain listener first: told the page is for operators.
     b.goto(&base).await;
     sign_up_and_onboard(b, &app::unique_name("opsplain")).await;
+    let link = b
+        .js(
+            "const li = document.getElementById('nav-ops-item'); return !!li && li.hidden && li.offsetParent === null;",
+            vec![],
+        )
+        .await;
+    assert_eq!(link, json!(true), "a plain listener sees no operator link");
     b.js("location.hash = '#/ops'; return true;", vec![]).await;
     b.until(
         "the operators-only notice",
@@ -89,7 +97,12 @@ async fn ops_page(b: &mut Browser, base: String) {
     )
     .await;
     sign_up_and_onboard(b, ADMIN).await;
-    b.js("location.hash = '#/ops'; return true;", vec![]).await;
+    b.until(
+        "the operator link in the nav",
+        "const li = document.getElementById('nav-ops-item'); return !!li && !li.hidden && li.offsetParent !== null;",
+    )
+    .await;
+    b.click("#nav-ops").await;
     let row = b
         .until(
             "this node listed as up",

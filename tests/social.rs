@@ -551,3 +551,332 @@ async fn subsonic_apps_see_friends_in_now_playing() {
     let seen = now_playing(&subsonic(&mut a, &ka, "getNowPlaying", &[]).await);
     assert!(seen.iter().all(|(u, _)| u != &bn), "{seen:?}");
 }
+
+/// The `people` of a search, as (username, display name).
+async fn people_found(api: &mut Api, query: &str) -> Vec<(String, String)> {
+    let r = api
+        .get(&format!("/api/search?q={}", urlencode(query)))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    r.body["people"]
+        .as_array()
+        .expect("people")
+        .iter()
+        .map(|u| {
+            (
+                u["username"].as_str().expect("username").to_owned(),
+                u["display_name"].as_str().expect("display name").to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn display_names_show_everywhere_and_people_are_found_by_prefix() {
+    let (mut a, an) = person("dna").await;
+    let (mut b, bn) = person("dnb").await;
+    // A word no other test's listener has, so the search results are ours alone.
+    let word = format!("Q{}", &bn[4..]);
+    let shown = format!("Zoë {word} Ray");
+
+    let mine = b.get("/api/me/profile").await;
+    assert_eq!(mine.status, 200);
+    assert_eq!(
+        mine.body["display_name"],
+        bn.as_str(),
+        "the username until set"
+    );
+    assert_eq!(mine.body["custom"], false);
+    let r = b
+        .put(
+            "/api/me/profile",
+            json!({"display_name": format!("  {shown} ")}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["display_name"], shown.as_str(), "trimmed");
+    assert_eq!(r.body["custom"], true);
+    assert_eq!(b.get("/api/me").await.body["display_name"], shown.as_str());
+
+    // Bad names: a clear 400, nothing saved.
+    for (bad, says) in [
+        (json!({"display_name": "x".repeat(41)}), "at most 40"),
+        (json!({"display_name": "Tab\there"}), "control"),
+        (json!({"display_name": 7}), ""),
+        (json!({"name": "x"}), ""),
+    ] {
+        let r = b.put("/api/me/profile", bad.clone()).await;
+        assert_eq!(
+            (r.status.as_u16(), r.code()),
+            (400, "invalid_input"),
+            "{bad}"
+        );
+        let message = r.body["error"]["message"].as_str().unwrap_or("");
+        assert!(message.contains(says), "{bad}: {message}");
+    }
+    assert_eq!(
+        b.get("/api/me/profile").await.body["display_name"],
+        shown.as_str()
+    );
+    let mut anonymous = Api::new(&shared_app().base);
+    assert_eq!(
+        anonymous
+            .put("/api/me/profile", json!({"display_name": "X"}))
+            .await
+            .status,
+        401
+    );
+
+    // Search finds B by a prefix of the username, of the display name, or of a later
+    // word of it, any case; an exact username too.
+    let expected = vec![(bn.clone(), shown.clone())];
+    for query in [
+        bn[..bn.len() - 2].to_owned(),
+        bn.to_uppercase(),
+        format!("zoË {}", &word[..3]),
+        word.to_lowercase(),
+        format!("{} r", word.to_uppercase()),
+    ] {
+        assert_eq!(people_found(&mut a, &query).await, expected, "{query}");
+    }
+    assert!(people_found(&mut a, &format!("{word}x")).await.is_empty());
+    let r = anonymous.get(&format!("/api/search?q={word}")).await;
+    assert!(
+        r.status == 401 || r.body["people"].as_array().is_some_and(|p| p.is_empty()),
+        "people are for signed-in listeners: {:?}",
+        r.body
+    );
+
+    // The name shows in the followers list, the profile and friend activity.
+    a.put(&format!("/api/me/following/{bn}"), json!({})).await;
+    let followers = a.get(&format!("/api/users/{bn}")).await;
+    assert_eq!(followers.body["user"]["display_name"], shown.as_str());
+    let listed = b.get("/api/me/followers").await;
+    assert_eq!(listed.body["users"][0]["username"], an.as_str());
+    assert_eq!(
+        a.get("/api/me/following").await.body["users"][0]["display_name"],
+        shown.as_str()
+    );
+    b.put("/api/me/privacy", json!({"share_activity": true}))
+        .await;
+    let song = songs(&mut b).await.remove(0);
+    let r = b
+        .post("/api/me/now-playing", json!({"song_id": song}))
+        .await;
+    assert_eq!(r.body["shared"], true);
+    let feed = a.get("/api/activity").await;
+    assert_eq!(
+        feed.body["items"][0]["user"]["display_name"],
+        shown.as_str()
+    );
+
+    // A new name: the old one no longer finds B; clearing goes back to the username.
+    let renamed = format!("Kit {word}");
+    b.put("/api/me/profile", json!({"display_name": renamed}))
+        .await;
+    assert!(people_found(&mut a, "zoë")
+        .await
+        .iter()
+        .all(|(u, _)| u != &bn));
+    assert_eq!(
+        people_found(&mut a, &format!("kit {word}")).await,
+        vec![(bn.clone(), renamed.clone())]
+    );
+    let r = b
+        .put("/api/me/profile", json!({"display_name": null}))
+        .await;
+    assert_eq!(r.body["display_name"], bn.as_str());
+    assert_eq!(
+        people_found(&mut a, &bn).await,
+        vec![(bn.clone(), bn.clone())]
+    );
+
+    // Someone who blocked you is not found, by any name.
+    b.put("/api/me/profile", json!({"display_name": shown}))
+        .await;
+    b.put(&format!("/api/me/blocked/{an}"), json!({})).await;
+    assert!(people_found(&mut a, &word).await.is_empty());
+    assert!(people_found(&mut a, &bn).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profiles_list_only_public_playlists_and_the_blocked_list_is_yours() {
+    let (mut a, an) = person("ppa").await;
+    let (mut b, bn) = person("ppb").await;
+    let song = songs(&mut b).await.remove(0);
+    let private = b
+        .post(
+            "/api/playlists",
+            json!({"name": "Secret mix", "songs": [song]}),
+        )
+        .await;
+    assert_eq!(private.status, 201, "{:?}", private.body);
+    assert_eq!(private.body["public"], false, "private by default");
+    let public = b
+        .post(
+            "/api/playlists",
+            json!({"name": "For everyone", "songs": [song], "public": true}),
+        )
+        .await;
+    assert_eq!(public.body["public"], true);
+    let listed = b.get("/api/playlists").await;
+    assert_eq!(listed.body["playlists"].as_array().unwrap().len(), 2);
+
+    let shown = |p: &Value| -> Vec<String> {
+        p["playlists"]
+            .as_array()
+            .expect("playlists")
+            .iter()
+            .map(|x| x["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // B does not share activity: public playlists show all the same.
+    let profile = a.get(&format!("/api/users/{bn}")).await;
+    assert_eq!(profile.body["shares_activity"], false);
+    assert_eq!(shown(&profile.body), vec!["For everyone"]);
+    assert_eq!(
+        shown(&b.get(&format!("/api/users/{bn}")).await.body),
+        vec!["For everyone"],
+        "the owner's own profile shows what others see"
+    );
+
+    // Toggle with PATCH: private → public, public → private.
+    let pid = private.body["id"].as_str().unwrap().to_owned();
+    let r = b
+        .patch(&format!("/api/playlists/{pid}"), json!({"public": true}))
+        .await;
+    assert_eq!((r.status.as_u16(), &r.body["public"]), (200, &json!(true)));
+    assert_eq!(r.body["name"], "Secret mix", "the name stays");
+    let both = shown(&a.get(&format!("/api/users/{bn}")).await.body);
+    assert_eq!(both.len(), 2, "{both:?}");
+    let qid = public.body["id"].as_str().unwrap().to_owned();
+    b.patch(&format!("/api/playlists/{qid}"), json!({"public": false}))
+        .await;
+    assert_eq!(
+        shown(&a.get(&format!("/api/users/{bn}")).await.body),
+        vec!["Secret mix"]
+    );
+    let nothing = b.patch(&format!("/api/playlists/{qid}"), json!({})).await;
+    assert_eq!(
+        (nothing.status.as_u16(), nothing.code()),
+        (400, "invalid_input")
+    );
+    let bad = b
+        .patch(&format!("/api/playlists/{qid}"), json!({"public": "yes"}))
+        .await;
+    assert_eq!(bad.status, 400);
+    // Only the owner changes it: for A, B's playlist does not exist.
+    let theirs = a
+        .patch(&format!("/api/playlists/{pid}"), json!({"public": false}))
+        .await;
+    assert_eq!(theirs.status, 404);
+
+    // B blocks A: nothing of B's, public playlists included; B's blocked list has A.
+    assert_eq!(
+        b.put(&format!("/api/me/blocked/{an}"), json!({}))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(a.get(&format!("/api/users/{bn}")).await.status, 404);
+    let blocked = b.get("/api/me/blocked").await;
+    assert_eq!(blocked.status, 200);
+    assert_eq!(names(&blocked.body), vec![an.clone()]);
+    assert!(names(&a.get("/api/me/blocked").await.body).is_empty());
+    assert_eq!(b.delete(&format!("/api/me/blocked/{an}")).await.status, 204);
+    assert!(names(&b.get("/api/me/blocked").await.body).is_empty());
+    assert_eq!(
+        shown(&a.get(&format!("/api/users/{bn}")).await.body),
+        vec!["Secret mix"]
+    );
+}
+
+/// True once the server closes the stream (its body ends), false at the deadline.
+async fn stream_ends(stream: &mut reqwest::Response, deadline: Duration) -> bool {
+    let until = Instant::now() + deadline;
+    loop {
+        let Some(left) = until.checked_duration_since(Instant::now()) else {
+            return false;
+        };
+        match tokio::time::timeout(left, stream.chunk()).await {
+            Err(_) => return false,
+            Ok(Ok(Some(_))) => continue,
+            Ok(Ok(None)) | Ok(Err(_)) => return true,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_ends_the_live_activity_stream_within_2_s() {
+    let (mut a, _) = person("lga").await;
+    let open = |api: &Api| {
+        api.client()
+            .get(format!("{}/api/activity/stream", api.base))
+            .header("cookie", api.cookie_header().expect("signed in"))
+            .send()
+    };
+    // A stream of a session that stays open keeps running.
+    let (mut other, _) = person("lgo").await;
+    let mut kept = open(&other).await.unwrap();
+    assert_eq!(kept.status(), 200);
+    let mut stream = open(&a).await.unwrap();
+    assert_eq!(stream.status(), 200);
+    assert!(
+        !stream_ends(&mut stream, Duration::from_millis(1200)).await,
+        "the stream stays open while the session lives"
+    );
+    let cookie = a.cookie_header().expect("signed in");
+    let started = Instant::now();
+    assert_eq!(a.post("/api/logout", json!({})).await.status, 204);
+    assert!(
+        stream_ends(&mut stream, Duration::from_secs(2)).await,
+        "the stream ended within 2 s of the logout"
+    );
+    eprintln!("the stream ended {:?} after the logout", started.elapsed());
+    // Its reconnect is refused.
+    let again = a
+        .client()
+        .get(format!("{}/api/activity/stream", a.base))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 401);
+    assert!(
+        !stream_ends(&mut kept, Duration::from_millis(600)).await,
+        "another listener's stream is untouched"
+    );
+
+    // "Log out everywhere" ends every stream of the account too.
+    let mut s1 = open(&other).await.unwrap();
+    assert_eq!(
+        other.post("/api/me/logout-all", json!({})).await.status,
+        204
+    );
+    assert!(stream_ends(&mut s1, Duration::from_secs(2)).await);
+    assert!(stream_ends(&mut kept, Duration::from_secs(2)).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn me_says_who_is_an_admin() {
+    let app = start_app(TestCatalog::Synthetic, |s| {
+        s.admins = vec!["boss-admin".into()]
+    });
+    let mut boss = Api::new(&app.base);
+    boss.signup("boss-admin", PASSWORD).await;
+    assert_eq!(boss.get("/api/me").await.body["admin"], true);
+    let mut listener = Api::new(&app.base);
+    listener.signup("just-a-listener", PASSWORD).await;
+    let me = listener.get("/api/me").await;
+    assert_eq!(me.body["admin"], false);
+    assert_eq!(me.body["display_name"], "just-a-listener");
+}

@@ -92,6 +92,10 @@ contract!(
     an_append_shares_its_activity_in_the_same_step_only_when_new,
     visible_activity_hides_non_sharers_and_blocked_viewers,
     the_social_graph_and_activity_survive_a_restart,
+    people_are_found_by_a_prefix_of_username_or_display_name,
+    display_names_change_their_index_keys_and_need_an_account,
+    people_search_reads_a_bounded_range,
+    display_names_and_the_people_index_survive_a_restart,
 );
 
 async fn accounts_create_conflict_and_lookup(h: &mut Harness) {
@@ -867,6 +871,7 @@ async fn playlists_crud_and_owner_isolation(h: &mut Harness) {
         name: name.into(),
         songs: songs.iter().map(|x| song(x)).collect(),
         updated_ms: now_ms(),
+        public: false,
     };
     let p1 = mk(
         "p1",
@@ -892,14 +897,19 @@ async fn playlists_crud_and_owner_isolation(h: &mut Harness) {
     assert_eq!(s.playlist(&bob, &p2.id).await.unwrap(), None);
     assert_eq!(s.playlists(&bob).await.unwrap(), vec![bobs.clone()]);
 
-    // Update replaces.
+    // Update replaces (the public flag too).
     let renamed = Playlist {
         name: "Mornings".into(),
         songs: vec![song("demo-0003")],
+        public: true,
         ..p1.clone()
     };
     s.put_playlist(&renamed).await.unwrap();
-    assert_eq!(s.playlist(&alice, &p1.id).await.unwrap(), Some(renamed));
+    assert_eq!(
+        s.playlist(&alice, &p1.id).await.unwrap(),
+        Some(renamed.clone())
+    );
+    assert!(s.playlists(&alice).await.unwrap()[0].public);
 
     // Delete: only the owner's copy goes; deleting again is NotFound.
     s.delete_playlist(&alice, &p1.id).await.unwrap();
@@ -983,6 +993,7 @@ async fn data_survives_a_restart(h: &mut Harness) {
         name: "Keep".into(),
         songs: vec![song("demo-0001")],
         updated_ms: 1,
+        public: true,
     };
     let snapshot;
     {
@@ -1686,4 +1697,175 @@ async fn the_social_graph_and_activity_survive_a_restart(h: &mut Harness) {
     assert!(s.is_blocked(&b, &c).await.unwrap());
     assert_eq!(s.privacy(&b).await.unwrap(), sharing());
     assert_eq!(s.visible_activity(&b, &a, 10).await.unwrap(), vec![e]);
+}
+
+fn dname(s: &str) -> DisplayName {
+    DisplayName::parse(s).expect("display name")
+}
+
+async fn people_are_found_by_a_prefix_of_username_or_display_name(h: &mut Harness) {
+    let s = h.store();
+    let (ann, anna, bob) = (
+        account("L-ppa", "ann.k"),
+        account("L-ppb", "annabel"),
+        account("L-ppc", "bobby"),
+    );
+    for a in [&ann, &anna, &bob] {
+        s.create_account(a).await.unwrap();
+    }
+    assert_eq!(s.display_name(&ann.id).await.unwrap(), None);
+    // Every account is findable by a prefix of its username from sign-up on.
+    assert_eq!(
+        s.find_people("ann", 10).await.unwrap(),
+        vec![ann.id.clone(), anna.id.clone()],
+        "key order: ann.k < annabel"
+    );
+    assert_eq!(
+        s.find_people("annab", 10).await.unwrap(),
+        vec![anna.id.clone()]
+    );
+    assert_eq!(
+        s.find_people("bobby", 10).await.unwrap(),
+        vec![bob.id.clone()]
+    );
+    assert!(s.find_people("bobbyx", 10).await.unwrap().is_empty());
+    assert!(
+        s.find_people("", 10).await.unwrap().is_empty(),
+        "no listing"
+    );
+    assert!(s.find_people("ann", 0).await.unwrap().is_empty());
+    assert_eq!(s.find_people("ann", 1).await.unwrap(), vec![ann.id.clone()]);
+    // A display name: found by its start and by a later word's, any case (keys are
+    // lowercase; callers normalize queries), each listener once.
+    s.set_display_name(&bob.id, Some(&dname("Zoë Ann Quist")))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.display_name(&bob.id).await.unwrap(),
+        Some(dname("Zoë Ann Quist"))
+    );
+    assert_eq!(
+        s.find_people("zoë", 10).await.unwrap(),
+        vec![bob.id.clone()]
+    );
+    assert_eq!(
+        s.find_people("zoë ann q", 10).await.unwrap(),
+        vec![bob.id.clone()]
+    );
+    assert_eq!(
+        s.find_people("quis", 10).await.unwrap(),
+        vec![bob.id.clone()]
+    );
+    assert_eq!(
+        s.find_people("ann", 10).await.unwrap(),
+        vec![bob.id.clone(), ann.id.clone(), anna.id.clone()],
+        "\"ann quist\" sorts before \"ann.k\""
+    );
+    s.set_display_name(&anna.id, Some(&dname("Annabel Lee")))
+        .await
+        .unwrap();
+    let found = s.find_people("annabel", 10).await.unwrap();
+    assert_eq!(
+        found,
+        vec![anna.id.clone()],
+        "username and display name: once"
+    );
+}
+
+async fn display_names_change_their_index_keys_and_need_an_account(h: &mut Harness) {
+    let s = h.store();
+    let a = account("L-pda", "carla");
+    s.create_account(&a).await.unwrap();
+    s.set_display_name(&a.id, Some(&dname("Old Name")))
+        .await
+        .unwrap();
+    assert_eq!(s.find_people("old", 10).await.unwrap(), vec![a.id.clone()]);
+    s.set_display_name(&a.id, Some(&dname("New Name")))
+        .await
+        .unwrap();
+    assert!(
+        s.find_people("old", 10).await.unwrap().is_empty(),
+        "old keys gone"
+    );
+    assert_eq!(
+        s.find_people("new n", 10).await.unwrap(),
+        vec![a.id.clone()]
+    );
+    assert_eq!(
+        s.find_people("name", 10).await.unwrap(),
+        vec![a.id.clone()],
+        "a later word kept across the change"
+    );
+    // Clearing goes back to the username, which stays findable.
+    s.set_display_name(&a.id, None).await.unwrap();
+    assert_eq!(s.display_name(&a.id).await.unwrap(), None);
+    assert!(s.find_people("new", 10).await.unwrap().is_empty());
+    assert_eq!(s.find_people("carl", 10).await.unwrap(), vec![a.id.clone()]);
+    // A display name equal to the username keeps the username's key when cleared.
+    s.set_display_name(&a.id, Some(&dname("CARLA")))
+        .await
+        .unwrap();
+    s.set_display_name(&a.id, None).await.unwrap();
+    assert_eq!(
+        s.find_people("carla", 10).await.unwrap(),
+        vec![a.id.clone()]
+    );
+    // No account: NotFound, nothing indexed.
+    let ghost = lid("L-pd-ghost");
+    assert!(matches!(
+        s.set_display_name(&ghost, Some(&dname("Ghost"))).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(s.find_people("ghost", 10).await.unwrap().is_empty());
+    // A failed sign-up (name taken) leaves no findable entry.
+    let dup = account("L-pd-dup", "carla");
+    assert!(matches!(
+        s.create_account(&dup).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        s.find_people("carla", 10).await.unwrap(),
+        vec![a.id.clone()]
+    );
+}
+
+async fn people_search_reads_a_bounded_range(h: &mut Harness) {
+    let s = h.store();
+    for i in 0..40 {
+        s.create_account(&account(&format!("L-pb{i:02}"), &format!("crowd{i:02}")))
+            .await
+            .unwrap();
+    }
+    let outsider = account("L-pb-out", "dave");
+    s.create_account(&outsider).await.unwrap();
+    let few = s.find_people("crowd", 5).await.unwrap();
+    assert_eq!(
+        few,
+        (0..5)
+            .map(|i| lid(&format!("L-pb{i:02}")))
+            .collect::<Vec<_>>(),
+        "the first five in key order"
+    );
+    assert_eq!(s.find_people("crowd3", 100).await.unwrap().len(), 10);
+    assert_eq!(s.find_people("crowd", 100).await.unwrap().len(), 40);
+    assert_eq!(s.find_people("dave", 100).await.unwrap(), vec![outsider.id]);
+}
+
+async fn display_names_and_the_people_index_survive_a_restart(h: &mut Harness) {
+    let a = account("L-pr", "erin");
+    {
+        let s = h.store();
+        s.create_account(&a).await.unwrap();
+        s.set_display_name(&a.id, Some(&dname("Erin Wolf")))
+            .await
+            .unwrap();
+    }
+    h.restart().await;
+    let s = h.store();
+    assert_eq!(
+        s.display_name(&a.id).await.unwrap(),
+        Some(dname("Erin Wolf"))
+    );
+    assert_eq!(s.find_people("wolf", 10).await.unwrap(), vec![a.id.clone()]);
+    assert_eq!(s.find_people("eri", 10).await.unwrap(), vec![a.id]);
 }

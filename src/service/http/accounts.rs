@@ -61,6 +61,11 @@ pub struct Credentials {
 pub struct Me {
     pub id: String,
     pub username: String,
+    /// The name others see: the one set in settings, or the username.
+    pub display_name: String,
+    /// Whether this account is one of the node's admins (config `admins`): the web app
+    /// shows them the operator page.
+    pub admin: bool,
     pub preferences: PreferencesView,
 }
 
@@ -81,10 +86,21 @@ pub struct PreferencesInput {
 }
 
 impl Me {
-    fn from_account(a: &Account) -> Self {
+    /// The account as its owner sees it. The display name is read from the store; if
+    /// that read fails the username stands in (a name is no reason to fail a login).
+    async fn of(state: &AppState, a: &Account) -> Self {
+        let display = match state.store.display_name(&a.id).await {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(error = %e, "display name not read; showing the username");
+                None
+            }
+        };
         Self {
             id: a.id.to_string(),
             username: a.username.to_string(),
+            display_name: display.map_or_else(|| a.username.to_string(), String::from),
+            admin: super::ops_auth::is_admin(state, &a.username),
             preferences: PreferencesView {
                 genres: a.preferences.genres.clone(),
                 seed_songs: a
@@ -203,7 +219,7 @@ async fn signup(
     Ok((
         StatusCode::CREATED,
         AppendHeaders(cookies),
-        Json(Me::from_account(&account)),
+        Json(Me::of(&state, &account).await),
     )
         .into_response())
 }
@@ -289,7 +305,7 @@ async fn login(
     }
     tracing::info!(listener = %account.id, "logged in");
     let cookies = start_session(&state, &account, &headers, client, device).await?;
-    Ok((AppendHeaders(cookies), Json(Me::from_account(&account))).into_response())
+    Ok((AppendHeaders(cookies), Json(Me::of(&state, &account).await)).into_response())
 }
 
 /// The device's store key when `token` marks a browser that signed in to `account`.
@@ -432,7 +448,7 @@ async fn change_password(
     };
     let device = session::device_token(&headers).map(|t| session::hash_device_token(&t));
     let cookies = start_session(&state, &account, &headers, client, device).await?;
-    Ok((AppendHeaders(cookies), Json(Me::from_account(&account))).into_response())
+    Ok((AppendHeaders(cookies), Json(Me::of(&state, &account).await)).into_response())
 }
 
 #[utoipa::path(get, path = "/api/me", tag = "accounts",
@@ -444,7 +460,7 @@ async fn me(State(state): State<AppState>, me: CurrentListener) -> Result<Json<M
         .account(&me.id)
         .await?
         .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
-    Ok(Json(Me::from_account(&account)))
+    Ok(Json(Me::of(&state, &account).await))
 }
 
 #[utoipa::path(put, path = "/api/me/preferences", tag = "accounts", request_body = PreferencesInput,
@@ -464,7 +480,7 @@ async fn set_preferences(
         .account(&me.id)
         .await?
         .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
-    Ok(Json(Me::from_account(&account)))
+    Ok(Json(Me::of(&state, &account).await))
 }
 
 /// Genres must be the catalog's (matched without regard to case, stored in the catalog's

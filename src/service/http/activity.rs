@@ -25,7 +25,10 @@
 //!   read. Each event's id is the entry's time, so the browser's `EventSource`, which
 //!   reconnects by itself with `Last-Event-ID`, resumes where it was — on whichever
 //!   node it reaches. A stream ends after [`STREAM_LIFETIME`] (the browser reconnects,
-//!   and the session is checked again).
+//!   and the session is checked again), and as soon as its session ends: each poll
+//!   first checks that the session still exists with the account's session epoch, so
+//!   a logout (or "log out everywhere", or a new password) on any node ends the stream
+//!   within one [`POLL_EVERY`] plus a read, and the browser's reconnect gets 401.
 
 use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
@@ -43,7 +46,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::catalog::{find, loaded, SongView};
 use super::edge::{ApiJson, ApiQuery};
 use super::error::ErrorBody;
-use super::session::CurrentListener;
+use super::session::{hash_token, session_token, CurrentListener};
 use super::social::UserView;
 use super::time::iso_time;
 use super::{ApiError, AppState};
@@ -172,8 +175,12 @@ impl Names {
             return known.clone();
         }
         let found = match store.account(id).await {
-            Ok(a) => a.map(|a| UserView::of(&a)),
-            // Not cached: the next poll tries again.
+            Ok(Some(a)) => match UserView::of(store, &a).await {
+                Ok(view) => Some(view),
+                // Not cached: the next poll tries again.
+                Err(_) => return None,
+            },
+            Ok(None) => None,
             Err(_) => return None,
         };
         self.0.insert(id.clone(), found.clone());
@@ -324,6 +331,8 @@ impl Cursor {
 struct Live {
     state: AppState,
     me: ListenerId,
+    /// The hash of the stream's session token (checked before each poll).
+    session: String,
     cursor: Cursor,
     names: Names,
     ends: tokio::time::Instant,
@@ -331,11 +340,35 @@ struct Live {
 }
 
 impl Live {
+    /// False once the stream's session has ended (logged out, here or on any node; all
+    /// sessions voided). A store that cannot answer keeps the stream open: the next
+    /// poll asks again.
+    async fn session_lives(&self) -> bool {
+        let store = &self.state.store;
+        let session = match store.session(&self.session).await {
+            Ok(Some(s)) if s.listener == self.me => s,
+            Ok(_) => {
+                tracing::debug!("the session ended; ending its activity stream");
+                return false;
+            }
+            Err(_) => return true,
+        };
+        let lives = match store.account(&self.me).await {
+            Ok(Some(a)) => a.session_epoch == session.epoch,
+            Ok(None) => false,
+            Err(_) => true,
+        };
+        if !lives {
+            tracing::debug!("the session was voided; ending its activity stream");
+        }
+        lives
+    }
+
     /// Waits for the next poll and returns its events (none is fine); `None` once the
     /// stream's lifetime is over.
     async fn next(&mut self) -> Option<Vec<Event>> {
         self.tick.tick().await;
-        if tokio::time::Instant::now() >= self.ends {
+        if tokio::time::Instant::now() >= self.ends || !self.session_lives().await {
             return None;
         }
         let Some(catalog) = self.state.catalog.get() else {
@@ -367,7 +400,7 @@ impl Live {
 }
 
 #[utoipa::path(get, path = "/api/activity/stream", tag = "social", params(StreamParams),
-    responses((status = 200, description = "Server-sent events: `activity` events (data: an ActivityItem as JSON, id: its time in ms), newest friend activity as it happens; the stream ends after a few minutes and EventSource reconnects", content_type = "text/event-stream", body = String),
+    responses((status = 200, description = "Server-sent events: `activity` events (data: an ActivityItem as JSON, id: its time in ms), newest friend activity as it happens; the stream ends after a few minutes (EventSource reconnects) or within a second of its session ending (logout)", content_type = "text/event-stream", body = String),
               (status = 400, description = "after is not a number", body = ErrorBody),
               (status = 401, description = "Not signed in", body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(listener = %me.id))]
@@ -385,11 +418,16 @@ async fn live(
         (None, None) => now_ms(),
         (a, r) => a.unwrap_or(0).max(r.unwrap_or(0)),
     };
+    // The extractor found a session in these headers; an empty hash would match none.
+    let session = session_token(&headers)
+        .map(|t| hash_token(&t))
+        .unwrap_or_default();
     let mut tick = tokio::time::interval(POLL_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let live = Live {
         state,
         me: me.id,
+        session,
         cursor: Cursor {
             at_ms: after,
             sent_at: HashSet::new(),

@@ -53,7 +53,7 @@ async fn document() -> Json<utoipa::openapi::OpenApi> {
         // Social listening
         social::follow, social::unfollow, social::following, social::followers,
         social::block, social::unblock, social::blocked, social::privacy, social::set_privacy,
-        social::profile,
+        social::profile, social::my_profile, social::set_profile,
         activity::list, activity::now_playing, activity::live,
         cluster::cluster,
         metrics::scrape,
@@ -130,6 +130,7 @@ mod tests {
             "/api/me/privacy",
             "/api/me/now-playing",
             "/api/users/{username}",
+            "/api/me/profile",
             "/api/activity",
             "/api/activity/stream",
         ] {

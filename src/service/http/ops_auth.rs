@@ -53,17 +53,21 @@ impl Operator {
                 _ => e,
             })?;
         let name = listener.username.as_str();
-        if state
-            .settings
-            .admins
-            .iter()
-            .any(|a| a.eq_ignore_ascii_case(name))
-        {
+        if is_admin(state, &listener.username) {
             Ok(Operator::Admin(name.to_owned()))
         } else {
             Err(forbidden("operators only: this account is not an admin"))
         }
     }
+}
+
+/// Whether `username` is one of the admins named in config `admins` (any case).
+pub fn is_admin(state: &AppState, username: &crate::store::Username) -> bool {
+    state
+        .settings
+        .admins
+        .iter()
+        .any(|a| a.eq_ignore_ascii_case(username.as_str()))
 }
 
 fn bearer(parts: &Parts) -> Option<String> {

@@ -1,4 +1,5 @@
-//! Playlists: create, list, get, rename, add a song, remove one, reorder, delete.
+//! Playlists: create, list, get, rename, make public or private, add a song, remove
+//! one, reorder, delete.
 //!
 //! The store keys playlists by owner, so a listener can only ever reach their own: an
 //! id that belongs to someone else is simply not found (404), which also hides that it
@@ -8,6 +9,8 @@
 //! list. Songs are removed by position, since a playlist may hold a song twice.
 //! Adding a song and removing one are also training signals: logged as interactions
 //! through the one interaction path (`interactions::record_playlist_edit`).
+//! A playlist is private until its owner makes it public (`"public": true` when
+//! creating, or `PATCH`); public ones are listed on the owner's profile (`social`).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -67,6 +70,8 @@ pub struct PlaylistSummary {
     pub name: String,
     pub song_count: usize,
     pub updated_ms: u64,
+    /// Listed on your profile for others to see.
+    pub public: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -87,6 +92,8 @@ pub struct PlaylistView {
     pub id: String,
     pub name: String,
     pub updated_ms: u64,
+    /// Listed on your profile for others to see (false: only you see it).
+    pub public: bool,
     pub songs: Vec<PlaylistEntry>,
 }
 
@@ -96,11 +103,17 @@ pub struct NewPlaylist {
     /// Songs to start with, in order.
     #[serde(default)]
     pub songs: Vec<String>,
+    /// Listed on your profile for others to see (default: private).
+    #[serde(default)]
+    pub public: bool,
 }
 
+/// What to change: the name, whether it is public, or both (at least one).
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct Rename {
-    pub name: String,
+pub struct PlaylistChange {
+    pub name: Option<String>,
+    /// True lists it on your profile for others to see; false makes it private.
+    pub public: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -132,6 +145,7 @@ async fn list(
             name: p.name,
             song_count: p.songs.len(),
             updated_ms: p.updated_ms,
+            public: p.public,
         })
         .collect();
     Ok(Json(PlaylistList { playlists }))
@@ -163,6 +177,7 @@ async fn create(
         name: name.0,
         songs,
         updated_ms: now_ms(),
+        public: body.public,
     };
     state.store.put_playlist(&playlist).await?;
     let p = &playlist;
@@ -183,19 +198,29 @@ async fn show(
     Ok(Json(view(&state, playlist)))
 }
 
-#[utoipa::path(patch, path = "/api/playlists/{id}", tag = "playlists", request_body = Rename,
+#[utoipa::path(patch, path = "/api/playlists/{id}", tag = "playlists", request_body = PlaylistChange,
     params(("id" = String, Path, description = "Playlist id")),
-    responses((status = 200, body = PlaylistView), (status = 400, description = "Malformed JSON or an invalid value", body = ErrorBody), (status = 401, description = "Not signed in", body = ErrorBody), (status = 404, description = "No such playlist of yours", body = ErrorBody), (status = 413, description = "Body too large", body = ErrorBody), (status = 415, description = "Body not sent as JSON", body = ErrorBody), (status = 503, description = "The store is down", body = ErrorBody)))]
+    responses((status = 200, body = PlaylistView), (status = 400, description = "Malformed JSON, an invalid value, or nothing to change", body = ErrorBody), (status = 401, description = "Not signed in", body = ErrorBody), (status = 404, description = "No such playlist of yours", body = ErrorBody), (status = 413, description = "Body too large", body = ErrorBody), (status = 415, description = "Body not sent as JSON", body = ErrorBody), (status = 503, description = "The store is down", body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(listener = %me.id))]
 async fn rename(
     State(state): State<AppState>,
     me: CurrentListener,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<Rename>,
+    ApiJson(body): ApiJson<PlaylistChange>,
 ) -> Result<Json<PlaylistView>, ApiError> {
-    let name = PlaylistName::parse(&body.name)?;
+    if body.name.is_none() && body.public.is_none() {
+        return Err(ApiError::invalid(
+            "nothing to change: send \"name\", \"public\" or both",
+        ));
+    }
+    let name = body.name.as_deref().map(PlaylistName::parse).transpose()?;
     let mut playlist = load(&state, &me.id, &id).await?;
-    playlist.name = name.0;
+    if let Some(name) = name {
+        playlist.name = name.0;
+    }
+    if let Some(public) = body.public {
+        playlist.public = public;
+    }
     save(&state, playlist).await
 }
 
@@ -373,6 +398,7 @@ fn view(state: &AppState, p: Playlist) -> PlaylistView {
         id: p.id.to_string(),
         name: p.name,
         updated_ms: p.updated_ms,
+        public: p.public,
         songs,
     }
 }

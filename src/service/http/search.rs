@@ -1,8 +1,10 @@
 //! Search as you type: `GET /api/search?q=` over title, artist, album and genre, in
-//! memory over the loaded catalog (503 while it loads) — and people: a signed-in
-//! listener whose query is someone's username finds them (issue 17; names are matched
-//! whole, since the store looks accounts up by name, and someone who blocked you is
-//! not found).
+//! memory over the loaded catalog (503 while it loads) — and people (issue 17): a
+//! signed-in listener finds others by the start of their username, of their display
+//! name, or of a later word of it, without regard to case ("ann", "Ann R", "ray" all
+//! find "Ann Ray"). The store's name index answers that with one bounded range read
+//! (`store::people`), so a keystroke costs at most [`MAX_PEOPLE`] accounts' reads,
+//! however many listeners there are. Someone who blocked you is not found.
 //!
 //! Every word of the query must match some field, as the start of one of its words
 //! (full weight) or anywhere inside it (half weight). A match in the title counts most,
@@ -19,10 +21,10 @@ use super::catalog::{loaded, CatalogReader, SongView};
 use super::edge::ApiQuery;
 use super::error::ErrorBody;
 use super::session::CurrentListener;
-use super::social::UserView;
+use super::social::{user_views, UserView};
 use super::{ApiError, AppState};
 use crate::catalog::Song;
-use crate::store::Username;
+use crate::store::{people, Username};
 
 /// Longest query accepted, in characters; a search box never needs more.
 const MAX_QUERY_CHARS: usize = 100;
@@ -32,6 +34,9 @@ const MAX_QUERY_WORDS: usize = 8;
 const DEFAULT_LIMIT: usize = 20;
 /// Most results one request may ask for.
 const MAX_LIMIT: usize = 100;
+
+/// The most people one search returns.
+const MAX_PEOPLE: usize = 10;
 
 /// Weights of a match in each field, in the order of [`fields`].
 const FIELD_WEIGHTS: [f32; 4] = [4.0, 3.0, 2.0, 1.0];
@@ -55,7 +60,9 @@ pub struct SearchResults {
     pub songs: Vec<SongView>,
     /// How many songs matched, of which `songs` are the best `limit`.
     pub total: usize,
-    /// Listeners whose username is the query (only for a signed-in listener).
+    /// Listeners whose username or display name (or a later word of it) starts with
+    /// the query, any case; an exact username first (only for a signed-in listener; at
+    /// most 10).
     #[schema(value_type = Vec<super::social::UserView>)]
     pub people: Vec<UserView>,
 }
@@ -96,22 +103,38 @@ async fn search(
     }))
 }
 
-/// The listener named exactly by the query (any case, trimmed), unless they blocked `me`.
+/// People whose names start with the query (an exact username first), unless they
+/// blocked `me`.
 async fn people(
     state: &AppState,
     me: &CurrentListener,
     query: &str,
 ) -> Result<Vec<UserView>, ApiError> {
-    let Ok(name) = Username::parse(&query.trim().to_lowercase()) else {
-        return Ok(Vec::new());
-    };
-    let Some(account) = state.store.account_by_username(&name).await? else {
-        return Ok(Vec::new());
-    };
-    if state.store.is_blocked(&account.id, &me.id).await? {
+    let prefix = people::normalize(query);
+    if prefix.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(vec![UserView::of(&account)])
+    let store = &state.store;
+    let mut ids = Vec::with_capacity(MAX_PEOPLE);
+    // An exact username is found even if the index missed it.
+    if let Ok(name) = Username::parse(&prefix) {
+        if let Some(account) = store.account_by_username(&name).await? {
+            ids.push(account.id);
+        }
+    }
+    for id in store.find_people(&prefix, MAX_PEOPLE).await? {
+        if !ids.contains(&id) && ids.len() < MAX_PEOPLE {
+            ids.push(id);
+        }
+    }
+    let blocked_me =
+        futures::future::try_join_all(ids.iter().map(|id| store.is_blocked(id, &me.id))).await?;
+    let visible: Vec<_> = ids
+        .into_iter()
+        .zip(blocked_me)
+        .filter_map(|(id, blocked)| (!blocked).then_some(id))
+        .collect();
+    user_views(store, &visible).await
 }
 
 /// The best `limit` songs for the query, and how many matched at all.

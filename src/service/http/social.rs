@@ -10,11 +10,15 @@
 //! - `GET`/`PUT /api/me/privacy`: `share_activity` (asked at onboarding; off until the
 //!   listener says yes) and `private_session` (on for [`PRIVATE_SESSION`], or until
 //!   logout; nothing new is shared meanwhile).
-//! - `GET /api/users/{username}`: a profile: the name, whether you follow them, and —
-//!   only while they share — their playlists and recently finished songs; 404 for a
-//!   listener who blocked you.
+//! - `GET /api/users/{username}`: a profile: the name, whether you follow them, their
+//!   public playlists, and — only while they share — their recently finished songs;
+//!   404 for a listener who blocked you.
+//! - `GET`/`PUT /api/me/profile`: your display name (1–40 characters, no control
+//!   characters; `null` or blank goes back to the username), shown wherever others
+//!   see you: activity, profiles, people search, follower lists.
 //!
-//! A listener's display name is their username (accounts have no other name).
+//! A playlist is private until its owner makes it public (`playlists`); a profile
+//! lists only public ones, to anyone the owner has not blocked.
 //! Lists read at most [`MAX_LIST`] entries, newest first: a listener followed by
 //! thousands costs a bounded read.
 
@@ -34,7 +38,8 @@ use super::session::CurrentListener;
 use super::time::iso_time;
 use super::{ApiError, AppState};
 use crate::store::{
-    now_ms, Account, ActivityKind, FollowOutcome, ListenerId, Privacy, SharedStore, Username,
+    now_ms, Account, ActivityKind, DisplayName, FollowOutcome, ListenerId, Privacy, SharedStore,
+    Username, MAX_DISPLAY_NAME_CHARS,
 };
 
 /// How long a private session lasts unless the listener ends it (or logs out) sooner.
@@ -56,22 +61,41 @@ pub fn routes() -> Router<AppState> {
         .route("/api/me/blocked", get(blocked))
         .route("/api/me/privacy", get(privacy).put(set_privacy))
         .route("/api/users/{username}", get(profile))
+        .route("/api/me/profile", get(my_profile).put(set_profile))
 }
 
 /// Another listener as lists show them.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct UserView {
     pub username: String,
+    /// The name they chose, or their username if they did not.
     pub display_name: String,
 }
 
 impl UserView {
-    pub fn of(account: &Account) -> Self {
+    pub fn new(account: &Account, display: Option<&DisplayName>) -> Self {
         Self {
             username: account.username.to_string(),
-            display_name: account.username.to_string(),
+            display_name: display
+                .map_or_else(|| account.username.to_string(), |d| d.as_str().to_owned()),
         }
     }
+
+    /// The account as others see it (its display name read from the store).
+    pub async fn of(store: &SharedStore, account: &Account) -> Result<Self, ApiError> {
+        let display = store.display_name(&account.id).await?;
+        Ok(Self::new(account, display.as_ref()))
+    }
+}
+
+/// The listeners of these ids as others see them, in order (ids whose account is gone
+/// are left out).
+pub async fn user_views(
+    store: &SharedStore,
+    ids: &[ListenerId],
+) -> Result<Vec<UserView>, ApiError> {
+    let accounts = accounts_of(store, ids).await?;
+    futures::future::try_join_all(accounts.iter().map(|a| UserView::of(store, a))).await
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -111,10 +135,10 @@ pub async fn accounts_of(
     Ok(found.into_iter().flatten().collect())
 }
 
-fn user_list(accounts: &[Account]) -> Json<UserList> {
-    Json(UserList {
-        users: accounts.iter().map(UserView::of).collect(),
-    })
+async fn user_list(store: &SharedStore, ids: &[ListenerId]) -> Result<Json<UserList>, ApiError> {
+    Ok(Json(UserList {
+        users: user_views(store, ids).await?,
+    }))
 }
 
 #[utoipa::path(put, path = "/api/me/following/{username}", tag = "social",
@@ -176,7 +200,7 @@ async fn following(
     me: CurrentListener,
 ) -> Result<Json<UserList>, ApiError> {
     let ids = state.store.following(&me.id, MAX_LIST).await?;
-    Ok(user_list(&accounts_of(&state.store, &ids).await?))
+    user_list(&state.store, &ids).await
 }
 
 #[utoipa::path(get, path = "/api/me/followers", tag = "social",
@@ -189,7 +213,7 @@ async fn followers(
     me: CurrentListener,
 ) -> Result<Json<UserList>, ApiError> {
     let ids = state.store.followers(&me.id, MAX_LIST).await?;
-    Ok(user_list(&accounts_of(&state.store, &ids).await?))
+    user_list(&state.store, &ids).await
 }
 
 #[utoipa::path(put, path = "/api/me/blocked/{username}", tag = "social",
@@ -241,7 +265,7 @@ async fn blocked(
     me: CurrentListener,
 ) -> Result<Json<UserList>, ApiError> {
     let ids = state.store.blocked(&me.id, MAX_LIST).await?;
-    Ok(user_list(&accounts_of(&state.store, &ids).await?))
+    user_list(&state.store, &ids).await
 }
 
 /// Privacy settings as the API shows them.
@@ -361,8 +385,9 @@ pub struct Profile {
     pub follows_you: bool,
     /// Whether you blocked them.
     pub blocked: bool,
-    /// Whether they share their activity (if not, the lists below are empty).
+    /// Whether they share their activity (if not, `recently_finished` is empty).
     pub shares_activity: bool,
+    /// Their public playlists, most recently changed first.
     pub playlists: Vec<ProfilePlaylist>,
     /// Songs they finished lately, newest first.
     pub recently_finished: Vec<FinishedSong>,
@@ -385,18 +410,24 @@ async fn profile(
     let store = &state.store;
     let own = them.id == me.id;
     let shares = own || store.privacy(&them.id).await?.share_activity;
-    let (playlists, recent) = if shares {
-        let entries = if own {
-            store.activity(&them.id, PROFILE_SCAN).await?
-        } else {
-            store
-                .visible_activity(&them.id, &me.id, PROFILE_SCAN)
-                .await?
-        };
-        (store.playlists(&them.id).await?, entries)
+    let recent = if !shares {
+        Vec::new()
+    } else if own {
+        store.activity(&them.id, PROFILE_SCAN).await?
     } else {
-        (Vec::new(), Vec::new())
+        store
+            .visible_activity(&them.id, &me.id, PROFILE_SCAN)
+            .await?
     };
+    // Public playlists are the owner's own choice, shown whether or not they share
+    // their listening (`visible_to` already refused a viewer they blocked).
+    let mut playlists: Vec<_> = store
+        .playlists(&them.id)
+        .await?
+        .into_iter()
+        .filter(|p| p.public)
+        .collect();
+    playlists.sort_by_key(|p| std::cmp::Reverse(p.updated_ms));
     let catalog = state.catalog.get();
     let recently_finished = recent
         .iter()
@@ -411,7 +442,7 @@ async fn profile(
         .take(PROFILE_RECENT)
         .collect();
     Ok(Json(Profile {
-        user: UserView::of(&them),
+        user: UserView::of(store, &them).await?,
         me: own,
         following: !own && is_following(store, &me.id, &them.id).await?,
         follows_you: !own && is_following(store, &them.id, &me.id).await?,
@@ -436,4 +467,115 @@ async fn is_following(
     b: &ListenerId,
 ) -> Result<bool, ApiError> {
     Ok(store.following(a, MAX_LIST).await?.contains(b))
+}
+
+/// Your name as others see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyProfile {
+    pub username: String,
+    /// What others see: the display name you set, or your username.
+    pub display_name: String,
+    /// Whether you set a display name (false: `display_name` is your username).
+    pub custom: bool,
+}
+
+/// A new display name; `null` or blank goes back to the username.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileChange {
+    /// 1-40 characters, no control characters; spaces at either end are dropped.
+    pub display_name: Option<String>,
+}
+
+/// The display name a listener asked for: `None` to go back to the username, or 400
+/// with what is wrong.
+pub fn parse_display_name(raw: Option<&str>) -> Result<Option<DisplayName>, ApiError> {
+    let Some(name) = raw.map(str::trim).filter(|n| !n.is_empty()) else {
+        return Ok(None);
+    };
+    if name.chars().count() > MAX_DISPLAY_NAME_CHARS {
+        return Err(ApiError::invalid(format!(
+            "a display name is at most {MAX_DISPLAY_NAME_CHARS} characters"
+        )));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(ApiError::invalid(
+            "a display name cannot hold control characters (line breaks, tabs, ...)",
+        ));
+    }
+    DisplayName::parse(name)
+        .map(Some)
+        .map_err(|e| ApiError::invalid(e.to_string()))
+}
+
+async fn my_profile_of(store: &SharedStore, me: &CurrentListener) -> Result<MyProfile, ApiError> {
+    let display = store.display_name(&me.id).await?;
+    Ok(MyProfile {
+        username: me.username.to_string(),
+        custom: display.is_some(),
+        display_name: display.map_or_else(|| me.username.to_string(), String::from),
+    })
+}
+
+#[utoipa::path(get, path = "/api/me/profile", tag = "social",
+    responses((status = 200, body = MyProfile),
+              (status = 401, description = "Not signed in", body = ErrorBody),
+              (status = 503, description = "The store is down", body = ErrorBody)))]
+#[tracing::instrument(skip_all, fields(listener = %me.id))]
+async fn my_profile(
+    State(state): State<AppState>,
+    me: CurrentListener,
+) -> Result<Json<MyProfile>, ApiError> {
+    Ok(Json(my_profile_of(&state.store, &me).await?))
+}
+
+#[utoipa::path(put, path = "/api/me/profile", tag = "social", request_body = ProfileChange,
+    responses((status = 200, description = "Saved; others see the new name at once", body = MyProfile),
+              (status = 400, description = "Too long, a control character, malformed JSON or unknown fields", body = ErrorBody),
+              (status = 401, description = "Not signed in", body = ErrorBody),
+              (status = 413, description = "Body too large", body = ErrorBody),
+              (status = 415, description = "Body not sent as JSON", body = ErrorBody),
+              (status = 503, description = "The store is down; nothing saved", body = ErrorBody)))]
+#[tracing::instrument(skip_all, fields(listener = %me.id))]
+async fn set_profile(
+    State(state): State<AppState>,
+    me: CurrentListener,
+    ApiJson(change): ApiJson<ProfileChange>,
+) -> Result<Json<MyProfile>, ApiError> {
+    let name = parse_display_name(change.display_name.as_deref())?;
+    state
+        .store
+        .set_display_name(&me.id, name.as_ref())
+        .await
+        .map_err(|e| match e {
+            crate::store::StoreError::NotFound(_) => {
+                ApiError::unauthorized("this account no longer exists")
+            }
+            other => other.into(),
+        })?;
+    Ok(Json(my_profile_of(&state.store, &me).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names_are_trimmed_bounded_and_plain() {
+        assert_eq!(parse_display_name(None).unwrap(), None);
+        assert_eq!(parse_display_name(Some("   ")).unwrap(), None);
+        assert_eq!(
+            parse_display_name(Some("  Ann Ray "))
+                .unwrap()
+                .unwrap()
+                .as_str(),
+            "Ann Ray"
+        );
+        let long = "x".repeat(MAX_DISPLAY_NAME_CHARS + 1);
+        let e = parse_display_name(Some(&long)).unwrap_err();
+        assert!(e.message.contains("at most 40"), "{}", e.message);
+        let e = parse_display_name(Some("Ann\u{0}Ray")).unwrap_err();
+        assert!(e.message.contains("control"), "{}", e.message);
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
+    }
 }

@@ -72,6 +72,9 @@ const OPS: &[&str] = &[
     "push_activity",
     "activity",
     "visible_activity",
+    "display_name",
+    "set_display_name",
+    "find_people",
 ];
 
 /// Times the operations of `inner`.
@@ -471,6 +474,28 @@ impl<S: Store + ?Sized> Store for Instrumented<S> {
             self.inner.visible_activity(owner, viewer, limit),
         )
         .await
+    }
+
+    async fn display_name(&self, listener: &ListenerId) -> StoreResult<Option<DisplayName>> {
+        self.timed("display_name", self.inner.display_name(listener))
+            .await
+    }
+
+    async fn set_display_name(
+        &self,
+        listener: &ListenerId,
+        name: Option<&DisplayName>,
+    ) -> StoreResult<()> {
+        self.timed(
+            "set_display_name",
+            self.inner.set_display_name(listener, name),
+        )
+        .await
+    }
+
+    async fn find_people(&self, prefix: &str, limit: usize) -> StoreResult<Vec<ListenerId>> {
+        self.timed("find_people", self.inner.find_people(prefix, limit))
+            .await
     }
 }
 

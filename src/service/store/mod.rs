@@ -26,6 +26,7 @@ mod codec;
 pub mod embedded;
 pub mod instrumented;
 pub mod jobs;
+pub mod people;
 pub mod redis;
 pub mod redis_cluster_process;
 pub mod redis_process;
@@ -299,6 +300,26 @@ pub trait Store: Send + Sync + 'static {
         viewer: &ListenerId,
         limit: usize,
     ) -> StoreResult<Vec<ActivityEntry>>;
+
+    // ---- people: display names and people search (issue 17) ------------------------
+    //
+    // Every account is in the name index (see [`people`]) from `create_account` on.
+
+    /// The listener's display name, if they set one.
+    async fn display_name(&self, listener: &ListenerId) -> StoreResult<Option<DisplayName>>;
+    /// Sets the listener's display name (`None`: clears it, so the username shows) and
+    /// indexes it for people search; `NotFound` without the account. Durable before it
+    /// returns.
+    async fn set_display_name(
+        &self,
+        listener: &ListenerId,
+        name: Option<&DisplayName>,
+    ) -> StoreResult<()>;
+    /// People search: listeners with a current name key (see [`people::name_keys`])
+    /// that starts with `prefix` (as [`people::normalize`] makes it), in key order,
+    /// each listener once, at most `limit`. One bounded range read of the index (no
+    /// scan of the accounts); an empty prefix finds no one.
+    async fn find_people(&self, prefix: &str, limit: usize) -> StoreResult<Vec<ListenerId>>;
 }
 
 /// The shortest TTL stored, in ms. Redis rejects `PX 0`; both stores clamp to this,

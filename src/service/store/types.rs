@@ -83,6 +83,17 @@ id_type!(
     /// A playlist id, made by the server.
     PlaylistId, "playlist id", |s| token_chars(s, 64)
 );
+id_type!(
+    /// The name a listener shows others (issue 17): 1–40 characters, no control
+    /// characters, no space at either end. Unset, a listener is shown by username.
+    DisplayName, "display name (1-40 characters, no control characters)",
+    |s| (1..=MAX_DISPLAY_NAME_CHARS).contains(&s.chars().count())
+        && !s.chars().any(char::is_control)
+        && s.trim() == s
+);
+
+/// The longest display name, in characters.
+pub const MAX_DISPLAY_NAME_CHARS: usize = 40;
 
 /// An account. The password is only ever kept as an argon2id PHC string.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -269,6 +280,11 @@ pub struct Playlist {
     pub name: String,
     pub songs: Vec<SongId>,
     pub updated_ms: u64,
+    /// Shown on the owner's profile to others (never to someone the owner blocked).
+    /// Private (false) unless the owner makes it public; absent in records written
+    /// before the flag existed, which are private.
+    #[serde(default)]
+    pub public: bool,
 }
 
 /// A listener's API key for Subsonic apps (issue 14): only the SHA-256 of the key is

@@ -49,12 +49,21 @@ function signedIn(me) {
   }
   if (me.preferences.onboarded && !ctx.friends) startFriends();
   refreshPrivacy();
-  $('user-name').textContent = me.username;
-  $('avatar').textContent = me.username.slice(0, 1).toUpperCase();
+  drawName(me);
+  // The operator page is for the admins named in config (the server checks it too).
+  $('nav-ops-item').hidden = !me.admin;
   $('nav').hidden = false;
   $('player').hidden = false;
   document.body.classList.add('signed-in');
   drawSync();
+}
+
+/** The name in the nav: the display name others see, or the username. */
+function drawName(me) {
+  const name = me.display_name || me.username;
+  $('user-name').textContent = name;
+  $('user-name').title = `@${me.username}`;
+  $('avatar').textContent = name.slice(0, 1).toUpperCase();
 }
 
 /** The friend-activity sidebar, once the listener is onboarded. */
@@ -70,6 +79,7 @@ function signedOut() {
   drawPrivacy(null);
   Object.assign(ctx, { me: null, outbox: null, player: null, feed: null, friends: null });
   $('nav').hidden = true;
+  $('nav-ops-item').hidden = true;
   $('player').hidden = true;
   document.body.classList.remove('signed-in');
 }
@@ -141,7 +151,12 @@ async function route() {
     case 'apps':
       return renderApps(view, ctx);
     case 'settings':
-      return renderSettings(view);
+      return renderSettings(view, {
+        onProfile: (p) => {
+          ctx.me = { ...ctx.me, display_name: p.display_name };
+          drawName(ctx.me);
+        },
+      });
     case 'users':
       return renderProfile(view, ctx, decodeURIComponent(parts[1] ?? ''));
     case 'home':

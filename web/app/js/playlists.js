@@ -1,5 +1,7 @@
 // Playlists: the list (with a "new playlist" form), one playlist (play, rename,
-// reorder, remove songs, delete), and the "add to playlist" dialog used everywhere.
+// make public or private, reorder, remove songs, delete), and the "add to playlist"
+// dialog used everywhere. A playlist is private until made public; public ones are
+// listed on the owner's profile.
 
 import { get, post, patch, put, del } from './api.js';
 import { h, icon, iconButton, songRow, setTitle, empty, toast, fmtAgo, fmtTime } from './ui.js';
@@ -37,7 +39,7 @@ export async function renderPlaylists(view, ctx) {
         h('span', { class: 'playlist-art' }, icon('list')),
         h('span', { class: 'row-text' },
           h('span', { class: 'row-title' }, p.name),
-          h('span', { class: 'row-sub' }, `${p.song_count} song${p.song_count === 1 ? '' : 's'} · updated ${fmtAgo(p.updated_ms)}`))))));
+          h('span', { class: 'row-sub' }, `${p.song_count} song${p.song_count === 1 ? '' : 's'} · ${p.public ? 'public' : 'private'} · updated ${fmtAgo(p.updated_ms)}`))))));
   } catch (e) {
     list.replaceChildren(empty('Could not load playlists', e.message));
   }
@@ -59,11 +61,13 @@ export async function renderPlaylist(view, ctx, id) {
   const playBtn = h('button', { type: 'button', class: 'btn btn-primary', id: 'play-playlist' }, icon('play'), 'Play');
   const renameBtn = h('button', { type: 'button', class: 'btn', id: 'rename-playlist' }, 'Rename');
   const deleteBtn = h('button', { type: 'button', class: 'btn btn-danger', id: 'delete-playlist' }, icon('trash'), 'Delete');
+  const publicBox = h('input', { type: 'checkbox', id: 'playlist-public' });
+  const publicToggle = h('label', { class: 'toggle', title: 'Public playlists are listed on your profile' }, publicBox, ' Public');
   view.replaceChildren(h('section', { class: 'page' },
     h('a', { href: '#/playlists', class: 'back' }, '← Playlists'),
     h('header', { class: 'page-head' },
       h('div', {}, title, summary),
-      h('div', { class: 'page-actions' }, playBtn, renameBtn, deleteBtn)),
+      h('div', { class: 'page-actions' }, playBtn, renameBtn, publicToggle, deleteBtn)),
     list));
 
   const songs = () => p.songs.filter((e) => e.song).map((e) => e.song);
@@ -88,6 +92,7 @@ export async function renderPlaylist(view, ctx, id) {
   const draw = () => {
     title.textContent = p.name;
     setTitle(p.name);
+    publicBox.checked = p.public;
     const total = songs().reduce((t, s) => t + s.duration_ms, 0);
     summary.textContent = `${p.songs.length} song${p.songs.length === 1 ? '' : 's'} · ${fmtTime(total)}`;
     playBtn.disabled = songs().length === 0;
@@ -117,6 +122,12 @@ export async function renderPlaylist(view, ctx, id) {
       });
     }));
   };
+  publicBox.addEventListener('change', async () => {
+    const want = publicBox.checked;
+    await edit(() => patch(`/api/playlists/${p.id}`, { public: want }));
+    publicBox.checked = p.public;
+    if (p.public === want) toast(want ? 'Public: listed on your profile.' : 'Private: only you see it.');
+  });
   playBtn.addEventListener('click', () => ctx.player.playList(songs(), 0, { source: `playlist:${p.id}` }));
   renameBtn.addEventListener('click', () => {
     const input = h('input', { value: p.name, maxlength: 100, id: 'rename-input', 'aria-label': 'Playlist name' });

@@ -1,6 +1,6 @@
-// Social listening: profile pages (follow, block), the privacy settings page, the
-// friend-activity sidebar fed live by server-sent events, and the "now playing"
-// signal the player sends. The server decides what is shared; this only shows it.
+// Social listening: profile pages (follow, block, public playlists), the settings page
+// (display name, privacy, blocked people), the friend-activity sidebar fed live by
+// server-sent events, and the "now playing" signal the player sends. The server decides what is shared; this only shows it.
 
 import { get, put, del, post, qs } from './api.js';
 import { h, cover, setTitle, empty, fmtAgo, toast } from './ui.js';
@@ -115,18 +115,79 @@ export async function endPrivateSession() {
   }
 }
 
-/** The settings page: sharing, and the private session. */
-export async function renderSettings(view) {
+/** The longest display name the server takes, in characters. */
+const MAX_DISPLAY_NAME = 40;
+
+/**
+ * The settings page: your display name, sharing, the private session, and the people
+ * you blocked (with Unblock). `onProfile` gets the saved profile (the nav shows the name).
+ */
+export async function renderSettings(view, { onProfile } = {}) {
   setTitle('Settings');
   const share = h('input', { type: 'checkbox', id: 'share-activity' });
   const priv = h('input', { type: 'checkbox', id: 'private-session' });
   const status = h('p', { class: 'muted small', id: 'privacy-status', role: 'status' });
+  const nameInput = h('input', {
+    id: 'display-name', maxlength: MAX_DISPLAY_NAME, autocomplete: 'nickname',
+    'aria-describedby': 'display-name-status',
+  });
+  const nameStatus = h('p', { class: 'muted small', id: 'display-name-status', role: 'status' });
+  const nameForm = h('form', {
+    class: 'inline-form', id: 'display-name-form',
+    onsubmit: async (ev) => {
+      ev.preventDefault();
+      try {
+        const p = await put('/api/me/profile', { display_name: nameInput.value });
+        drawName(p);
+        nameStatus.classList.remove('form-error');
+        onProfile?.(p);
+        toast('Display name saved.');
+      } catch (e) {
+        nameStatus.textContent = e.message;
+        nameStatus.classList.add('form-error');
+      }
+    },
+  }, nameInput, h('button', { type: 'submit', class: 'btn btn-primary', id: 'save-display-name' }, 'Save'));
+  const blockedList = h('ul', { class: 'plain-list blocked-list', id: 'blocked-list' });
   view.replaceChildren(h('section', { class: 'page' },
     h('header', { class: 'page-head' }, h('h1', {}, 'Settings')),
     h('div', { class: 'settings' },
+      h('h2', {}, 'Profile'),
+      h('label', { for: 'display-name' }, 'Display name (what others see; leave blank to show your username)'),
+      nameForm, nameStatus,
+      h('h2', {}, 'Privacy'),
       h('label', { class: 'toggle' }, share, ' Share what I listen to with people who follow me'),
       h('label', { class: 'toggle' }, priv, ' Private session (for 6 hours or until I sign out: nothing is shared)'),
-      status)));
+      status,
+      h('h2', {}, 'Blocked people'),
+      h('p', { class: 'muted small' }, 'They cannot follow you or see anything of yours.'),
+      blockedList)));
+  const drawName = (p) => {
+    nameInput.value = p.custom ? p.display_name : '';
+    nameInput.placeholder = p.username;
+    nameStatus.textContent = p.custom ? `Others see you as ${p.display_name} (@${p.username}).` : `Others see your username, ${p.username}.`;
+  };
+  const drawBlocked = (users) => {
+    if (!users.length) {
+      blockedList.replaceChildren(h('li', { class: 'muted small', id: 'blocked-empty' }, 'You have not blocked anyone.'));
+      return;
+    }
+    blockedList.replaceChildren(...users.map((u) => h('li', { class: 'blocked-person', dataset: { user: u.username } },
+      h('a', { href: `#/users/${encodeURIComponent(u.username)}` }, u.display_name),
+      h('span', { class: 'muted small' }, ` @${u.username} `),
+      h('button', {
+        type: 'button', class: 'btn', 'aria-label': `Unblock ${u.display_name}`,
+        onclick: async () => {
+          try {
+            await del(`/api/me/blocked/${encodeURIComponent(u.username)}`);
+            toast(`Unblocked ${u.display_name}.`);
+            drawBlocked((await get('/api/me/blocked')).users);
+          } catch (e) {
+            toast(`Not unblocked: ${e.message}`, 'error');
+          }
+        },
+      }, 'Unblock'))));
+  };
   const draw = (p) => {
     share.checked = p.share_activity;
     priv.checked = p.private_session;
@@ -144,7 +205,11 @@ export async function renderSettings(view) {
   };
   share.addEventListener('change', () => save({ share_activity: share.checked }));
   priv.addEventListener('change', () => save({ private_session: priv.checked }));
-  draw(await get('/api/me/privacy'));
+  const [privacy, profile, blocked] = await Promise.all([
+    get('/api/me/privacy'), get('/api/me/profile'), get('/api/me/blocked')]);
+  draw(privacy);
+  drawName(profile);
+  drawBlocked(blocked.users);
 }
 
 /** The onboarding question: a checkbox, and how to save the answer. */
@@ -194,15 +259,17 @@ export async function renderProfile(view, ctx, username) {
       h('header', { class: 'page-head' },
         h('div', {},
           h('h1', { id: 'profile-name' }, p.user.display_name),
-          h('p', { class: 'muted' }, p.me ? 'This is you.' : p.follows_you ? 'Follows you' : '')),
+          h('p', { class: 'muted', id: 'profile-username' }, `@${p.user.username}`,
+            p.me ? ' · This is you.' : p.follows_you ? ' · Follows you' : '')),
         h('div', { class: 'page-actions' }, actions)),
       p.shares_activity ? null : h('p', { class: 'muted' }, 'Does not share their listening.'),
       h('h2', {}, 'Recently finished'),
       finished.length ? h('ol', { class: 'song-list', id: 'profile-finished' }, finished) : h('p', { class: 'muted' }, 'Nothing to show.'),
-      h('h2', {}, 'Playlists'),
+      h('h2', {}, 'Public playlists'),
       p.playlists.length
-        ? h('ul', { class: 'plain-list' }, p.playlists.map((pl) => h('li', {}, `${pl.name} (${pl.songs} songs)`)))
-        : h('p', { class: 'muted' }, 'Nothing to show.'),
+        ? h('ul', { class: 'plain-list', id: 'profile-playlists' }, p.playlists.map((pl) => h('li', { dataset: { playlistId: pl.id } },
+          `${pl.name} (${pl.songs} song${pl.songs === 1 ? '' : 's'})`)))
+        : h('p', { class: 'muted', id: 'profile-no-playlists' }, p.me ? 'None: make a playlist public on its page to list it here.' : 'Nothing to show.'),
     ].filter(Boolean));
   };
   const toggle = async (method, what, apply) => {
@@ -223,7 +290,8 @@ export function peopleSection(people) {
   return h('section', { class: 'people', id: 'search-people' },
     h('h2', {}, 'People'),
     h('ul', { class: 'plain-list' }, people.map((u) => h('li', {},
-      h('a', { href: `#/users/${encodeURIComponent(u.username)}`, class: 'person', dataset: { user: u.username } }, u.display_name)))));
+      h('a', { href: `#/users/${encodeURIComponent(u.username)}`, class: 'person', dataset: { user: u.username } }, u.display_name),
+      u.display_name === u.username ? null : h('span', { class: 'muted small' }, ` @${u.username}`)))));
 }
 
 // ---- now playing ----------------------------------------------------------------------

@@ -24,7 +24,7 @@ fn summary(p: &Playlist, lib: &Library, owner: &str) -> Value {
         "id": p.id.to_string(),
         "name": p.name,
         "owner": owner,
-        "public": false,
+        "public": p.public,
         "songCount": p.songs.len(),
         "duration": duration.div_ceil(1000),
         "created": iso_time(p.updated_ms),
@@ -123,6 +123,7 @@ pub async fn create_playlist(ctx: &Ctx) -> Answer {
             name: name.0,
             songs,
             updated_ms: now_ms(),
+            public: false,
         }
     };
     ctx.state

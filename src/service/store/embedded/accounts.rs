@@ -65,6 +65,15 @@ pub(super) fn by_id(
     get(&txn.open_table(ACCOUNTS).at(p)?, id.as_str(), p)
 }
 
+/// The account, read inside a write transaction.
+pub(super) fn by_id_in(
+    txn: &WriteTransaction,
+    p: &Path,
+    id: &ListenerId,
+) -> StoreResult<Option<Account>> {
+    get(&txn.open_table(ACCOUNTS).at(p)?, id.as_str(), p)
+}
+
 pub(super) fn by_username(
     txn: &ReadTransaction,
     p: &Path,

@@ -33,13 +33,16 @@
 //! key hash · `app_fields` (listener, field) → bytes (Subsonic apps) · `following`
 //! (follower, followee) → ms · `followers` (followee, follower) → ms · `blocked`
 //! (blocker, blocked) → ms · `privacy` listener → Privacy · `activity` (listener, n) →
-//! ActivityEntry (capped; the social graph, [`social`]).
+//! ActivityEntry (capped; the social graph, [`social`]) · `display_names` listener →
+//! name · `people` (name key, listener) → () (people search, [`people`]; built for
+//! existing accounts on the first open that has it).
 
 mod accounts;
 mod apps;
 mod group;
 mod jobs;
 mod log;
+mod people;
 mod shared;
 mod social;
 
@@ -81,6 +84,8 @@ const FOLLOWERS: TableDefinition<(&str, &str), u64> = TableDefinition::new("foll
 const BLOCKED: TableDefinition<(&str, &str), u64> = TableDefinition::new("blocked");
 const PRIVACY: TableDefinition<&str, &[u8]> = TableDefinition::new("privacy");
 const ACTIVITY: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("activity");
+const DISPLAY_NAMES: TableDefinition<&str, &str> = TableDefinition::new("display_names");
+const PEOPLE: TableDefinition<(&str, &str), ()> = TableDefinition::new("people");
 
 /// How many expired sessions one `put_session` removes at most. Purging rides on
 /// logins, so it must stay cheap per call; at one login per expiry this still keeps
@@ -177,6 +182,9 @@ impl EmbeddedStore {
             txn.open_table(BLOCKED).at(p)?;
             txn.open_table(PRIVACY).at(p)?;
             txn.open_table(ACTIVITY).at(p)?;
+            txn.open_table(DISPLAY_NAMES).at(p)?;
+            txn.open_table(PEOPLE).at(p)?;
+            people::backfill(&txn, p)?;
         }
         txn.commit().at(&path)?;
         tracing::info!(path = %path.display(), "embedded store open");
@@ -236,8 +244,11 @@ impl Store for EmbeddedStore {
 
     async fn create_account(&self, account: &Account) -> StoreResult<()> {
         let account = account.clone();
-        self.write(move |txn, p| accounts::create(txn, p, &account))
-            .await
+        self.write(move |txn, p| {
+            accounts::create(txn, p, &account)?;
+            people::index_new_account(txn, p, &account)
+        })
+        .await
     }
 
     async fn account(&self, id: &ListenerId) -> StoreResult<Option<Account>> {
@@ -645,6 +656,28 @@ impl Store for EmbeddedStore {
     ) -> StoreResult<Vec<ActivityEntry>> {
         let (o, v) = (owner.clone(), viewer.clone());
         self.read(move |txn, p| social::visible_activity(txn, p, &o, &v, limit))
+            .await
+    }
+
+    async fn display_name(&self, listener: &ListenerId) -> StoreResult<Option<DisplayName>> {
+        let l = listener.clone();
+        self.read(move |txn, p| people::display_name(txn, p, &l))
+            .await
+    }
+
+    async fn set_display_name(
+        &self,
+        listener: &ListenerId,
+        name: Option<&DisplayName>,
+    ) -> StoreResult<()> {
+        let (l, name) = (listener.clone(), name.cloned());
+        self.write(move |txn, p| people::set_display_name(txn, p, &l, name.as_ref()))
+            .await
+    }
+
+    async fn find_people(&self, prefix: &str, limit: usize) -> StoreResult<Vec<ListenerId>> {
+        let prefix = prefix.to_owned();
+        self.read(move |txn, p| people::find_people(txn, p, &prefix, limit))
             .await
     }
 }

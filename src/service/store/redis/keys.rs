@@ -6,6 +6,8 @@ pub const NODE_PREFIX: &str = "spoofify:{nodes}:node:";
 pub const CATALOG: &str = "spoofify:catalog";
 /// Every listener with a log (a sorted set, all scores 0: pages in id order).
 pub const LISTENER_REGISTRY: &str = "spoofify:{listeners}:registry";
+/// People search's name index (a sorted set, all scores 0: `key\0listener`).
+pub const PEOPLE: &str = "spoofify:{people}:names";
 
 pub fn listener(l: &ListenerId, what: &str) -> String {
     format!("spoofify:{{{l}}}:{what}")

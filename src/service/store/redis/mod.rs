@@ -11,7 +11,7 @@
 //! ## One slot per call
 //! Every call touches keys of one hash tag only, so a cluster never answers CROSSSLOT:
 //! a listener's keys share `{L}`, the node registry `{nodes}`, the listener registry
-//! `{listeners}`, a job `{job:<name>}`; usernames, sessions and the catalog are single
+//! `{listeners}`, people search's index `{people}`, a job `{job:<name>}`; usernames, sessions and the catalog are single
 //! keys. Where one operation spans tags it is several calls, each safe alone (an
 //! append registers the listener first; an account claims its username first).
 //! Scripts declare every key they touch (`live_nodes` reads the ids first). Nothing
@@ -31,7 +31,7 @@
 //!
 //! | key | type | holds |
 //! |---|---|---|
-//! | `spoofify:{L}:account` | hash | `core` (id, username, argon2id hash, created), `prefs` (JSON), `epoch` (sessions before it are void) |
+//! | `spoofify:{L}:account` | hash | `core` (id, username, argon2id hash, created), `prefs` (JSON), `epoch` (sessions before it are void), `display` (the display name, if set) |
 //! | `spoofify:username:<name>` | string | the listener id that owns the name (claimed with `SET NX`) |
 //! | `spoofify:session:<token hash>` | string, `PX` TTL | the session (JSON) |
 //! | `spoofify:{L}:log` | stream | interactions; entry id `<seq>-0`, field `i` = JSON |
@@ -53,6 +53,7 @@
 //! | `spoofify:{nodes}:registry` | set | node ids that have beaten |
 //! | `spoofify:{nodes}:node:<id>` | string, `PX` TTL | `{info, ttl_ms}` (JSON) |
 //! | `spoofify:catalog` | string | the catalog, `Vec<Song>` in bincode |
+//! | `spoofify:{people}:names` | sorted set (scores 0) | people search: `name key\0listener` per key a listener is found under (`people`) |
 //! | `spoofify:{listeners}:registry` | sorted set (scores 0) | every listener with a log (added before its first append) |
 //! | `spoofify:{job:<name>}:lease` | string, `PX` TTL | a background job's lease: `holder\|epoch` |
 //! | `spoofify:{job:<name>}:epoch` | string | the job's fencing epoch (`INCR` on each new lease) |
@@ -114,6 +115,7 @@ mod conn;
 mod jobs;
 mod keys;
 mod log;
+mod people;
 mod shared;
 mod social;
 
@@ -336,7 +338,14 @@ impl Store for RedisStore {
     }
 
     async fn create_account(&self, account: &Account) -> StoreResult<()> {
-        accounts::create_account(self, account).await
+        // Indexed for people search first, so every account is in the index; the entry
+        // of a sign-up refused for its name is removed again (readers skip it anyway).
+        people::index_new_account(self, account).await?;
+        let created = accounts::create_account(self, account).await;
+        if matches!(created, Err(StoreError::Conflict(_))) {
+            people::unindex_failed_signup(self, account).await;
+        }
+        created
     }
 
     async fn account(&self, id: &ListenerId) -> StoreResult<Option<Account>> {
@@ -617,6 +626,24 @@ impl Store for RedisStore {
         limit: usize,
     ) -> StoreResult<Vec<ActivityEntry>> {
         social::visible_activity(self, owner, viewer, limit).await
+    }
+
+    // ---- people: display names and search ----------------------------------------------
+
+    async fn display_name(&self, listener: &ListenerId) -> StoreResult<Option<DisplayName>> {
+        people::display_name(self, listener).await
+    }
+
+    async fn set_display_name(
+        &self,
+        listener: &ListenerId,
+        name: Option<&DisplayName>,
+    ) -> StoreResult<()> {
+        people::set_display_name(self, listener, name).await
+    }
+
+    async fn find_people(&self, prefix: &str, limit: usize) -> StoreResult<Vec<ListenerId>> {
+        people::find_people(self, prefix, limit).await
     }
 }
 
