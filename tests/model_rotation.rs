@@ -243,7 +243,6 @@ fn steady_taste_on_3000_songs_never_loops_nor_walls() {
 }
 
 #[test]
-#[ignore = "passed on the issue-11 branch; after merging the issue-17 signals (repeat weighting, new kinds) the 150-song case gets 0.7 at round 8 after the change where 0.72 is needed; see the closing note of 2026-11-29 (session 4)"]
 fn a_changed_taste_recovers_within_50_interactions() {
     for (seed, n) in [(31u64, 150usize), (32, 3000)] {
         let idx = CatalogIndex::build(Arc::new(synthetic_catalog(n, seed)));

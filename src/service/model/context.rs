@@ -20,6 +20,13 @@ use crate::store::types::Preferences;
 pub struct LastResort {
     pub song: u32,
     pub favorite: bool,
+    /// A favorite held back only by its rest in time (it is [`REPLAY_MIN_PLAYS`]
+    /// plays away, the listener's recent plays approve of it, and it does not wait
+    /// for a moved taste): the feed may bring it back early rather than offer a new
+    /// song the model expects to be skipped.
+    ///
+    /// [`REPLAY_MIN_PLAYS`]: super::rotation::REPLAY_MIN_PLAYS
+    pub early_favorite: bool,
 }
 
 /// A rested favorite the mix may replay.
@@ -54,4 +61,7 @@ pub struct FeedContext<'a> {
     /// What the people the listener follows (and who share) finished or liked,
     /// weighted by closeness ([`super::social`]); [`super::social::NO_FRIENDS`] = none.
     pub friends: &'a Friends,
+    /// Weight of the co-occurrence feature for this listener: how well it predicted
+    /// what they finished so far ([`super::cooccurrence::table::predictive_weight`]).
+    pub cooc_weight: f32,
 }

@@ -49,6 +49,10 @@ pub const MIN_FAVORITE_SCORE: f32 = 0.6;
 /// small catalog the unheard songs a listener would like run out, and the best of
 /// the rest are mostly skipped (8 in 10 on the demo catalog).
 pub const MIN_NEW_SCORE: f32 = 0.85;
+/// Weak new songs yield to early favorites only while the listener finishes at
+/// least this share of their replays lately (a steady listener finishes 85–90 %;
+/// after a taste moves, the old favorites are skipped first).
+pub const TRUSTED_REPLAY_RATE: f32 = 0.7;
 /// A liked favorite comes round this much sooner than one only finished.
 pub const LIKED_FAVORITE_BOOST: f32 = 1.25;
 /// Share of a new song's score that comes from its neighbourhood's approval (what
@@ -166,13 +170,15 @@ pub fn build(ctx: &FeedContext<'_>, limit: usize, seed: u64, ranking: Ranking) -
         }
     }
     // Learned from everyone (`model::cooccurrence`): the co-occurrence feature, on
-    // the new songs (favorites are ranked by their own rest).
+    // the new songs (favorites are ranked by their own rest), weighed by how well it
+    // predicted this listener so far.
     if ranking == Ranking::Model {
         cooccurrence::blend_scores(
             ctx.index,
             ctx.positives,
             &songs[..new_count],
             &mut scores[..new_count],
+            ctx.cooc_weight,
         );
     }
 
@@ -188,6 +194,15 @@ pub fn build(ctx: &FeedContext<'_>, limit: usize, seed: u64, ranking: Ranking) -
             .total_cmp(&scores[a])
             .then(songs[a].cmp(&songs[b]))
     });
+    // The model is trusted to call a new song weak (below), and a favorite a surer
+    // finish, only while the listener plays most of what they get and finishes their
+    // replays: when they skip a lot lately, or skip their favorites (a taste moving),
+    // its low scores are as wrong as its high ones and favorites are no surer.
+    let trusted = ranking.replays()
+        && model.is_some()
+        && ctx.recent_skip_rate < EXPLORATION_SKIP_THRESHOLD
+        && ctx.mix.replay_rate >= TRUSTED_REPLAY_RATE;
+    let clears = |i: usize| scores[i] >= MIN_NEW_SCORE;
     let mut pool: Vec<usize> = (0..new_count)
         .filter(|&i| items[i].reason == Reason::Exploration)
         .collect();
@@ -220,6 +235,23 @@ pub fn build(ctx: &FeedContext<'_>, limit: usize, seed: u64, ranking: Ranking) -
     let familiar = rank_favorites(favorites, &scores[new_count..resort_from], model.is_some());
     let familiar: Vec<usize> = familiar.into_iter().map(|i| new_count + i).collect();
     let last_resort: Vec<usize> = (resort_from..items.len()).collect();
+    // Favorites held back only by their rest in time, longest away first, that the
+    // model (blended with the approval) still rates: a surer finish than a new song
+    // it expects to be skipped, so weak new slots may take them (below).
+    let early: Vec<usize> = if trusted {
+        // With replays, the last-resort items are `ctx.last_resort`, in order.
+        (resort_from..items.len())
+            .zip(ctx.last_resort)
+            .filter(|(i, r)| {
+                r.favorite
+                    && r.early_favorite
+                    && blended(ctx, songs[*i], scores[*i]) >= MIN_FAVORITE_SCORE
+            })
+            .map(|(i, _)| i)
+            .collect()
+    } else {
+        Vec::new()
+    };
 
     let familiar_slots = if ranking.replays() {
         let quality = model.map(|_| new_quality(&main, &songs, &scores, ctx, limit));
@@ -236,26 +268,38 @@ pub fn build(ctx: &FeedContext<'_>, limit: usize, seed: u64, ranking: Ranking) -
         let extra = rng.random::<f32>() < want.fract();
         (want.floor() as usize + usize::from(extra)).min(limit - familiar_slots)
     };
-    // New slots whose best candidate the model rates poorly go to rested favorites
-    // instead (when any are left): a favorite is a surer finish than a weak guess.
+    // New slots whose best candidate the model rates poorly go to favorites instead
+    // (when any are left): rested ones first, then the early ones (above) — a
+    // favorite is a surer finish than a weak guess.
     let familiar_slots = if ranking.replays() && model.is_some() {
         let new_slots = limit - familiar_slots - explore;
-        let weak = main
-            .iter()
-            .take(new_slots)
-            .filter(|&&i| scores[i] < MIN_NEW_SCORE)
-            .count()
+        let weak = main.iter().take(new_slots).filter(|&&i| !clears(i)).count()
             + new_slots.saturating_sub(main.len());
-        familiar_slots + weak.min(familiar.len().saturating_sub(familiar_slots))
+        let spare = (familiar.len() + early.len()).saturating_sub(familiar_slots);
+        familiar_slots + weak.min(spare)
     } else {
         familiar_slots
     };
+    // What the page takes only when nothing surer is left, not even by relaxing the
+    // artist cap: new songs below [`MIN_NEW_SCORE`], and the last resort (but the
+    // early favorites). Without a trusted model (or for the baselines) nothing is.
+    let mut weak = vec![false; items.len()];
+    if trusted {
+        for &i in &main {
+            weak[i] = !clears(i);
+        }
+        for (i, w) in weak.iter_mut().enumerate().skip(resort_from) {
+            *w = !early.contains(&i);
+        }
+    }
+    let familiar: Vec<usize> = familiar.into_iter().chain(early).collect();
     let plan = plan(limit, familiar_slots, explore);
     let queues = Queues {
         familiar: &familiar,
         main: &main,
         pool: &pool,
         last_resort: &last_resort,
+        weak: &weak,
     };
     arrange(ctx, &songs, &queues, &plan)
         .into_iter()
@@ -374,6 +418,8 @@ struct Queues<'q> {
     pool: &'q [usize],
     /// Used by every slot once the others are empty.
     last_resort: &'q [usize],
+    /// Per item: taken only once nothing else fits, artist cap relaxed.
+    weak: &'q [bool],
 }
 
 /// Fills the page slot by slot, each from its own queue first and the others after,
@@ -391,9 +437,10 @@ fn arrange(
     let mut per_artist: std::collections::HashMap<&str, usize> = Default::default();
     for &slot in plan {
         let prev: Option<&Song> = out.last().map(|&(i, _)| &all[songs[i] as usize]);
-        let fits = |i: usize, cap: bool, apart: bool| {
+        let fits = |i: usize, cap: bool, apart: bool, strong: bool| {
             let s = &all[songs[i] as usize];
             !used[i]
+                && (!strong || !q.weak[i])
                 && (!cap
                     || per_artist.get(s.artist.as_str()).copied().unwrap_or(0) < MAX_PER_ARTIST)
                 && (!apart || prev.is_none_or(|p| p.artist != s.artist && p.album != s.album))
@@ -419,9 +466,19 @@ fn arrange(
             ],
         };
         let mut choice = None;
-        'search: for (cap, apart) in [(true, true), (false, true), (false, false)] {
+        // A weak song (a new one the model expects skipped) comes after any favorite,
+        // even one that breaks the artist cap: the cap is a nicety, a skip is not.
+        let levels = [
+            (true, true, true),
+            (false, true, true),
+            (false, true, false),
+            (false, false, false),
+        ];
+        'search: for (cap, apart, strong) in levels {
             for (queue, filled) in queues {
-                if let Some(&i) = queue.iter().find(|&&i| fits(i, cap, apart)) {
+                // Exploration is meant to be unsure: its own slots take it as it is.
+                let strong = strong && !(slot == Slot::Explore && filled == Slot::Explore);
+                if let Some(&i) = queue.iter().find(|&&i| fits(i, cap, apart, strong)) {
                     choice = Some((i, filled));
                     break 'search;
                 }

@@ -69,13 +69,20 @@ pub struct SongHistory {
 pub struct Outcome {
     pub replay: bool,
     pub finished: bool,
+    /// Its position among *all* interactions applied, playlist edits included (the
+    /// training set's order, [`super::labels::Signal::order`]).
+    pub entry: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct History {
     songs: BTreeMap<SongId, SongHistory>,
-    /// Interactions applied so far (the next one's order).
+    /// Listening interactions applied so far (the next one's order; playlist edits
+    /// are not counted).
     applied: u64,
+    /// Every interaction applied so far, playlist edits included: the order the
+    /// training set counts in ([`super::labels::TrainingSet`]).
+    entries: u64,
     /// Sum of positions over all interactions: how long the listener has listened.
     listened_ms: u64,
     /// The latest `at_ms` seen (the log's clock; never goes back).
@@ -85,6 +92,8 @@ pub struct History {
     /// Where the listener's taste last moved (the order of the first skipped replay
     /// of the run that showed it), if it ever did.
     shift_at: Option<u64>,
+    /// The same place counted among all interactions ([`Self::shift_at_entry`]).
+    shift_entry: Option<u64>,
 }
 
 /// How far back a song last played, as seen from the latest interaction.
@@ -101,6 +110,8 @@ pub struct Since {
 impl History {
     /// Folds in one interaction (the caller applies each log entry once, in order).
     pub fn record(&mut self, i: &Interaction) {
+        let entry_order = self.entries;
+        self.entries += 1;
         // Playlist edits are not listening: they teach the labels, not the rotation.
         if matches!(
             i.kind,
@@ -140,6 +151,7 @@ impl History {
         self.outcomes.push_back(Outcome {
             replay,
             finished: positive,
+            entry: entry_order,
         });
         if self.outcomes.len() > OUTCOME_WINDOW {
             self.outcomes.pop_front();
@@ -170,22 +182,26 @@ impl History {
         if (skipped as f32) < SHIFT_MIN_SKIP_RATE * window as f32 {
             return;
         }
-        // The latest replays, newest first, with their order.
+        // The latest replays, newest first, with their order (listening and log-wide).
         let first = self.applied - n as u64;
-        let replays: Vec<(u64, bool)> = self
+        let replays: Vec<(u64, u64, bool)> = self
             .outcomes
             .iter()
             .enumerate()
             .rev()
             .filter(|(_, o)| o.replay)
             .take(SHIFT_REPLAYS)
-            .map(|(i, o)| (first + i as u64, o.finished))
+            .map(|(i, o)| (first + i as u64, o.entry, o.finished))
             .collect();
-        let finished = replays.iter().filter(|(_, f)| *f).count();
+        let finished = replays.iter().filter(|(_, _, f)| *f).count();
         if replays.len() < SHIFT_REPLAYS || finished > SHIFT_MAX_FINISHED {
             return;
         }
-        let Some(start) = replays.iter().filter(|(_, f)| !*f).map(|(o, _)| *o).min() else {
+        let Some(&(start, entry, _)) = replays
+            .iter()
+            .filter(|(_, _, f)| !*f)
+            .min_by_key(|(o, _, _)| *o)
+        else {
             return;
         };
         if self
@@ -193,6 +209,7 @@ impl History {
             .is_none_or(|at| start >= at + SHIFT_REARM_PLAYS)
         {
             self.shift_at = Some(start);
+            self.shift_entry = Some(entry);
         }
     }
 
@@ -200,6 +217,13 @@ impl History {
     /// to the old taste. `None` while it never did.
     pub fn shift_at(&self) -> Option<u64> {
         self.shift_at
+    }
+
+    /// [`Self::shift_at`] counted among *all* interactions, playlist edits included:
+    /// the order the training set's signals carry, so "before the move" means the
+    /// same interactions to the labels as to the rotation.
+    pub fn shift_at_entry(&self) -> Option<u64> {
+        self.shift_entry
     }
 
     pub fn get(&self, song: &SongId) -> Option<&SongHistory> {
@@ -252,9 +276,11 @@ impl History {
         }
         for n in [
             self.applied,
+            self.entries,
             self.listened_ms,
             self.latest_at_ms,
             self.shift_at.unwrap_or(u64::MAX),
+            self.shift_entry.unwrap_or(u64::MAX),
         ] {
             h.eat(&n.to_le_bytes());
         }
@@ -311,5 +337,35 @@ mod tests {
         assert_eq!(since.ms, 60_000);
         let replays: Vec<bool> = h.outcomes().map(|o| o.replay).collect();
         assert_eq!(replays, [false, false, false, true, false]);
+    }
+
+    /// The shift is dated in both counts: listening plays (the rotation's) and all
+    /// interactions, playlist edits included (the training set's), so "before the
+    /// move" is the same interactions to both.
+    #[test]
+    fn a_shift_is_dated_in_plays_and_in_log_entries() {
+        let mut h = History::default();
+        let mut n = 0;
+        let mut next = |h: &mut History, song: String, kind: InteractionKind| {
+            n += 1;
+            h.record(&i(n, &song, kind, 60_000));
+        };
+        for s in 0..10 {
+            next(&mut h, format!("old{s}"), InteractionKind::Finished);
+        }
+        // Five playlist edits: labels, not listening.
+        for s in 0..5 {
+            next(&mut h, format!("old{s}"), InteractionKind::AddedToPlaylist);
+        }
+        assert_eq!((h.applied(), h.shift_at()), (10, None));
+        // The old favorites skipped, and new songs too: the taste moved.
+        for s in 0..6 {
+            next(&mut h, format!("old{s}"), InteractionKind::Skipped);
+        }
+        for s in 0..4 {
+            next(&mut h, format!("new{s}"), InteractionKind::Skipped);
+        }
+        assert_eq!(h.shift_at(), Some(10), "the first skipped replay, in plays");
+        assert_eq!(h.shift_at_entry(), Some(15), "the same one, in log entries");
     }
 }

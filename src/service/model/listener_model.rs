@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use super::catalog_index::CatalogIndex;
 use super::classifier::{LabeledRow, ModelError};
 use super::context::{FeedContext, LastResort, RestedFavorite};
+use super::cooccurrence::table as cooccurrence;
 use super::engine::{EngineKind, Model};
 use super::feed::{self, FeedItem, Ranking};
 use super::history::{Fnv, History};
@@ -50,8 +51,8 @@ pub const SKIP_RATE_WINDOW: usize = 20;
 /// Version of the snapshot layout; bump on any change. An older snapshot is refused
 /// ([`ModelError::Malformed`]): the actor then rebuilds from the whole log, which is
 /// exact (the log is never trimmed) — version 1 had no listening history, version 2
-/// no taste-shift mark.
-const SNAPSHOT_VERSION: u16 = 3;
+/// no taste-shift mark, version 3 counted the mark in listening plays only.
+const SNAPSHOT_VERSION: u16 = 4;
 
 /// Why the feed is still cold start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -199,8 +200,12 @@ impl ListenerModel {
 
     /// What a fit would be trained on: one row per song, oldest first.
     pub fn training_input(&self, catalog: &Catalog) -> Vec<TrainingRow> {
+        // The labels count every interaction, playlist edits included; the history
+        // counts listening only: each side compares orders in its own count.
         let shift = self.history.shift_at();
-        let mut rows = self.training.rows_since_shift(catalog, shift);
+        let mut rows = self
+            .training
+            .rows_since_shift(catalog, self.history.shift_at_entry());
         // A repeat play weighs more than a single finish (`labels::repeat_factor`) —
         // only when it was played since the taste last moved: the old favorites'
         // many plays must not outweigh the new taste.
@@ -218,11 +223,13 @@ impl ListenerModel {
     }
 
     /// Where the listener's taste moved, while that is recent enough to hold the old
-    /// favorites back ([`SHIFT_HOLD_PLAYS`]).
-    fn fresh_shift(&self) -> Option<u64> {
+    /// favorites back ([`SHIFT_HOLD_PLAYS`]), as an order of the training set (all
+    /// interactions, playlist edits included).
+    fn fresh_shift_entry(&self) -> Option<u64> {
         self.history
             .shift_at()
             .filter(|&at| self.history.applied() < at + SHIFT_HOLD_PLAYS)
+            .and(self.history.shift_at_entry())
     }
 
     /// The preferences the feed follows: the genres chosen at onboarding stop
@@ -233,6 +240,12 @@ impl ListenerModel {
             p.genres.clear();
         }
         p
+    }
+
+    /// The weight this listener's feed gives the co-occurrence feature: how well it
+    /// predicted what they finished so far (`cooccurrence::table::predictive_weight`).
+    pub fn cooc_weight(&self, index: &CatalogIndex) -> f32 {
+        self.feed_parts(index).cooc_weight
     }
 
     /// What the listener has heard, per song.
@@ -441,8 +454,9 @@ impl ListenerModel {
         let mut last_resort: Vec<(LastResort, u64)> = Vec::new();
         let mut favorites = 0;
         let evidence = rotation::evidence(&self.history, |id| index.index_of(id));
-        let fresh_shift = self.fresh_shift();
-        // Last played before the taste moved, while that is recent.
+        let fresh_shift = self.fresh_shift_entry();
+        // Last heard (by the training set's order) before the taste moved, while that
+        // is recent.
         let from_before = |order: u64| fresh_shift.is_some_and(|at| order < at);
         // A favorite from before the taste moved comes back only once the listener
         // has taken to its genre again since: at least [`GENRE_BACK_FINISHES`]
@@ -492,7 +506,16 @@ impl ListenerModel {
                     if since_plays >= REPLAY_MIN_PLAYS =>
                 {
                     let favorite = st.is_favorite();
-                    last_resort.push((LastResort { song: i, favorite }, since_plays));
+                    let early_favorite =
+                        st == Standing::Cooling && approved() && !stale(i, h.last_order);
+                    last_resort.push((
+                        LastResort {
+                            song: i,
+                            favorite,
+                            early_favorite,
+                        },
+                        since_plays,
+                    ));
                 }
                 _ => {}
             }
@@ -532,7 +555,11 @@ impl ListenerModel {
                 .then(sb.cmp(sa))
                 .then(a.song.cmp(&b.song))
         });
+        let heard: Vec<(u32, bool)> = evidence.iter().map(|e| (e.song, e.finished)).collect();
+        let cooc_weight =
+            cooccurrence::predictive_weight(&index.cooc(), &positives, &heard, index.len());
         FeedParts {
+            cooc_weight,
             standing,
             rested,
             last_resort: last_resort.into_iter().map(|(r, _)| r).collect(),
@@ -617,6 +644,7 @@ struct FeedParts {
     negatives: Vec<u32>,
     recent_skip_rate: f32,
     mix: MixSignals,
+    cooc_weight: f32,
 }
 
 impl FeedParts {
@@ -650,6 +678,7 @@ impl FeedParts {
             mix: self.mix,
             evidence: &self.evidence,
             friends,
+            cooc_weight: self.cooc_weight,
         }
     }
 }

@@ -18,7 +18,8 @@
 //!    for both, are offered to their hidden taste: each finished one is ranked among
 //!    [`NEGATIVES`] skipped ones; NDCG@10 of that rank, averaged.
 //! 4. Policies: the listener's model alone (cold start below 4 labels or one class),
-//!    and the model plus co-occurrence (the feed's affinity feature, [`blend_scores`]).
+//!    and the model plus co-occurrence (the feed's affinity feature, [`blend_scores`],
+//!    at the weight the feed gives it for that listener).
 
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand::{Rng, SeedableRng};
@@ -189,6 +190,9 @@ fn score_listener(index: &CatalogIndex, scene: &Scene, k: usize, seed: u64) -> V
     model.refit(index);
     let prefs = Preferences::default();
     let positives: Vec<u32> = plays.iter().rev().filter(|p| p.1).map(|p| p.0).collect();
+    // The weight the feed would give the feature for this listener (how well it
+    // predicted their plays so far).
+    let weight = model.cooc_weight(index);
     let heard: HashSet<u32> = plays.iter().map(|p| p.0).collect();
     let mut order: Vec<u32> = (0..index.len() as u32)
         .filter(|s| !heard.contains(s))
@@ -225,7 +229,7 @@ fn score_listener(index: &CatalogIndex, scene: &Scene, k: usize, seed: u64) -> V
             list.extend_from_slice(&neg);
             let base = model.score_songs(index, &prefs, &list, Ranking::Model, mix(seed, i as u64));
             let mut blended = base.clone();
-            blend_scores(index, &positives, &list, &mut blended);
+            blend_scores(index, &positives, &list, &mut blended, weight);
             (ndcg(&base), ndcg(&blended))
         })
         .collect()

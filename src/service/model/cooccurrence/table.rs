@@ -20,11 +20,22 @@ use crate::catalog::{Catalog, SongId};
 /// Latest finishes whose co-occurrence partners count (as candidates and for the
 /// affinity feature).
 pub const COOC_SEEDS: usize = 20;
-/// Weight of the affinity feature next to a model probability (or a cold-start
-/// score), both in [0, 1]. Chosen with `spoofify eval`'s co-occurrence section:
-/// large enough to lift listeners with few labels, small enough that a confident
-/// model still decides.
+/// Largest weight of the affinity feature next to a model probability (or a
+/// cold-start score), both in [0, 1]: what a listener starts with, and keeps while
+/// the feature keeps predicting what they finish ([`predictive_weight`]). Chosen
+/// with `spoofify eval`'s co-occurrence section: large enough to lift listeners with
+/// few labels, small enough that a confident model still decides.
 pub const COOC_WEIGHT: f32 = 0.6;
+/// Affinity mass (sum of the affinities of the songs heard lately) that the prior —
+/// "the feature is as good as it can be" — weighs, in [`predictive_weight`]: a
+/// newcomer's first few plays do not yet say whether everyone's listening fits them.
+pub const COOC_PRIOR_MASS: f32 = 1.0;
+/// How far above the listener's overall finish rate the songs with affinity must be
+/// finished (as a share of what is left up to 1) for the full weight: 1 = only when
+/// they finish every song the feature points at. Chosen with `spoofify eval` (demo
+/// catalog, independent tastes: 0.5 kept 1–6 points of extra skips, 1.0 keeps 0–4)
+/// and `spoofify eval --cooccurrence` (shared clusters: the lift stays positive).
+pub const COOC_FULL_SKILL_LIFT: f32 = 1.0;
 /// Largest table bytes decoded: 5 000 songs × 24 partners ≈ 2 MB; more is corruption.
 const MAX_TABLE_BYTES: usize = 64 * 1024 * 1024;
 
@@ -158,9 +169,53 @@ impl Affinity {
     }
 }
 
-/// A ranking score with the co-occurrence feature blended in.
-pub fn blend(score: f32, affinity: f32) -> f32 {
-    score + COOC_WEIGHT * affinity
+/// A ranking score with the co-occurrence feature blended in at `weight` (see
+/// [`predictive_weight`]).
+pub fn blend(score: f32, affinity: f32, weight: f32) -> f32 {
+    score + weight * affinity
+}
+
+/// The co-occurrence feature's weight for one listener: how well it predicted what
+/// they finished so far. `heard` is the songs heard lately with whether their latest
+/// interaction was a finish (or like); `positives` the latest finishes, newest first
+/// (the seeds of the affinity, as in the feed).
+///
+/// Each heard song's affinity to the *other* seeds (a song is never its own
+/// partner) is its prediction. Skill is how much more often the songs with affinity
+/// were finished than everything heard: `(affinity-weighted finish rate − overall
+/// finish rate) / (1 − overall)`, reaching 1 at [`COOC_FULL_SKILL_LIFT`]. The weight is
+/// [`COOC_WEIGHT`] × skill, pulled towards the full weight by a prior of
+/// [`COOC_PRIOR_MASS`] affinity. So a newcomer gets the full weight (that is where
+/// co-occurrence lifts most), a listener whose taste the population shares keeps it,
+/// and one whose co-occurring songs they skip as often as anything else loses it.
+pub fn predictive_weight(
+    cooc: &CoocNeighbours,
+    positives: &[u32],
+    heard: &[(u32, bool)],
+    songs: usize,
+) -> f32 {
+    if cooc.is_empty() || positives.is_empty() || heard.is_empty() {
+        return COOC_WEIGHT;
+    }
+    let affinity = cooc.affinity(positives, songs);
+    let finished = heard.iter().filter(|(_, f)| *f).count() as f32;
+    let base = finished / heard.len() as f32;
+    let (mut hit, mut mass) = (0.0f32, 0.0f32);
+    for &(s, f) in heard {
+        let a = affinity.of(s);
+        hit += a * f32::from(u8::from(f));
+        mass += a;
+    }
+    let skill = if mass > 0.0 && base < 1.0 {
+        let rate = hit / mass;
+        ((rate - base) / (1.0 - base) / COOC_FULL_SKILL_LIFT).clamp(0.0, 1.0)
+    } else if mass > 0.0 {
+        // Everything heard was finished: nothing to tell the feature by.
+        1.0
+    } else {
+        0.0
+    };
+    COOC_WEIGHT * (COOC_PRIOR_MASS + mass * skill) / (COOC_PRIOR_MASS + mass)
 }
 
 /// The table resolved for one catalog, rebuilt when a new table is published.
@@ -209,19 +264,21 @@ pub fn candidates(index: &crate::model::CatalogIndex, positives: &[u32]) -> Vec<
 }
 
 /// Blends the co-occurrence affinity feature into ranking scores (`scores[i]` is
-/// `songs[i]`'s), given the latest finishes, newest first. No table, no change.
+/// `songs[i]`'s) at `weight` ([`predictive_weight`]), given the latest finishes,
+/// newest first. No table, no change.
 pub fn blend_scores(
     index: &crate::model::CatalogIndex,
     positives: &[u32],
     songs: &[u32],
     scores: &mut [f32],
+    weight: f32,
 ) {
     let cooc = index.cooc();
-    if cooc.is_empty() || positives.is_empty() {
+    if cooc.is_empty() || positives.is_empty() || weight <= 0.0 {
         return;
     }
     let affinity = cooc.affinity(positives, index.len());
     for (s, score) in songs.iter().zip(scores.iter_mut()) {
-        *score = blend(*score, affinity.of(*s));
+        *score = blend(*score, affinity.of(*s), weight);
     }
 }
