@@ -166,24 +166,34 @@ async fn sigkill_failover(mut c: TestCluster) {
         assert_eq!(f["ranked_by"].as_str().unwrap(), owner[l.id.as_str()]);
     }
     // The survivors counted the takeovers: each affected listener was activated on a
-    // survivor (a view disagreement may activate one twice); nothing else was.
-    let mut taken_over = 0.0;
-    for (_, base) in &survivors {
-        let text = c
-            .http
-            .get(format!("{base}/metrics"))
-            .send()
-            .await
-            .expect("metrics")
-            .text()
-            .await
-            .expect("metrics text");
-        taken_over += text
-            .lines()
-            .find_map(|l| l.strip_prefix("spoofify_listeners_taken_over_total "))
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .unwrap_or(0.0);
-    }
+    // survivor (a view disagreement may activate one twice); nothing else was. A
+    // survivor whose view had not caught up when a peer forwarded it a listener counts
+    // it once it has, so the sum is waited for.
+    let moved = affected.len() as f64;
+    let last = std::sync::Mutex::new(0.0);
+    let taken_over = poll_until(Duration::from_secs(15), || async {
+        let mut sum = 0.0;
+        for (_, base) in &survivors {
+            let text = c
+                .http
+                .get(format!("{base}/metrics"))
+                .send()
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()?;
+            sum += text
+                .lines()
+                .find_map(|l| l.strip_prefix("spoofify_listeners_taken_over_total "))
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .unwrap_or(0.0);
+        }
+        *last.lock().unwrap() = sum;
+        (sum >= moved).then_some(sum)
+    })
+    .await
+    .unwrap_or_else(|| *last.lock().unwrap());
     assert!(
         taken_over >= affected.len() as f64 && taken_over <= 2.0 * affected.len() as f64,
         "{taken_over} takeovers counted for {} listeners moved",

@@ -158,10 +158,12 @@ impl Cluster {
         }));
         let weak = Arc::downgrade(&cluster.0);
         takeover.install(move |id| {
-            weak.upgrade().is_some_and(|inner| match inner.view.read() {
-                Ok(v) => v.owner_was_lost(id),
-                Err(p) => p.into_inner().owner_was_lost(id),
-            })
+            let inner = weak.upgrade()?;
+            let view = match inner.view.read() {
+                Ok(v) => v,
+                Err(p) => p.into_inner(),
+            };
+            view.taken_over_by(&inner.node_id, id)
         });
         if cluster.0.cluster_addr.is_some() {
             membership::start_node_server(&cluster, &settings.cluster_link).await?;

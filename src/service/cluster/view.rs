@@ -26,6 +26,16 @@ pub(super) struct View {
 }
 
 impl View {
+    /// Whether `listener`, now owned by `me`, was taken over from a node lost within
+    /// [`LOST_WINDOW`]: `None` while this view does not place it on `me` yet (a peer
+    /// with a fresher view forwarded it here first; ask again after the next refresh).
+    pub(super) fn taken_over_by(&self, me: &NodeId, listener: &ListenerId) -> Option<bool> {
+        if owner(listener, &self.placement) != Some(me) {
+            return None;
+        }
+        Some(self.owner_was_lost(listener))
+    }
+
     /// Whether `listener` was placed on a node lost within [`LOST_WINDOW`]: its owner
     /// over today's placement plus the lost nodes is one of them.
     pub(super) fn owner_was_lost(&self, listener: &ListenerId) -> bool {
@@ -212,6 +222,35 @@ mod tests {
             moved += usize::from(was_n3);
         }
         assert!(moved > 50, "n3 owned {moved} of 300");
+    }
+
+    #[test]
+    fn a_takeover_is_unknown_until_the_view_places_the_listener_here() {
+        let now = Instant::now();
+        let all = [id("n1"), id("n2"), id("n3")];
+        // A view that has not seen n3 go yet, and the one after.
+        let stale = view(&["n1", "n2", "n3"], vec![]);
+        let fresh = view(&["n1", "n2"], vec![(id("n3"), now)]);
+        let mut checked = 0;
+        for i in 0..300 {
+            let l = ListenerId::parse(&format!("l{i}")).expect("listener id");
+            if owner(&l, &all).map(NodeId::as_str) != Some("n3") {
+                continue;
+            }
+            let Some(heir) = owner(&l, &fresh.placement).cloned() else {
+                continue;
+            };
+            assert_eq!(stale.taken_over_by(&heir, &l), None, "listener {l}");
+            assert_eq!(fresh.taken_over_by(&heir, &l), Some(true), "listener {l}");
+            let other = if heir.as_str() == "n1" {
+                id("n2")
+            } else {
+                id("n1")
+            };
+            assert_eq!(fresh.taken_over_by(&other, &l), None, "listener {l}");
+            checked += 1;
+        }
+        assert!(checked > 50, "n3 owned {checked} of 300");
     }
 
     #[test]

@@ -415,7 +415,9 @@ async fn live(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
     let after = match (params.after, resumed) {
-        (None, None) => now_ms(),
+        // From this millisecond on: the cursor is exclusive, and a friend's song may
+        // start in the very millisecond the stream opened.
+        (None, None) => now_ms().saturating_sub(1),
         (a, r) => a.unwrap_or(0).max(r.unwrap_or(0)),
     };
     // The extractor found a session in these headers; an empty hash would match none.

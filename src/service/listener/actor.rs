@@ -188,9 +188,7 @@ impl Actor for ListenerActor {
         let idle = Duration::from_secs(st.env.settings.idle_passivation_secs.max(1));
         me.send_interval(TICK_MAX.min(idle / 2), || ListenerMsg::Tick);
         metrics::listener_activated(started.elapsed());
-        if st.env.takeover.was_lost(&st.id) {
-            metrics::listener_taken_over();
-        }
+        st.env.takeover.count_if_taken_over(&st.id);
         tracing::debug!(
             epoch = st.epoch,
             applied = st.model.applied_seq(),

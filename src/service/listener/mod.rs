@@ -62,23 +62,50 @@ pub struct ListenerEnv {
     pub takeover: TakeoverProbe,
 }
 
-type LostOwnerTest = Box<dyn Fn(&ListenerId) -> bool + Send + Sync>;
+type LostOwnerTest = Box<dyn Fn(&ListenerId) -> Option<bool> + Send + Sync>;
+
+/// How often, and how many times, an undecided takeover is asked again.
+const TAKEOVER_RECHECK: Duration = Duration::from_millis(100);
+const TAKEOVER_RECHECKS: u32 = 100;
 
 /// Tells an activating actor whether its listener was last placed on a node the
 /// cluster lost (it counts `spoofify_listeners_taken_over_total`). The cluster layer
 /// installs the test once it exists (it owns the view the answer needs); until then,
-/// and on a single node, nothing is a takeover.
+/// and on a single node, nothing is a takeover. The test answers `None` while this
+/// node's view does not place the listener here yet (a peer whose view caught up
+/// first forwarded it): then it is asked again until it knows, for up to 10 s.
 #[derive(Clone, Default)]
 pub struct TakeoverProbe(Arc<std::sync::OnceLock<LostOwnerTest>>);
 
 impl TakeoverProbe {
     /// Sets the test; a second call is ignored.
-    pub fn install(&self, test: impl Fn(&ListenerId) -> bool + Send + Sync + 'static) {
+    pub fn install(&self, test: impl Fn(&ListenerId) -> Option<bool> + Send + Sync + 'static) {
         let _ = self.0.set(Box::new(test));
     }
 
-    pub fn was_lost(&self, id: &ListenerId) -> bool {
-        self.0.get().is_some_and(|test| test(id))
+    /// Counts the activation of `id` as a takeover if it was one, now or once this
+    /// node's view has caught up.
+    pub fn count_if_taken_over(&self, id: &ListenerId) {
+        match self.0.get().map(|test| test(id)) {
+            None | Some(Some(false)) => {}
+            Some(Some(true)) => crate::telemetry::metrics::listener_taken_over(),
+            Some(None) => {
+                let (probe, id) = (self.clone(), id.clone());
+                tokio::spawn(async move {
+                    for _ in 0..TAKEOVER_RECHECKS {
+                        tokio::time::sleep(TAKEOVER_RECHECK).await;
+                        match probe.0.get().and_then(|test| test(&id)) {
+                            Some(true) => {
+                                crate::telemetry::metrics::listener_taken_over();
+                                return;
+                            }
+                            Some(false) => return,
+                            None => {}
+                        }
+                    }
+                });
+            }
+        }
     }
 }
 
