@@ -6,7 +6,7 @@
 mod support;
 
 use serde_json::{json, Value};
-use support::app::{header, shared_app, unique_name, Api, LOGIN_ATTEMPTS};
+use support::app::{header, shared_app, unique_name, urlencode, Api, LOGIN_ATTEMPTS};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -450,15 +450,6 @@ async fn search_matches_title_artist_album_and_genre() {
     );
     let r = api.get("/api/search?q=").await;
     assert_eq!(r.status, 200);
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[tokio::test]

@@ -571,15 +571,6 @@ async fn people_found(api: &mut Api, query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn display_names_show_everywhere_and_people_are_found_by_prefix() {
     let (mut a, an) = person("dna").await;

@@ -3,7 +3,8 @@
 //! This is the one place that touches codecs: the demo generator encodes its masters
 //! here, the import and the analysis decode here, and the streaming side transcodes
 //! renditions here. Decoding uses symphonia (MP3, FLAC, Ogg Vorbis, WAV, AAC/M4A, …);
-//! encoding uses vorbis_rs (a bundled libvorbis).
+//! encoding uses vorbis_rs (a bundled libvorbis). Tags (ID3, Vorbis comments, MP4,
+//! RIFF INFO) are read here too, by the same probe.
 //!
 //! Decoding treats every file as untrusted input: a file that is not audio, is cut
 //! short, or is corrupt is an error naming the file — never a panic (a panic inside a
@@ -25,7 +26,7 @@ use symphonia::core::codecs::{DecoderOptions, CODEC_TYPE_NULL};
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::FormatOptions;
 use symphonia::core::io::MediaSourceStream;
-use symphonia::core::meta::MetadataOptions;
+use symphonia::core::meta::{MetadataOptions, MetadataRevision, StandardTagKey};
 use symphonia::core::probe::Hint;
 use vorbis_rs::{VorbisBitrateManagementStrategy, VorbisEncoderBuilder};
 
@@ -142,6 +143,75 @@ pub enum CodecError {
     TooLong { path: PathBuf, max_s: u64 },
     #[error("{path}: cannot encode: {reason}")]
     Encode { path: PathBuf, reason: String },
+}
+
+/// A file's tags as written, uncleaned (the caller cleans what it shows).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileTags {
+    pub title: Option<String>,
+    pub artist: Option<String>,
+    pub album: Option<String>,
+    pub genre: Option<String>,
+    /// A release or recording date as written (`2004`, `2004-05-01`, …).
+    pub date: Option<String>,
+}
+
+impl FileTags {
+    /// Fills what is still missing from one revision of a file's metadata.
+    fn fill_from(&mut self, revision: &MetadataRevision) {
+        for tag in revision.tags() {
+            let slot = match tag.std_key {
+                Some(StandardTagKey::TrackTitle) => &mut self.title,
+                Some(StandardTagKey::Artist) => &mut self.artist,
+                Some(StandardTagKey::AlbumArtist) if self.artist.is_none() => &mut self.artist,
+                Some(StandardTagKey::Album) => &mut self.album,
+                Some(StandardTagKey::Genre) => &mut self.genre,
+                Some(
+                    StandardTagKey::Date
+                    | StandardTagKey::ReleaseDate
+                    | StandardTagKey::OriginalDate,
+                ) => &mut self.date,
+                _ => continue,
+            };
+            if slot.is_none() {
+                *slot = Some(tag.value.to_string());
+            }
+        }
+    }
+}
+
+/// The tags of an audio file: the container's own (Vorbis comments, FLAC, MP4, RIFF
+/// INFO) first, then any found before it (an MP3's ID3v2). A file that cannot be probed
+/// has none; a panic inside a reader counts as none too.
+pub fn read_tags(path: &Path) -> FileTags {
+    catch_unwind(AssertUnwindSafe(|| read_tags_inner(path))).unwrap_or_default()
+}
+
+fn read_tags_inner(path: &Path) -> FileTags {
+    let mut tags = FileTags::default();
+    let Ok(file) = File::open(path) else {
+        return tags;
+    };
+    let mss = MediaSourceStream::new(Box::new(file), Default::default());
+    let mut hint = Hint::new();
+    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+        hint.with_extension(ext);
+    }
+    let Ok(mut probed) = symphonia::default::get_probe().format(
+        &hint,
+        mss,
+        &FormatOptions::default(),
+        &MetadataOptions::default(),
+    ) else {
+        return tags;
+    };
+    if let Some(revision) = probed.format.metadata().current() {
+        tags.fill_from(revision);
+    }
+    if let Some(revision) = probed.metadata.get().as_ref().and_then(|m| m.current()) {
+        tags.fill_from(revision);
+    }
+    tags
 }
 
 /// Decodes the first audio track of any symphonia-supported file to interleaved f32 PCM.

@@ -197,6 +197,16 @@ pub fn unique_name(prefix: &str) -> String {
     format!("{prefix}-{n:08x}")
 }
 
+/// `s` percent-encoded for a URL's query (everything but unreserved characters).
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// One browser's worth of API access: a client, its session and device cookies, and the
 /// address it claims through `X-Forwarded-For` (the test node trusts loopback as its
 /// proxy), so tests that count attempts per address do not disturb each other.

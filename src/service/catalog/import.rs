@@ -1,6 +1,6 @@
 //! Import of a real music folder into the catalog.
 //!
-//! Scans a folder recursively, reads each audio file's tags (lofty), analyses its
+//! Scans a folder recursively, reads each audio file's tags, analyses its
 //! audio (the same [`analysis`](super::analysis) the demo uses) and returns the songs,
 //! with a report of what was skipped and why. A corrupt, truncated or non-audio file
 //! is reported by name and skipped; it never aborts the import. Re-running is
@@ -23,10 +23,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::UNIX_EPOCH;
 
-use lofty::file::TaggedFileExt;
-use lofty::tag::Accessor;
-
 use super::{analysis, Features, Song, SongId, SongSource};
+use crate::audio;
 
 /// File extensions tried as audio; anything else is reported as "not audio".
 pub const AUDIO_EXTENSIONS: [&str; 9] = [
@@ -247,22 +245,25 @@ struct Tags {
     year: Option<u16>,
 }
 
-/// Tags are optional: a file lofty cannot read still imports, named by its path.
+/// Tags are optional: a file without readable tags still imports, named by its path.
 fn read_tags(path: &Path) -> Tags {
-    let Ok(file) = lofty::read_from_path(path) else {
-        return Tags::default();
-    };
-    let Some(tag) = file.primary_tag().or_else(|| file.first_tag()) else {
-        return Tags::default();
-    };
-    let clean = |s: Option<std::borrow::Cow<'_, str>>, max: usize| clean_text(&s?, max);
+    let raw = audio::read_tags(path);
+    let clean = |s: Option<String>, max: usize| clean_text(&s?, max);
     Tags {
-        title: clean(tag.title(), MAX_TAG_CHARS),
-        artist: clean(tag.artist(), MAX_TAG_CHARS),
-        album: clean(tag.album(), MAX_TAG_CHARS),
-        genre: clean(tag.genre(), MAX_GENRE_CHARS),
-        year: tag.year().and_then(|y| u16::try_from(y).ok()),
+        year: raw.date.as_deref().and_then(year_of),
+        title: clean(raw.title, MAX_TAG_CHARS),
+        artist: clean(raw.artist, MAX_TAG_CHARS),
+        album: clean(raw.album, MAX_TAG_CHARS),
+        genre: clean(raw.genre, MAX_GENRE_CHARS),
     }
+}
+
+/// The year of a tag's date (`2004`, `2004-05-01`, `2004/05`): its first four digits,
+/// when they make a plausible year.
+fn year_of(date: &str) -> Option<u16> {
+    let digits = date.trim().get(..4)?;
+    let year: u16 = digits.parse().ok()?;
+    (1000..=2999).contains(&year).then_some(year)
 }
 
 fn file_stem(path: &Path) -> String {
@@ -339,6 +340,17 @@ mod tests {
         assert_eq!(a, song_id_for(Path::new("album/one.ogg")));
         assert_ne!(a, song_id_for(Path::new("album/two.ogg")));
         assert!(a.as_str().starts_with("imp-"));
+    }
+
+    #[test]
+    fn a_tag_date_gives_its_year_when_plausible() {
+        assert_eq!(year_of("2004"), Some(2004));
+        assert_eq!(year_of(" 1999-05-01"), Some(1999));
+        assert_eq!(year_of("2004/05"), Some(2004));
+        assert_eq!(year_of("04"), None);
+        assert_eq!(year_of("abcd"), None);
+        assert_eq!(year_of("0042"), None);
+        assert_eq!(year_of("é200"), None);
     }
 
     #[test]

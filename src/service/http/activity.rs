@@ -170,36 +170,40 @@ pub struct ActivityFeed {
 struct Names(HashMap<ListenerId, Option<UserView>>);
 
 impl Names {
-    async fn of(&mut self, store: &SharedStore, id: &ListenerId) -> Option<UserView> {
+    /// The listener as others see them; `None` when the account is gone (remembered).
+    /// A store error is not remembered: the caller asks again later.
+    async fn of(
+        &mut self,
+        store: &SharedStore,
+        id: &ListenerId,
+    ) -> Result<Option<UserView>, ApiError> {
         if let Some(known) = self.0.get(id) {
-            return known.clone();
+            return Ok(known.clone());
         }
-        let found = match store.account(id).await {
-            Ok(Some(a)) => match UserView::of(store, &a).await {
-                Ok(view) => Some(view),
-                // Not cached: the next poll tries again.
-                Err(_) => return None,
-            },
-            Ok(None) => None,
-            Err(_) => return None,
+        let found = match store.account(id).await? {
+            Some(a) => Some(UserView::of(store, &a).await?),
+            None => None,
         };
         self.0.insert(id.clone(), found.clone());
-        found
+        Ok(found)
     }
 }
 
+/// The entries as items, oldest or newest first as given. Entries of songs no longer in
+/// the catalog or of accounts that are gone are left out; a store error fails the whole
+/// batch, so a stream can send it again whole on its next poll.
 async fn items(
     store: &SharedStore,
     catalog: &Catalog,
     names: &mut Names,
-    entries: Vec<(ListenerId, ActivityEntry)>,
-) -> Vec<ActivityItem> {
+    entries: &[(ListenerId, ActivityEntry)],
+) -> Result<Vec<ActivityItem>, ApiError> {
     let mut out = Vec::with_capacity(entries.len());
     for (who, e) in entries {
         let Some(song) = catalog.get(&e.song_id) else {
             continue;
         };
-        let Some(user) = names.of(store, &who).await else {
+        let Some(user) = names.of(store, who).await? else {
             continue;
         };
         out.push(ActivityItem {
@@ -210,7 +214,7 @@ async fn items(
             at_ms: e.at_ms,
         });
     }
-    out
+    Ok(out)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -236,7 +240,7 @@ async fn list(
     }
     let catalog = loaded(&state)?;
     let entries = friend_activity(&state.store, &me.id, limit).await?;
-    let items = items(&state.store, &catalog, &mut Names::default(), entries).await;
+    let items = items(&state.store, &catalog, &mut Names::default(), &entries).await?;
     Ok(Json(ActivityFeed { items }))
 }
 
@@ -296,9 +300,10 @@ struct Cursor {
 }
 
 impl Cursor {
-    /// The entries not sent yet, oldest first; the cursor moves past them.
-    fn take_new(
-        &mut self,
+    /// The entries not sent yet, oldest first. The cursor stays where it is until
+    /// [`Cursor::sent`] says they went out.
+    fn unsent(
+        &self,
         entries: Vec<(ListenerId, ActivityEntry)>,
     ) -> Vec<(ListenerId, ActivityEntry)> {
         let mut new: Vec<_> = entries
@@ -315,7 +320,12 @@ impl Cursor {
             })
             .collect();
         new.reverse();
-        for (who, e) in &new {
+        new
+    }
+
+    /// Moves the cursor past these entries (oldest first), which were sent.
+    fn sent(&mut self, entries: &[(ListenerId, ActivityEntry)]) {
+        for (who, e) in entries {
             if e.at_ms > self.at_ms {
                 self.at_ms = e.at_ms;
                 self.sent_at.clear();
@@ -323,7 +333,6 @@ impl Cursor {
             self.sent_at
                 .insert((who.clone(), e.song_id.clone(), e.kind));
         }
-        new
     }
 }
 
@@ -382,8 +391,16 @@ impl Live {
                 return Some(Vec::new());
             }
         };
-        let new = self.cursor.take_new(entries);
-        let items = items(store, &catalog, &mut self.names, new).await;
+        let new = self.cursor.unsent(entries);
+        let items = match items(store, &catalog, &mut self.names, &new).await {
+            Ok(items) => items,
+            Err(e) => {
+                // The cursor stays: the next poll sends these entries again, whole.
+                tracing::debug!(error = %e, "activity names could not be read; trying again");
+                return Some(Vec::new());
+            }
+        };
+        self.cursor.sent(&new);
         Some(
             items
                 .iter()
@@ -461,25 +478,45 @@ mod tests {
         )
     }
 
+    /// What a stream sends from these entries when it can send them.
+    fn take_new(
+        c: &mut Cursor,
+        entries: Vec<(ListenerId, ActivityEntry)>,
+    ) -> Vec<(ListenerId, ActivityEntry)> {
+        let new = c.unsent(entries);
+        c.sent(&new);
+        new
+    }
+
     #[test]
     fn a_cursor_sends_each_entry_once_oldest_first_even_within_one_ms() {
         let mut c = Cursor {
             at_ms: 100,
             sent_at: HashSet::new(),
         };
-        let first = c.take_new(vec![
-            e("b", "s2", 102),
-            e("a", "s1", 101),
-            e("a", "s0", 100),
-        ]);
+        let first = take_new(
+            &mut c,
+            vec![e("b", "s2", 102), e("a", "s1", 101), e("a", "s0", 100)],
+        );
         assert_eq!(first, vec![e("a", "s1", 101), e("b", "s2", 102)]);
-        assert!(c
-            .take_new(vec![e("b", "s2", 102), e("a", "s1", 101)])
-            .is_empty());
-        let same_ms = c.take_new(vec![e("c", "s3", 102), e("b", "s2", 102)]);
+        assert!(take_new(&mut c, vec![e("b", "s2", 102), e("a", "s1", 101)]).is_empty());
+        let same_ms = take_new(&mut c, vec![e("c", "s3", 102), e("b", "s2", 102)]);
         assert_eq!(same_ms, vec![e("c", "s3", 102)]);
-        assert!(c
-            .take_new(vec![e("c", "s3", 102), e("b", "s2", 102)])
-            .is_empty());
+        assert!(take_new(&mut c, vec![e("c", "s3", 102), e("b", "s2", 102)]).is_empty());
+    }
+
+    #[test]
+    fn entries_a_stream_could_not_send_are_offered_again() {
+        let mut c = Cursor {
+            at_ms: 100,
+            sent_at: HashSet::new(),
+        };
+        let batch = vec![e("b", "s2", 102), e("a", "s1", 101)];
+        let offered = c.unsent(batch.clone());
+        assert_eq!(offered, vec![e("a", "s1", 101), e("b", "s2", 102)]);
+        // Not sent (a friend's name could not be read): the next poll offers them again.
+        assert_eq!(c.unsent(batch.clone()), offered);
+        c.sent(&offered);
+        assert!(c.unsent(batch).is_empty());
     }
 }
