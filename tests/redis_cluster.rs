@@ -410,7 +410,7 @@ async fn repeated_master_faults_never_leave_a_client_stuck() {
             let mut j = 0u64;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 let cid = format!("rf-{i}-{j}-abcdefgh");
-                let kind = if j % 2 == 0 {
+                let kind = if j.is_multiple_of(2) {
                     InteractionKind::Finished
                 } else {
                     InteractionKind::Skipped
@@ -494,7 +494,7 @@ async fn repeated_master_faults_never_leave_a_client_stuck() {
                 .enumerate()
                 .filter_map(|(i, s)| {
                     let s = s.lock().expect("state");
-                    (!s.last_ack.is_some_and(|t| t > healed)).then(|| {
+                    s.last_ack.is_none_or(|t| t <= healed).then(|| {
                         format!(
                             "{}: last ack {:?} ago, last error {:?}",
                             ls[i],
