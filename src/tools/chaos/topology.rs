@@ -55,6 +55,11 @@ const NODE_ENV: &[(&str, &str)] = &[
     ("SPOOFIFY_OPS_TOKEN", OPS_TOKEN),
 ];
 
+/// The nodes' log filter. The redis crate at `info` logs its cluster client's
+/// recovery (slot refreshes begun, completed or failed; connections repaired): what a
+/// Redis Cluster run needs to tell a slow failover from a stuck client.
+const NODE_LOG: &str = "warn,spoofify=info,spoofify_service=info,redis=info";
+
 /// The operator token the harness gives its nodes (a throwaway cluster's, not a secret).
 pub const OPS_TOKEN: &str = "chaos-harness-operator-token-0123456789";
 
@@ -429,7 +434,7 @@ impl Topology {
             .args(&self.redis_flag)
             .arg("--data-dir")
             .arg(&node.dir)
-            .env("RUST_LOG", "warn,spoofify=info,spoofify_service=info")
+            .env("RUST_LOG", NODE_LOG)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log);
