@@ -241,7 +241,10 @@ async fn a_session_check_reads_the_session_with_its_account(h: &mut Harness) {
             "{}",
             sess.token_hash
         );
-        assert_eq!(s.session(&sess.token_hash).await.unwrap().as_ref(), Some(sess));
+        assert_eq!(
+            s.session(&sess.token_hash).await.unwrap().as_ref(),
+            Some(sess)
+        );
         assert!(s.refresh_session(sess, ttl).await.unwrap());
     }
     // The account's epoch as it is now, whatever the session holds.

@@ -86,7 +86,10 @@ impl FromRequestParts<AppState> for CurrentListener {
 #[derive(Debug)]
 pub enum Checked {
     /// The session signs its requests in.
-    Valid { session: Session, username: Username },
+    Valid {
+        session: Session,
+        username: Username,
+    },
     Ended(Ended),
 }
 

@@ -397,7 +397,9 @@ fn with(f: impl FnOnce(&Handles)) {
 }
 
 /// The HTTP methods that get their own label value; any other is "OTHER".
-const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "OTHER"];
+const METHODS: &[&str] = &[
+    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "OTHER",
+];
 /// The status classes, by hundreds (1xx..5xx).
 const CLASSES: &[&str] = &["1xx", "2xx", "3xx", "4xx", "5xx"];
 

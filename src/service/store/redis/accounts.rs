@@ -212,16 +212,15 @@ pub(super) async fn session_check(s: &RedisStore, key: &str) -> StoreResult<Opti
     let (session, core, epoch) = match session_key_listener(key) {
         // Both keys in the listener's hash slot: one pipeline, one round trip.
         Some(listener) => {
-            let (session, (core, epoch)): (Option<Vec<u8>>, SessionAccountFields) =
-                ::redis::pipe()
-                    .get(keys::session(key))
-                    .cmd("HMGET")
-                    .arg(keys::listener(&listener, "account"))
-                    .arg("core")
-                    .arg("epoch")
-                    .query_async(&mut s.conn())
-                    .await
-                    .map_err(s.err("check session"))?;
+            let (session, (core, epoch)): (Option<Vec<u8>>, SessionAccountFields) = ::redis::pipe()
+                .get(keys::session(key))
+                .cmd("HMGET")
+                .arg(keys::listener(&listener, "account"))
+                .arg("core")
+                .arg("epoch")
+                .query_async(&mut s.conn())
+                .await
+                .map_err(s.err("check session"))?;
             let Some(session) = session else {
                 return Ok(None);
             };
