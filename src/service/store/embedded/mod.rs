@@ -19,10 +19,12 @@
 //!   expired heartbeats by later `heartbeat` calls.
 //! - **Async.** redb is blocking; reads run on tokio's blocking pool
 //!   (`spawn_blocking`), writes on the writer thread, keeping the caller's tracing span.
-//!   The one exception is `session_check`, read on every signed-in request: two point
-//!   reads (a few microseconds from redb's cache) run inline, where handing them to
-//!   the blocking pool and waking the task again cost more than the reads
-//!   ([`EmbeddedStore::read_inline`]).
+//!   The exceptions are point reads on every request's path, which run inline
+//!   ([`EmbeddedStore::read_inline`]; a few microseconds from redb's cache, where the
+//!   hand-off to the blocking pool and waking the task again cost more than the reads):
+//!   `session_check` (two point reads) and, in `read_interactions`, the check for
+//!   anything after the caller's seq (a listener's actor asks before every feed and is
+//!   almost always caught up).
 //!
 //! Tables (keys → values; JSON unless noted):
 //! `accounts` listener → Account · `usernames` username → listener ·
@@ -368,6 +370,12 @@ impl Store for EmbeddedStore {
         limit: usize,
     ) -> StoreResult<Vec<LoggedInteraction>> {
         if super::empty_read(after, limit) {
+            return Ok(Vec::new());
+        }
+        // The common case: a caught-up reader (a listener's actor asks before every
+        // feed) finds nothing after `after`. One point read says so inline; only a read
+        // with entries to decode goes through the blocking pool.
+        if self.read_inline(|txn, p| log::last_seq(txn, p, listener))? <= after {
             return Ok(Vec::new());
         }
         let listener = listener.clone();
