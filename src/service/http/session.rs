@@ -1,9 +1,11 @@
 //! Login sessions: the token, the cookie that carries it, and [`CurrentListener`], the
 //! extractor every signed-in handler uses to learn who is calling.
 //!
-//! A session token is 32 random bytes (hex in the cookie). The store keeps only the
-//! SHA-256 of the token, so a leaked store dump cannot be replayed as cookies, and
-//! because sessions live in the store any node can serve any browser. The cookie is
+//! A session token is the listener's id, a dot and 32 random bytes (hex) in the cookie.
+//! The store keeps only the SHA-256 of the token (after the listener id, which places
+//! the session beside the account: one read checks both, [`check`]), so a leaked store
+//! dump cannot be replayed as cookies, and because sessions live in the store any node
+//! can serve any browser. Tokens from before the id was in them still work. The cookie is
 //! `HttpOnly` (no script can read it), `SameSite=Lax` (not sent on cross-site
 //! sub-requests or form posts). In a secure context — https (a trusted proxy says so,
 //! `http::proxy`) or a loopback host, which browsers treat as secure — it is
