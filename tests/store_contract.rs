@@ -64,6 +64,7 @@ contract!(
     sessions_expire_after_their_ttl,
     refresh_never_resurrects_a_deleted_session,
     revoking_sessions_raises_the_epoch_and_can_set_a_password,
+    a_session_check_reads_the_session_with_its_account,
     append_is_idempotent_by_client_id,
     sequence_numbers_increase_and_reads_page,
     concurrent_appends_leave_no_gaps_or_duplicates,
@@ -209,6 +210,67 @@ async fn refresh_never_resurrects_a_deleted_session(h: &mut Harness) {
     // A refresh that raced the logout: nothing comes back.
     assert!(!s.refresh_session(&session, ttl).await.unwrap());
     assert_eq!(s.session("cc33").await.unwrap(), None);
+}
+
+async fn a_session_check_reads_the_session_with_its_account(h: &mut Harness) {
+    let s = h.store();
+    let a = account("L-sc", "checker");
+    s.create_account(&a).await.unwrap();
+    let ttl = Duration::from_secs(600);
+    let session = |key: &str, listener: &str| Session {
+        token_hash: key.into(),
+        listener: lid(listener),
+        created_ms: now_ms(),
+        epoch: 0,
+    };
+    // A key naming its listener (in its hash slot on Redis) and an older one.
+    let named = session("L-sc.dd44", "L-sc");
+    let plain = session("ee55", "L-sc");
+    for sess in [&named, &plain] {
+        s.put_session(sess, ttl).await.unwrap();
+        let check = s.session_check(&sess.token_hash).await.unwrap();
+        assert_eq!(
+            check,
+            Some(SessionCheck {
+                session: sess.clone(),
+                account: Some(SessionAccount {
+                    username: a.username.clone(),
+                    session_epoch: 0,
+                }),
+            }),
+            "{}",
+            sess.token_hash
+        );
+        assert_eq!(
+            s.session(&sess.token_hash).await.unwrap().as_ref(),
+            Some(sess)
+        );
+        assert!(s.refresh_session(sess, ttl).await.unwrap());
+    }
+    // The account's epoch as it is now, whatever the session holds.
+    s.revoke_sessions(&a.id, None).await.unwrap();
+    let check = s.session_check("L-sc.dd44").await.unwrap().unwrap();
+    assert_eq!(check.account.map(|a| a.session_epoch), Some(1));
+    assert_eq!(check.session.epoch, 0);
+    // No such session; a session whose account is gone.
+    assert_eq!(s.session_check("L-sc.0000").await.unwrap(), None);
+    assert_eq!(s.session_check("0000").await.unwrap(), None);
+    s.put_session(&session("L-ghost.ab12", "L-ghost"), ttl)
+        .await
+        .unwrap();
+    let ghost = s.session_check("L-ghost.ab12").await.unwrap().unwrap();
+    assert_eq!(ghost.account, None);
+    // A record naming another listener than its key is refused, not trusted.
+    s.put_session(&session("L-sc.ff66", "L-ghost"), ttl)
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.session_check("L-sc.ff66").await,
+        Err(StoreError::Corrupt(_))
+    ));
+    s.delete_session("L-sc.dd44").await.unwrap();
+    assert_eq!(s.session_check("L-sc.dd44").await.unwrap(), None);
+    assert_eq!(s.session("L-sc.dd44").await.unwrap(), None);
 }
 
 async fn revoking_sessions_raises_the_epoch_and_can_set_a_password(h: &mut Harness) {

@@ -329,7 +329,7 @@ async fn start_session(
     device: Option<String>,
 ) -> Result<Vec<(header::HeaderName, HeaderValue)>, ApiError> {
     let secure = session::is_secure_context(headers, client.https);
-    let token = session::new_token();
+    let token = session::new_session_token(&account.id);
     let record = Session {
         token_hash: session::hash_token(&token),
         listener: account.id.clone(),

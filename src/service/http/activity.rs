@@ -46,7 +46,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::catalog::{find, loaded, SongView};
 use super::edge::{ApiJson, ApiQuery};
 use super::error::ErrorBody;
-use super::session::{hash_token, session_token, CurrentListener};
+use super::session::{self, hash_token, session_token, Checked, CurrentListener};
 use super::social::UserView;
 use super::time::iso_time;
 use super::{ApiError, AppState};
@@ -353,24 +353,15 @@ impl Live {
     /// sessions voided). A store that cannot answer keeps the stream open: the next
     /// poll asks again.
     async fn session_lives(&self) -> bool {
-        let store = &self.state.store;
-        let session = match store.session(&self.session).await {
-            Ok(Some(s)) if s.listener == self.me => s,
-            Ok(_) => {
-                tracing::debug!("the session ended; ending its activity stream");
-                return false;
+        match session::check(&self.state, &self.session).await {
+            Ok(Checked::Valid { session, .. }) => session.listener == self.me,
+            Ok(Checked::Ended(why)) => {
+                tracing::debug!(?why, "the session ended; ending its activity stream");
+                false
             }
-            Err(_) => return true,
-        };
-        let lives = match store.account(&self.me).await {
-            Ok(Some(a)) => a.session_epoch == session.epoch,
-            Ok(None) => false,
+            // The store is down: the stream lives on and asks again at the next poll.
             Err(_) => true,
-        };
-        if !lives {
-            tracing::debug!("the session was voided; ending its activity stream");
         }
-        lives
     }
 
     /// Waits for the next poll and returns its events (none is fine); `None` once the

@@ -81,14 +81,12 @@ pub async fn record(req: Request, next: Next) -> Response {
     }
     let started = Instant::now();
     let method = req.method().clone();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_owned());
+    // A clone of the matched template is a reference count, not a copy of the text.
+    let route = req.extensions().get::<MatchedPath>().cloned();
     let response = next.run(req).await;
     metrics::http_request(
         method.as_str(),
-        route.as_deref().unwrap_or("unmatched"),
+        route.as_ref().map_or("unmatched", MatchedPath::as_str),
         response.status().as_u16(),
         started.elapsed(),
     );

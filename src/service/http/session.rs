@@ -1,9 +1,11 @@
 //! Login sessions: the token, the cookie that carries it, and [`CurrentListener`], the
 //! extractor every signed-in handler uses to learn who is calling.
 //!
-//! A session token is 32 random bytes (hex in the cookie). The store keeps only the
-//! SHA-256 of the token, so a leaked store dump cannot be replayed as cookies, and
-//! because sessions live in the store any node can serve any browser. The cookie is
+//! A session token is the listener's id, a dot and 32 random bytes (hex) in the cookie.
+//! The store keeps only the SHA-256 of the token (after the listener id, which places
+//! the session beside the account: one read checks both, [`check`]), so a leaked store
+//! dump cannot be replayed as cookies, and because sessions live in the store any node
+//! can serve any browser. Tokens from before the id was in them still work. The cookie is
 //! `HttpOnly` (no script can read it), `SameSite=Lax` (not sent on cross-site
 //! sub-requests or form posts). In a secure context — https (a trusted proxy says so,
 //! `http::proxy`) or a loopback host, which browsers treat as secure — it is
@@ -31,7 +33,7 @@ use cookie::{Cookie, SameSite};
 use sha2::{Digest, Sha256};
 
 use super::{ApiError, AppState};
-use crate::store::{now_ms, ListenerId, Session, Username};
+use crate::store::{now_ms, ListenerId, Session, StoreError, Username};
 
 /// The cookie's name in a secure context, and elsewhere (see the module doc).
 pub const SESSION_COOKIE: &str = "__Host-spoofify_session";
@@ -69,30 +71,73 @@ impl FromRequestParts<AppState> for CurrentListener {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = session_token(&parts.headers)
             .ok_or_else(|| ApiError::unauthorized("sign in first: this request has no session"))?;
-        let hash = hash_token(&token);
-        let session = state
-            .store
-            .session(&hash)
-            .await?
-            .ok_or_else(|| ApiError::unauthorized("your session has ended; sign in again"))?;
-        let account = state
-            .store
-            .account(&session.listener)
-            .await?
-            .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
-        if session.epoch != account.session_epoch {
-            return Err(ApiError::unauthorized(
-                "this session was ended (logged out everywhere, or a new password); sign in again",
-            ));
+        match check(state, &hash_token(&token)).await? {
+            Checked::Valid { session, username } => {
+                let id = session.listener.clone();
+                if now_ms().saturating_sub(session.created_ms) > refresh_after_ms(state) {
+                    refresh(state, session).await;
+                }
+                Ok(CurrentListener { id, username })
+            }
+            Checked::Ended(why) => Err(ApiError::unauthorized(why.message())),
         }
-        if now_ms().saturating_sub(session.created_ms) > refresh_after_ms(state) {
-            refresh(state, session).await;
-        }
-        Ok(CurrentListener {
-            id: account.id,
-            username: account.username,
-        })
     }
+}
+
+/// What [`check`] found.
+#[derive(Debug)]
+pub enum Checked {
+    /// The session signs its requests in.
+    Valid {
+        session: Session,
+        username: Username,
+    },
+    Ended(Ended),
+}
+
+/// Why a session no longer signs its requests in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// No such session (logged out, expired, never existed).
+    Gone,
+    /// Its account no longer exists.
+    AccountGone,
+    /// Its epoch is not the account's: logged out everywhere, or a new password.
+    Voided,
+}
+
+impl Ended {
+    /// What the 401 answer says.
+    pub fn message(self) -> &'static str {
+        match self {
+            Ended::Gone => "your session has ended; sign in again",
+            Ended::AccountGone => "this account no longer exists",
+            Ended::Voided => {
+                "this session was ended (logged out everywhere, or a new password); sign in again"
+            }
+        }
+    }
+}
+
+/// Whether the session stored under `key` (see [`hash_token`]) still signs its requests
+/// in: it exists, its account does, and its epoch is the account's (see the module
+/// docs). One store read ([`crate::store::Store::session_check`]); for every signed-in
+/// request ([`CurrentListener`]) and for open activity streams, which end with their
+/// session (`http::activity`).
+pub async fn check(state: &AppState, key: &str) -> Result<Checked, StoreError> {
+    let Some(found) = state.store.session_check(key).await? else {
+        return Ok(Checked::Ended(Ended::Gone));
+    };
+    let Some(account) = found.account else {
+        return Ok(Checked::Ended(Ended::AccountGone));
+    };
+    if found.session.epoch != account.session_epoch {
+        return Ok(Checked::Ended(Ended::Voided));
+    }
+    Ok(Checked::Valid {
+        session: found.session,
+        username: account.username,
+    })
 }
 
 /// Rewrites the session with a new timestamp and a full TTL, if it still exists. A
@@ -115,15 +160,32 @@ pub fn session_ttl(state: &AppState) -> Duration {
     Duration::from_secs(state.settings.accounts.session_ttl_secs)
 }
 
-/// A new random session token, hex-encoded.
+/// A new random token, hex-encoded (a device's; a session's is [`new_session_token`]).
 pub fn new_token() -> String {
     let bytes: [u8; TOKEN_BYTES] = rand::random();
     hex(&bytes)
 }
 
-/// What the store keys a session by: the SHA-256 of its token, hex-encoded.
+/// A new session token for `listener`: `<listener>.<random hex>`. The listener part
+/// lets the store keep the session beside the account ([`hash_token`]); it proves
+/// nothing — the random part does.
+pub fn new_session_token(listener: &ListenerId) -> String {
+    format!("{listener}.{}", new_token())
+}
+
+/// What the store keys a session by: the SHA-256 of its token, hex-encoded, after
+/// `<listener>.` when the token starts with one (see
+/// [`crate::store::session_key_listener`]). The hash covers the whole token, so a
+/// token naming another listener matches no session of theirs.
 pub fn hash_token(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
+    let digest = hex(&Sha256::digest(token.as_bytes()));
+    match token
+        .split_once('.')
+        .and_then(|(l, _)| ListenerId::parse(l).ok())
+    {
+        Some(listener) => format!("{listener}.{digest}"),
+        None => digest,
+    }
 }
 
 /// What the store keys a device by: the SHA-256 of `device:` + its token (never equal
@@ -247,6 +309,21 @@ mod tests {
             hash_token("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    #[test]
+    fn session_keys_name_their_listener() {
+        let me = ListenerId::parse("l-42").unwrap();
+        let token = new_session_token(&me);
+        let key = hash_token(&token);
+        assert_eq!(crate::store::session_key_listener(&key), Some(me.clone()));
+        assert_ne!(hash_token(&token.replacen("l-42", "l-43", 1)), key);
+        // Device tokens and tokens from before name no listener.
+        assert_eq!(
+            crate::store::session_key_listener(&hash_device_token(&new_token())),
+            None
+        );
+        assert_eq!(crate::store::session_key_listener(&hash_token("abc")), None);
     }
 
     #[test]

@@ -23,6 +23,7 @@ const OPS: &[&str] = &[
     "set_preferences",
     "put_session",
     "session",
+    "session_check",
     "delete_session",
     "refresh_session",
     "last_seq",
@@ -79,7 +80,7 @@ const OPS: &[&str] = &[
 
 /// Times the operations of `inner`.
 pub struct Instrumented<S: ?Sized> {
-    backend: &'static str,
+    ops: metrics::StoreOps,
     inner: Arc<S>,
 }
 
@@ -87,11 +88,8 @@ impl<S: Store + ?Sized> Instrumented<S> {
     /// Wraps `inner`; every operation's histogram is registered at once (empty), so
     /// the set of series is fixed from the start, whatever runs later.
     pub fn new(inner: Arc<S>) -> Self {
-        let backend = inner.kind();
-        for op in OPS {
-            metrics::store_operation_registered(backend, op);
-        }
-        Self { backend, inner }
+        let ops = metrics::StoreOps::new(inner.kind(), OPS);
+        Self { ops, inner }
     }
 
     async fn timed<T>(
@@ -101,12 +99,10 @@ impl<S: Store + ?Sized> Instrumented<S> {
     ) -> StoreResult<T> {
         let start = Instant::now();
         let out = call.await;
-        metrics::store_operation(self.backend, op, start.elapsed());
+        self.ops.record(op, start.elapsed());
         match &out {
             Err(StoreError::Fenced { .. }) => metrics::fencing_rejection(),
-            Err(StoreError::Unavailable(_) | StoreError::Corrupt(_)) => {
-                metrics::store_error(self.backend, op)
-            }
+            Err(StoreError::Unavailable(_) | StoreError::Corrupt(_)) => self.ops.error(op),
             _ => {}
         }
         out
@@ -152,6 +148,11 @@ impl<S: Store + ?Sized> Store for Instrumented<S> {
 
     async fn session(&self, token_hash: &str) -> StoreResult<Option<Session>> {
         self.timed("session", self.inner.session(token_hash)).await
+    }
+
+    async fn session_check(&self, key: &str) -> StoreResult<Option<SessionCheck>> {
+        self.timed("session_check", self.inner.session_check(key))
+            .await
     }
 
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {

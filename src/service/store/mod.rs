@@ -85,6 +85,14 @@ pub trait Store: Send + Sync + 'static {
     /// Stores a session keyed by the hash of its token; it expires after `ttl`.
     async fn put_session(&self, session: &Session, ttl: Duration) -> StoreResult<()>;
     async fn session(&self, token_hash: &str) -> StoreResult<Option<Session>>;
+    /// The session stored under `key` and, if there is one, its account's username and
+    /// current session epoch (`account: None` when the account is gone): what checking
+    /// every signed-in request reads. One read transaction on the embedded store; on
+    /// Redis one round trip when the key names its listener ([`session_key_listener`]:
+    /// the session lives in the listener's hash slot, beside the account), two for an
+    /// older key. A session whose record names another listener than its key is
+    /// [`StoreError::Corrupt`].
+    async fn session_check(&self, key: &str) -> StoreResult<Option<SessionCheck>>;
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
     /// Rewrites a session with a fresh TTL only if it still exists (a refresh racing a
     /// logout must not bring the session back); false when it did not.

@@ -129,6 +129,37 @@ pub struct Session {
     pub epoch: u64,
 }
 
+/// The listener a session's store key names, if it names one. A key is the SHA-256 of
+/// the session's token (hex), or — for tokens made since the key carried it —
+/// `<listener>.<that hash>`, so a Redis store can keep the session in the listener's
+/// hash slot and read it with the account in one round trip ([`Store::session_check`]).
+/// The listener part only places the key: the session read back must name the same
+/// listener, and nothing else trusts it.
+///
+/// [`Store::session_check`]: super::Store::session_check
+pub fn session_key_listener(key: &str) -> Option<ListenerId> {
+    let (listener, _hash) = key.split_once('.')?;
+    ListenerId::parse(listener).ok()
+}
+
+/// What checking a signed-in request reads ([`Store::session_check`]): the session
+/// and, unless the account is gone, what the check needs of it.
+///
+/// [`Store::session_check`]: super::Store::session_check
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionCheck {
+    pub session: Session,
+    pub account: Option<SessionAccount>,
+}
+
+/// The part of an account a session check reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionAccount {
+    pub username: Username,
+    /// The account's current session epoch; the session is void unless it matches.
+    pub session_epoch: u64,
+}
+
 /// What a listener did with a song. Serialized by name (`snake_case`) in both stores'
 /// logs, and by variant position in model snapshots: add variants at the end, never
 /// rename or reorder, so every log and snapshot written before still decodes.

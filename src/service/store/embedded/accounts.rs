@@ -134,6 +134,32 @@ pub(super) fn session(
     Ok((stored.expires_ms > now).then_some(stored.session))
 }
 
+/// The session under `key` and its account, in one read transaction
+/// (`Store::session_check`).
+pub(super) fn session_check(
+    txn: &ReadTransaction,
+    p: &Path,
+    key: &str,
+    now: u64,
+) -> StoreResult<Option<SessionCheck>> {
+    let Some(session) = session(txn, p, key, now)? else {
+        return Ok(None);
+    };
+    if let Some(named) = session_key_listener(key) {
+        if named != session.listener {
+            return Err(StoreError::Corrupt(format!(
+                "session under {named}'s key names {}",
+                session.listener
+            )));
+        }
+    }
+    let account = by_id(txn, p, &session.listener)?.map(|a| SessionAccount {
+        username: a.username,
+        session_epoch: a.session_epoch,
+    });
+    Ok(Some(SessionCheck { session, account }))
+}
+
 pub(super) fn delete_session(txn: &WriteTransaction, p: &Path, token: &str) -> StoreResult<()> {
     let mut sessions = txn.open_table(SESSIONS).at(p)?;
     let Some(v) = sessions.remove(token).at(p)? else {

@@ -208,6 +208,68 @@ pub(super) async fn session(s: &RedisStore, token_hash: &str) -> StoreResult<Opt
     bytes.map(|b| from_json(&b, "session")).transpose()
 }
 
+pub(super) async fn session_check(s: &RedisStore, key: &str) -> StoreResult<Option<SessionCheck>> {
+    let (session, core, epoch) = match session_key_listener(key) {
+        // Both keys in the listener's hash slot: one pipeline, one round trip.
+        Some(listener) => {
+            let (session, (core, epoch)): (Option<Vec<u8>>, SessionAccountFields) = ::redis::pipe()
+                .get(keys::session(key))
+                .cmd("HMGET")
+                .arg(keys::listener(&listener, "account"))
+                .arg("core")
+                .arg("epoch")
+                .query_async(&mut s.conn())
+                .await
+                .map_err(s.err("check session"))?;
+            let Some(session) = session else {
+                return Ok(None);
+            };
+            let session: Session = from_json(&session, "session")?;
+            if session.listener != listener {
+                return Err(StoreError::Corrupt(format!(
+                    "session under {listener}'s key names {}",
+                    session.listener
+                )));
+            }
+            (session, core, epoch)
+        }
+        // An older key, in no listener's slot: the account is a second round trip.
+        None => {
+            let Some(session) = self::session(s, key).await? else {
+                return Ok(None);
+            };
+            let (core, epoch): SessionAccountFields = ::redis::cmd("HMGET")
+                .arg(keys::listener(&session.listener, "account"))
+                .arg("core")
+                .arg("epoch")
+                .query_async(&mut s.conn())
+                .await
+                .map_err(s.err("check session"))?;
+            (session, core, epoch)
+        }
+    };
+    let account = match core {
+        None => None,
+        Some(core) => {
+            let core: AccountCore = from_json(&core, "account")?;
+            if core.id != session.listener {
+                return Err(StoreError::Corrupt(format!(
+                    "account stored under {} names {}",
+                    session.listener, core.id
+                )));
+            }
+            Some(SessionAccount {
+                username: core.username,
+                session_epoch: epoch.unwrap_or(0),
+            })
+        }
+    };
+    Ok(Some(SessionCheck { session, account }))
+}
+
+/// An account's `core` and `epoch` fields, as `HMGET` returns them.
+type SessionAccountFields = (Option<Vec<u8>>, Option<u64>);
+
 pub(super) async fn delete_session(s: &RedisStore, token_hash: &str) -> StoreResult<()> {
     let _: i64 = s
         .conn()

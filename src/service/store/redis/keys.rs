@@ -19,8 +19,16 @@ pub fn job(job: &crate::store::JobName, what: &str) -> String {
 pub fn username(name: &str) -> String {
     format!("spoofify:username:{name}")
 }
+/// A session's key: in its listener's hash slot when the store key names the listener
+/// (`crate::store::session_key_listener`), beside the account it is checked against.
 pub fn session(token_hash: &str) -> String {
-    format!("spoofify:session:{token_hash}")
+    match crate::store::session_key_listener(token_hash) {
+        Some(l) => {
+            let hash = token_hash.split_once('.').map_or(token_hash, |(_, h)| h);
+            listener(&l, &format!("session:{hash}"))
+        }
+        None => format!("spoofify:session:{token_hash}"),
+    }
 }
 pub fn node(id: &str) -> String {
     format!("{NODE_PREFIX}{id}")
@@ -34,6 +42,8 @@ mod tests {
     fn keys_are_hash_tagged_per_listener() {
         let l = ListenerId::parse("abc").unwrap();
         assert_eq!(listener(&l, "log"), "spoofify:{abc}:log");
+        assert_eq!(session("abc.ff00"), "spoofify:{abc}:session:ff00");
+        assert_eq!(session("ff00"), "spoofify:session:ff00");
         assert!(node("n1").starts_with("spoofify:{nodes}:"));
         let j = crate::store::JobName::parse("cooc").unwrap();
         assert_eq!(job(&j, "lease"), "spoofify:{job:cooc}:lease");

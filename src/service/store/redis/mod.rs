@@ -11,8 +11,9 @@
 //! ## One slot per call
 //! Every call touches keys of one hash tag only, so a cluster never answers CROSSSLOT:
 //! a listener's keys share `{L}`, the node registry `{nodes}`, the listener registry
-//! `{listeners}`, people search's index `{people}`, a job `{job:<name>}`; usernames, sessions and the catalog are single
-//! keys. Where one operation spans tags it is several calls, each safe alone (an
+//! `{listeners}`, people search's index `{people}`, a job `{job:<name>}`; a session whose
+//! key names its listener shares `{L}` (so its check reads it and the account in one
+//! pipeline); usernames, older sessions, devices and the catalog are single keys. Where one operation spans tags it is several calls, each safe alone (an
 //! append registers the listener first; an account claims its username first).
 //! Scripts declare every key they touch (`live_nodes` reads the ids first). Nothing
 //! scans the key space (no `KEYS`/`SCAN`), so nothing must visit every master.
@@ -33,7 +34,8 @@
 //! |---|---|---|
 //! | `spoofify:{L}:account` | hash | `core` (id, username, argon2id hash, created), `prefs` (JSON), `epoch` (sessions before it are void), `display` (the display name, if set) |
 //! | `spoofify:username:<name>` | string | the listener id that owns the name (claimed with `SET NX`) |
-//! | `spoofify:session:<token hash>` | string, `PX` TTL | the session (JSON) |
+//! | `spoofify:{L}:session:<token hash>` | string, `PX` TTL | the session (JSON), for a key `<L>.<token hash>` (tokens made since 2026-12-06: `<L>.<random>`) |
+//! | `spoofify:session:<token hash>` | string, `PX` TTL | an older session, or a device record (JSON) |
 //! | `spoofify:{L}:log` | stream | interactions; entry id `<seq>-0`, field `i` = JSON |
 //! | `spoofify:{L}:log-ids` | hash | client id → seq (the idempotency record) |
 //! | `spoofify:{L}:log-floor` | string | seq the log was compacted through (`compact_log.lua`) |
@@ -366,6 +368,10 @@ impl Store for RedisStore {
 
     async fn session(&self, token_hash: &str) -> StoreResult<Option<Session>> {
         accounts::session(self, token_hash).await
+    }
+
+    async fn session_check(&self, key: &str) -> StoreResult<Option<SessionCheck>> {
+        accounts::session_check(self, key).await
     }
 
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
