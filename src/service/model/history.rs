@@ -57,6 +57,10 @@ pub struct SongHistory {
     pub last_skip_ms: u64,
     /// Position of its latest interaction among all applied (0-based).
     pub last_order: u64,
+    /// Position of its first finish or like among all applied ([`u64::MAX`] while
+    /// never finished): a favorite from before a taste moved stays one, however
+    /// often it is finished again after.
+    pub first_finish: u64,
     /// Wall-clock time of its latest interaction (the log's `at_ms`).
     pub last_at_ms: u64,
     /// The listener's total listening time when it last played.
@@ -129,11 +133,13 @@ impl History {
             liked: false,
             last_skip_ms: 0,
             last_order: 0,
+            first_finish: u64::MAX,
             last_at_ms: 0,
             last_listened_ms: 0,
         });
         let replay = entry.plays > 0;
         if positive {
+            entry.first_finish = entry.first_finish.min(self.applied);
             entry.plays = entry.plays.saturating_add(1);
             entry.skips_in_a_row = 0;
             entry.disliked = false;
@@ -226,6 +232,14 @@ impl History {
         self.shift_entry
     }
 
+    /// True when `song` was a favorite before the taste last moved (first finished
+    /// before [`Self::shift_at`]), whatever it did since.
+    pub fn favorite_from_before_shift(&self, song: &SongId) -> bool {
+        self.shift_at
+            .zip(self.songs.get(song))
+            .is_some_and(|(at, h)| h.first_finish < at)
+    }
+
     pub fn get(&self, song: &SongId) -> Option<&SongHistory> {
         self.songs.get(song)
     }
@@ -268,6 +282,7 @@ impl History {
                 u64::from(s.skips_in_a_row),
                 s.last_skip_ms,
                 s.last_order,
+                s.first_finish,
                 s.last_at_ms,
                 s.last_listened_ms,
             ] {
@@ -367,5 +382,13 @@ mod tests {
         }
         assert_eq!(h.shift_at(), Some(10), "the first skipped replay, in plays");
         assert_eq!(h.shift_at_entry(), Some(15), "the same one, in log entries");
+        // An old favorite finished again after the move is still one from before;
+        // a song first finished after it is not.
+        next(&mut h, "old7".to_owned(), InteractionKind::Finished);
+        next(&mut h, "new9".to_owned(), InteractionKind::Finished);
+        let id = |s: &str| SongId::parse(s).unwrap();
+        assert!(h.favorite_from_before_shift(&id("old7")));
+        assert!(!h.favorite_from_before_shift(&id("new9")));
+        assert!(!h.favorite_from_before_shift(&id("new0")), "never finished");
     }
 }

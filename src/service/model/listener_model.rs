@@ -51,8 +51,9 @@ pub const SKIP_RATE_WINDOW: usize = 20;
 /// Version of the snapshot layout; bump on any change. An older snapshot is refused
 /// ([`ModelError::Malformed`]): the actor then rebuilds from the whole log, which is
 /// exact (the log is never trimmed) — version 1 had no listening history, version 2
-/// no taste-shift mark, version 3 counted the mark in listening plays only.
-const SNAPSHOT_VERSION: u16 = 4;
+/// no taste-shift mark, version 3 counted the mark in listening plays only, version
+/// 4 did not know when a song was first finished.
+const SNAPSHOT_VERSION: u16 = 5;
 
 /// Why the feed is still cold start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -216,6 +217,23 @@ impl ListenerModel {
             if let Some(h) = self.history.get(&r.song_id) {
                 if shift.is_none_or(|at| h.last_order >= at) {
                     r.weight *= super::labels::repeat_factor(h.plays);
+                }
+            }
+        }
+        // A favorite from before a recent move, finished again since (the feed was
+        // still replaying the old favorites while the move went unnoticed, and a
+        // listener finishes some of them out of habit): what it says is about the old
+        // taste, so it weighs as the signals from before the move do. Its skips are
+        // news and keep their weight.
+        if self.fresh_shift_entry().is_some() {
+            let signals_before = self.history.shift_at_entry();
+            for r in rows.iter_mut().filter(|r| r.positive) {
+                let after = self
+                    .training
+                    .signal(&r.song_id)
+                    .is_some_and(|s| signals_before.is_some_and(|at| s.order >= at));
+                if after && self.history.favorite_from_before_shift(&r.song_id) {
+                    r.weight *= super::labels::BEFORE_SHIFT_WEIGHT as f32;
                 }
             }
         }
@@ -528,7 +546,11 @@ impl ListenerModel {
                 continue;
             };
             let order = self.training.signal(&row.song_id).map_or(0, |s| s.order);
-            if row.positive && !from_before(order) {
+            // A favorite from before the move, finished again since, is the old
+            // taste: it seeds nothing while the move is recent (see `training_input`).
+            let old_favorite =
+                fresh_shift.is_some() && self.history.favorite_from_before_shift(&row.song_id);
+            if row.positive && !from_before(order) && !old_favorite {
                 positives.push(i);
             } else if !row.positive {
                 negatives.push(i);
