@@ -142,6 +142,18 @@ pub fn session_key_listener(key: &str) -> Option<ListenerId> {
     ListenerId::parse(listener).ok()
 }
 
+/// The session read back from under `key` must name the listener the key names (see
+/// [`session_key_listener`]); anything else is a corrupt store.
+pub fn session_fits_key(key: &str, session: &Session) -> Result<(), super::StoreError> {
+    match session_key_listener(key) {
+        Some(named) if named != session.listener => Err(super::StoreError::Corrupt(format!(
+            "session under {named}'s key names {}",
+            session.listener
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// What checking a signed-in request reads ([`Store::session_check`]): the session
 /// and, unless the account is gone, what the check needs of it.
 ///

@@ -145,14 +145,7 @@ pub(super) fn session_check(
     let Some(session) = session(txn, p, key, now)? else {
         return Ok(None);
     };
-    if let Some(named) = session_key_listener(key) {
-        if named != session.listener {
-            return Err(StoreError::Corrupt(format!(
-                "session under {named}'s key names {}",
-                session.listener
-            )));
-        }
-    }
+    session_fits_key(key, &session)?;
     let account = by_id(txn, p, &session.listener)?.map(|a| SessionAccount {
         username: a.username,
         session_epoch: a.session_epoch,

@@ -116,13 +116,7 @@ pub(super) async fn account(s: &RedisStore, id: &ListenerId) -> StoreResult<Opti
     let Some(core) = core else {
         return Ok(None);
     };
-    let core: AccountCore = from_json(&core, "account")?;
-    if &core.id != id {
-        return Err(StoreError::Corrupt(format!(
-            "account stored under {id} names {}",
-            core.id
-        )));
-    }
+    let core = account_core(id, &core)?;
     let preferences = match prefs {
         Some(p) => from_json(&p, "preferences")?,
         None => {
@@ -208,67 +202,69 @@ pub(super) async fn session(s: &RedisStore, token_hash: &str) -> StoreResult<Opt
     bytes.map(|b| from_json(&b, "session")).transpose()
 }
 
-pub(super) async fn session_check(s: &RedisStore, key: &str) -> StoreResult<Option<SessionCheck>> {
-    let (session, core, epoch) = match session_key_listener(key) {
-        // Both keys in the listener's hash slot: one pipeline, one round trip.
-        Some(listener) => {
-            let (session, (core, epoch)): (Option<Vec<u8>>, SessionAccountFields) = ::redis::pipe()
-                .get(keys::session(key))
-                .cmd("HMGET")
-                .arg(keys::listener(&listener, "account"))
-                .arg("core")
-                .arg("epoch")
-                .query_async(&mut s.conn())
-                .await
-                .map_err(s.err("check session"))?;
-            let Some(session) = session else {
-                return Ok(None);
-            };
-            let session: Session = from_json(&session, "session")?;
-            if session.listener != listener {
-                return Err(StoreError::Corrupt(format!(
-                    "session under {listener}'s key names {}",
-                    session.listener
-                )));
-            }
-            (session, core, epoch)
-        }
-        // An older key, in no listener's slot: the account is a second round trip.
-        None => {
-            let Some(session) = self::session(s, key).await? else {
-                return Ok(None);
-            };
-            let (core, epoch): SessionAccountFields = ::redis::cmd("HMGET")
-                .arg(keys::listener(&session.listener, "account"))
-                .arg("core")
-                .arg("epoch")
-                .query_async(&mut s.conn())
-                .await
-                .map_err(s.err("check session"))?;
-            (session, core, epoch)
-        }
-    };
-    let account = match core {
-        None => None,
-        Some(core) => {
-            let core: AccountCore = from_json(&core, "account")?;
-            if core.id != session.listener {
-                return Err(StoreError::Corrupt(format!(
-                    "account stored under {} names {}",
-                    session.listener, core.id
-                )));
-            }
-            Some(SessionAccount {
-                username: core.username,
-                session_epoch: epoch.unwrap_or(0),
-            })
-        }
-    };
-    Ok(Some(SessionCheck { session, account }))
+/// An account's `core` field as stored under `id`; it must name `id`.
+fn account_core(id: &ListenerId, bytes: &[u8]) -> StoreResult<AccountCore> {
+    let core: AccountCore = from_json(bytes, "account")?;
+    if &core.id != id {
+        return Err(StoreError::Corrupt(format!(
+            "account stored under {id} names {}",
+            core.id
+        )));
+    }
+    Ok(core)
+}
+
+/// What a session check reads of an account: its `core` and `epoch` fields.
+fn core_and_epoch(id: &ListenerId) -> ::redis::Cmd {
+    let mut cmd = ::redis::cmd("HMGET");
+    cmd.arg(keys::listener(id, "account"))
+        .arg("core")
+        .arg("epoch");
+    cmd
 }
 
 /// An account's `core` and `epoch` fields, as `HMGET` returns them.
-type SessionAccountFields = (Option<Vec<u8>>, Option<u64>);
+type CoreAndEpoch = (Option<Vec<u8>>, Option<u64>);
+
+pub(super) async fn session_check(s: &RedisStore, key: &str) -> StoreResult<Option<SessionCheck>> {
+    let (session, (core, epoch)): (Option<Session>, CoreAndEpoch) = match session_key_listener(key)
+    {
+        // Both keys in the listener's hash slot: one pipeline, one round trip.
+        Some(listener) => {
+            let (session, fields): (Option<Vec<u8>>, CoreAndEpoch) = ::redis::pipe()
+                .get(keys::session(key))
+                .add_command(core_and_epoch(&listener))
+                .query_async(&mut s.conn())
+                .await
+                .map_err(s.err("check session"))?;
+            let session = session.map(|b| from_json(&b, "session")).transpose()?;
+            (session, fields)
+        }
+        // An older key, in no listener's slot: the account is a second round trip.
+        None => match self::session(s, key).await? {
+            None => (None, (None, None)),
+            Some(session) => {
+                let fields = core_and_epoch(&session.listener)
+                    .query_async(&mut s.conn())
+                    .await
+                    .map_err(s.err("check session"))?;
+                (Some(session), fields)
+            }
+        },
+    };
+    let Some(session) = session else {
+        return Ok(None);
+    };
+    session_fits_key(key, &session)?;
+    let account = match core {
+        None => None,
+        Some(core) => Some(SessionAccount {
+            username: account_core(&session.listener, &core)?.username,
+            session_epoch: epoch.unwrap_or(0),
+        }),
+    };
+    Ok(Some(SessionCheck { session, account }))
+}
 
 pub(super) async fn delete_session(s: &RedisStore, token_hash: &str) -> StoreResult<()> {
     let _: i64 = s
