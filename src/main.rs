@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use spoofify_service::config::{Durability, Overrides, Settings};
@@ -139,9 +138,7 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Catalog(command)) => catalog(command),
         Some(Command::Bench(BenchCommand::Model(args))) => spoofify_tools::bench::model::run(&args),
         Some(Command::Bench(BenchCommand::Store(args))) => spoofify_tools::bench::store::run(&args),
-        Some(Command::Bench(BenchCommand::Floor(args))) => {
-            runtime()?.block_on(spoofify_tools::bench::floor::run(&args))
-        }
+        Some(Command::Bench(BenchCommand::Floor(args))) => spoofify_tools::bench::floor::run(&args),
         Some(Command::Loadgen(args)) => loadgen(args),
         Some(Command::Eval(args)) => spoofify_tools::sim::eval::run(&args),
         Some(Command::Chaos(args)) => chaos(&args),
@@ -159,7 +156,7 @@ fn chaos(args: &spoofify_tools::chaos::ChaosArgs) -> anyhow::Result<()> {
         filter: "warn,spoofify_tools::chaos=info".into(),
     };
     spoofify_service::telemetry::init(&log);
-    let (results, out) = runtime()?.block_on(spoofify_tools::chaos::run(args))?;
+    let (results, out) = spoofify_tools::chaos::run_blocking(args)?;
     println!("{}", spoofify_tools::chaos::summary(&results));
     println!("results: {}", out.display());
     println!("report:  {}", out.join("report.html").display());
@@ -173,7 +170,7 @@ fn chaos(args: &spoofify_tools::chaos::ChaosArgs) -> anyhow::Result<()> {
 /// Runs the load, prints the summary (a table, or one JSON line with `--json`).
 fn loadgen(args: spoofify_tools::loadgen::LoadgenArgs) -> anyhow::Result<()> {
     let json = args.json;
-    let summary = runtime()?.block_on(spoofify_tools::loadgen::run(args))?;
+    let summary = spoofify_tools::loadgen::run_blocking(args)?;
     if json {
         println!("{}", serde_json::to_string(&summary)?);
     } else {
@@ -182,115 +179,50 @@ fn loadgen(args: spoofify_tools::loadgen::LoadgenArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")
-}
-
 fn serve(flags: &NodeFlags) -> anyhow::Result<()> {
     let settings = flags.settings()?;
     spoofify_service::telemetry::init(&settings.log);
-    let rt = runtime()?;
-    let served = rt.block_on(async {
-        let (node, listener) = spoofify_service::node::start(settings).await?;
-        spoofify_service::node::serve(node, listener, spoofify_service::node::shutdown_signal())
-            .await
-    });
-    // The node has drained. A first start's demo generation may still be running on
-    // the blocking pool: leave it (the parts saved so far are kept, and the next start
-    // resumes from them) rather than wait minutes for it to finish.
-    rt.shutdown_timeout(std::time::Duration::from_secs(1));
-    served
+    spoofify_service::node::run(settings)
 }
 
 fn catalog(cmd: CatalogCommand) -> anyhow::Result<()> {
-    let flags = match &cmd {
-        CatalogCommand::Demo { node, .. } | CatalogCommand::Import { node, .. } => node,
-    };
-    let settings = flags.settings()?;
-    spoofify_service::telemetry::init(&settings.log);
-    std::fs::create_dir_all(&settings.data_dir)
-        .with_context(|| format!("creating data dir {}", settings.data_dir.display()))?;
-    runtime()?.block_on(async {
-        let store = spoofify_service::store::open(&settings).await.context(
-            "opening the store (is a node already running on this data dir? stop it first)",
-        )?;
-        match cmd {
-            CatalogCommand::Demo { songs, seed, .. } => demo(&settings, &store, songs, seed).await,
-            CatalogCommand::Import { dir, .. } => import(&store, &dir).await,
-        }
-    })
-}
-
-async fn demo(
-    settings: &Settings,
-    store: &spoofify_service::store::SharedStore,
-    songs: usize,
-    seed: u64,
-) -> anyhow::Result<()> {
-    let dir = settings.data_dir.clone();
-    let bar = progress_bar(songs as u64, "synthesising, encoding, analysing");
-    let started = std::time::Instant::now();
-    let made = {
-        let bar = bar.clone();
-        tokio::task::spawn_blocking(move || {
+    match cmd {
+        CatalogCommand::Demo { node, songs, seed } => {
+            let settings = node.settings()?;
+            spoofify_service::telemetry::init(&settings.log);
+            let bar = progress_bar(songs as u64, "synthesising, encoding, analysing");
             let progress = |done: usize, _total: usize| bar.set_position(done as u64);
-            spoofify_service::catalog::demo::generate(&dir, songs, seed, &progress)
-        })
-        .await??
-    };
-    bar.finish_and_clear();
-    store
-        .put_catalog(&made)
-        .await
-        .context("saving the catalog")?;
-    let catalog = spoofify_service::catalog::Catalog::new(made);
-    println!(
-        "generated {} songs in {} genres in {:.1} s into {}",
-        catalog.len(),
-        catalog.genres().len(),
-        started.elapsed().as_secs_f32(),
-        settings.data_dir.display()
-    );
-    Ok(())
-}
-
-async fn import(
-    store: &spoofify_service::store::SharedStore,
-    dir: &std::path::Path,
-) -> anyhow::Result<()> {
-    use spoofify_service::catalog::import;
-    let previous = store.catalog().await.context("reading the catalog")?;
-    let started = std::time::Instant::now();
-    let bar = progress_bar(0, "analysing");
-    let report = {
-        let (dir, previous, bar) = (dir.to_path_buf(), previous.clone(), bar.clone());
-        tokio::task::spawn_blocking(move || {
-            let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-            import::import_dir(&dir, &previous, workers, &BarProgress(bar))
-        })
-        .await??
-    };
-    bar.finish_and_clear();
-    let imported = report.songs.len();
-    let songs = import::merge(previous, dir, report.songs);
-    store
-        .put_catalog(&songs)
-        .await
-        .context("saving the catalog")?;
-    println!(
-        "imported {imported} songs from {} in {:.1} s: {} analysed, {} unchanged, {} skipped; catalog now has {} songs",
-        dir.display(),
-        started.elapsed().as_secs_f32(),
-        report.analysed,
-        report.unchanged,
-        report.skipped.len(),
-        songs.len()
-    );
-    for s in &report.skipped {
-        println!("  skipped {}: {}", s.path.display(), s.reason);
+            let made = spoofify_service::admin::generate_demo(&settings, songs, seed, &progress)?;
+            bar.finish_and_clear();
+            println!(
+                "generated {} songs in {} genres in {:.1} s into {}",
+                made.songs,
+                made.genres,
+                made.elapsed.as_secs_f32(),
+                settings.data_dir.display()
+            );
+        }
+        CatalogCommand::Import { node, dir } => {
+            let settings = node.settings()?;
+            spoofify_service::telemetry::init(&settings.log);
+            let bar = progress_bar(0, "analysing");
+            let report =
+                spoofify_service::admin::import_dir(&settings, &dir, &BarProgress(bar.clone()))?;
+            bar.finish_and_clear();
+            println!(
+                "imported {} songs from {} in {:.1} s: {} analysed, {} unchanged, {} skipped; catalog now has {} songs",
+                report.imported,
+                dir.display(),
+                report.elapsed.as_secs_f32(),
+                report.analysed,
+                report.unchanged,
+                report.skipped.len(),
+                report.catalog_songs
+            );
+            for s in &report.skipped {
+                println!("  skipped {}: {}", s.path.display(), s.reason);
+            }
+        }
     }
     Ok(())
 }

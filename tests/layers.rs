@@ -22,6 +22,7 @@ const LAYERS: &[&[&str]] = &[
     &["cluster"],
     &["http"],
     &["node"],
+    &["admin"],
 ];
 
 fn service_root() -> PathBuf {

@@ -4,6 +4,7 @@
 //! The parts, in layers: each may use the layers below it and none above
 //! (`tests/layers.rs` fails the build's tests when that stops being true).
 //!
+//! 9. [`admin`]: the catalog commands run on a data dir while no node runs on it.
 //! 8. [`node`]: wiring one node together: store, catalog, cluster, HTTP, shutdown.
 //! 7. [`http`]: the axum routes — handlers only; the one place that knows HTTP and JSON.
 //! 6. [`cluster`]: membership by heartbeats in the store, rendezvous placement, the one
@@ -21,6 +22,7 @@
 //! 0. [`config`]: typed settings loaded in layers (default file < file < env < flags);
 //!    [`telemetry`]: logs and Prometheus metrics.
 
+pub mod admin;
 pub mod audio;
 pub mod catalog;
 pub mod cluster;

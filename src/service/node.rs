@@ -39,6 +39,31 @@ pub struct Node {
     pub state: AppState,
 }
 
+/// Runs a node until SIGINT or SIGTERM: builds the async runtime, starts the node,
+/// serves and drains — `spoofify serve`. Synchronous on purpose: the binary then calls
+/// no async code of this crate, so its build does not compile the node's futures a
+/// second time (README, "Build time").
+pub fn run(settings: Settings) -> anyhow::Result<()> {
+    let rt = runtime()?;
+    let served = rt.block_on(async {
+        let (node, listener) = start(settings).await?;
+        serve(node, listener, shutdown_signal()).await
+    });
+    // The node has drained. A first start's demo generation may still be running on
+    // the blocking pool: leave it (the parts saved so far are kept, and the next start
+    // resumes from them) rather than wait minutes for it to finish.
+    rt.shutdown_timeout(std::time::Duration::from_secs(1));
+    served
+}
+
+/// The multi-threaded async runtime the commands run on.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
 /// Binds the HTTP listener and builds the state; the caller drives [`serve`].
 pub async fn start(settings: Settings) -> anyhow::Result<(Node, TcpListener)> {
     let node_id = NodeId::parse(&settings.node_id())

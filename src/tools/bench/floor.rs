@@ -21,7 +21,11 @@ async fn constant() -> Json<Value> {
 }
 
 /// Serves until the process is stopped.
-pub async fn run(args: &FloorArgs) -> anyhow::Result<()> {
+pub fn run(args: &FloorArgs) -> anyhow::Result<()> {
+    spoofify_service::node::runtime()?.block_on(serve(args))
+}
+
+async fn serve(args: &FloorArgs) -> anyhow::Result<()> {
     let app = Router::new().route("/", get(constant));
     let listener = tokio::net::TcpListener::bind(&args.addr).await?;
     eprintln!(

@@ -61,6 +61,12 @@ pub enum ChaosError {
     },
 }
 
+/// [`run`] on a runtime of its own, for the command line (the binary then compiles
+/// none of the experiment's futures itself).
+pub fn run_blocking(args: &ChaosArgs) -> anyhow::Result<(Results, PathBuf)> {
+    Ok(spoofify_service::node::runtime()?.block_on(run(args))?)
+}
+
 /// Runs one experiment; see the module docs. `Ok` carries the results whatever the
 /// verdict; `Err` means the experiment itself could not run.
 pub async fn run(args: &ChaosArgs) -> Result<(Results, PathBuf), ChaosError> {

@@ -117,6 +117,12 @@ fn check_tag(tag: &str, listeners: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// [`run`] on a runtime of its own, for the command line (the binary then compiles
+/// none of the load generator's futures itself).
+pub fn run_blocking(args: LoadgenArgs) -> anyhow::Result<report::Summary> {
+    spoofify_service::node::runtime()?.block_on(run(args))
+}
+
 /// Runs the load and writes the results; returns the summary.
 pub async fn run(args: LoadgenArgs) -> anyhow::Result<report::Summary> {
     anyhow::ensure!(args.listeners > 0, "--listeners must be at least 1");
