@@ -64,4 +64,7 @@ pub struct FeedContext<'a> {
     /// Weight of the co-occurrence feature for this listener: how well it predicted
     /// what they finished so far ([`super::cooccurrence::table::predictive_weight`]).
     pub cooc_weight: f32,
+    /// Plays since the listener's taste last moved, while that is recent enough to
+    /// search for the new taste ([`super::search`]); `None` otherwise.
+    pub since_shift: Option<u64>,
 }

@@ -25,6 +25,7 @@ use super::mix;
 use super::neighbours::distance2;
 use super::reason::Reason;
 use super::rotation::{approval, Evidence, REPLAY_MIN_PLAYS};
+use super::search;
 use crate::catalog::{Song, SongId, FEATURE_COUNT};
 
 /// Share of a page given to exploration (met on average: one song every other page
@@ -231,6 +232,14 @@ pub fn build(ctx: &FeedContext<'_>, limit: usize, seed: u64, ranking: Ranking) -
         pool.sort_by(|&a, &b| ucb(b).total_cmp(&ucb(a)).then(songs[a].cmp(&songs[b])));
     } else {
         pool.shuffle(&mut rng);
+    }
+    // The taste moved lately: the model and the approval describe the old taste, so
+    // the new slots (exploration included) search for the new one over several
+    // genres a page, then keep to the genres the listener took to since the move.
+    let searching = ranking == Ranking::Model && model.is_some();
+    if let (true, Some(since)) = (searching, ctx.since_shift) {
+        main = search::order(ctx, since, &main, &songs, &scores, limit, &mut rng);
+        pool = main.clone();
     }
     let familiar = rank_favorites(favorites, &scores[new_count..resort_from], model.is_some());
     let familiar: Vec<usize> = familiar.into_iter().map(|i| new_count + i).collect();

@@ -590,6 +590,11 @@ impl ListenerModel {
             recent_skip_rate,
             mix: MixSignals::read(&self.history, favorites),
             evidence,
+            since_shift: fresh_shift.and(
+                self.history
+                    .shift_at()
+                    .map(|at| self.history.applied().saturating_sub(at)),
+            ),
         }
     }
 
@@ -667,6 +672,7 @@ struct FeedParts {
     recent_skip_rate: f32,
     mix: MixSignals,
     cooc_weight: f32,
+    since_shift: Option<u64>,
 }
 
 impl FeedParts {
@@ -701,6 +707,7 @@ impl FeedParts {
             evidence: &self.evidence,
             friends,
             cooc_weight: self.cooc_weight,
+            since_shift: self.since_shift,
         }
     }
 }

@@ -17,7 +17,8 @@
 //! - [`context`]: what one page's ranking knows about the listener;
 //!   [`candidates`]: where new songs come from, each source with its [`Reason`]
 //!   ([`reason`]); [`feed`]: one page — candidates scored, favorites mixed in,
-//!   exploration, diversity.
+//!   exploration, diversity; [`search`]: after a taste moved, which genres a page
+//!   tries (Thompson sampling over genres).
 //! - [`cooccurrence`]: learning from everyone — item-to-item co-occurrence over all
 //!   listeners' logs (counted by a cluster job), published as a table the index
 //!   shares; a candidate source and a ranking feature for the feed and radio.
@@ -52,6 +53,7 @@ pub mod radio;
 pub mod ranked;
 pub mod reason;
 pub mod rotation;
+pub mod search;
 pub mod social;
 
 pub use catalog_index::CatalogIndex;
