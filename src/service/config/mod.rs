@@ -15,10 +15,7 @@ mod link;
 mod redis;
 pub use engine::{EngineKind, UnknownEngine};
 pub use link::{cookie_weakness, ClusterLinkSettings, MIN_COOKIE_LEN, SHIPPED_COOKIES};
-pub use redis::{
-    cluster_seeds, Durability, UnknownDurability, DEFAULT_DURABILITY_TIMEOUT_MS,
-    DEFAULT_REDIS_CONNECTIONS,
-};
+pub use redis::{cluster_seeds, Durability, UnknownDurability, DEFAULT_DURABILITY_TIMEOUT_MS};
 
 /// The compiled-in defaults; the same file ships in `config/default.toml`.
 pub const DEFAULT_TOML: &str = include_str!("../../../config/default.toml");
@@ -44,10 +41,6 @@ pub struct Settings {
     /// How long `durability = "replicated"` waits for a replica before the write fails.
     #[serde(default = "redis::default_durability_timeout_ms")]
     pub durability_timeout_ms: u64,
-    /// Multiplexed connections to a single Redis server, calls spread round-robin
-    /// (`store::redis`; a Redis Cluster client keeps its own per master).
-    #[serde(default = "redis::default_redis_connections")]
-    pub redis_connections: usize,
     pub cluster_addr: String,
     pub cluster_cookie: String,
     /// Read the cookie from this file instead (wins over `cluster_cookie`).
@@ -319,7 +312,6 @@ impl Settings {
             self.durability,
             self.durability_timeout_ms,
         )?;
-        redis::check_connections(self.redis_connections)?;
         let m = &self.membership;
         if m.heartbeat_interval_ms == 0 || m.heartbeat_ttl_ms < 2 * m.heartbeat_interval_ms {
             return Err(ConfigError(

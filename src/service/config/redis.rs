@@ -56,29 +56,6 @@ pub fn default_durability_timeout_ms() -> u64 {
     DEFAULT_DURABILITY_TIMEOUT_MS
 }
 
-/// Default `redis_connections`: with `appendfsync always` Redis fsyncs once per pass of
-/// its event loop and reads a bounded amount from each connection per pass, so one
-/// connection caps how many of a node's writes share an fsync (README "Hot paths").
-pub const DEFAULT_REDIS_CONNECTIONS: usize = 4;
-
-pub fn default_redis_connections() -> usize {
-    DEFAULT_REDIS_CONNECTIONS
-}
-
-/// Most `redis_connections`: each is a socket and a task; more than a few stop paying.
-const MAX_REDIS_CONNECTIONS: usize = 64;
-
-/// Checks `redis_connections` (1 to [`MAX_REDIS_CONNECTIONS`]).
-pub fn check_connections(n: usize) -> Result<(), ConfigError> {
-    if (1..=MAX_REDIS_CONNECTIONS).contains(&n) {
-        Ok(())
-    } else {
-        Err(ConfigError(format!(
-            "redis_connections = {n}: expected 1 to {MAX_REDIS_CONNECTIONS}"
-        )))
-    }
-}
-
 /// The seed URLs of `redis_cluster` (comma-separated), trimmed, empties dropped.
 pub fn cluster_seeds(list: &str) -> Vec<String> {
     list.split(',')

@@ -356,11 +356,10 @@ pub async fn open(settings: &crate::config::Settings) -> StoreResult<SharedStore
             Arc::new(embedded::EmbeddedStore::open(&path).await?)
         } else {
             Arc::new(
-                redis::RedisStore::connect_pooled(
+                redis::RedisStore::connect_to(
                     &redis_target(settings),
                     settings.durability,
                     Duration::from_millis(settings.durability_timeout_ms),
-                    settings.redis_connections,
                 )
                 .await?,
             )

@@ -149,10 +149,7 @@ const DURABLE_CONNECTIONS: usize = 8;
 /// The Redis-backed store. Cloning shares the connections.
 #[derive(Clone)]
 pub struct RedisStore {
-    /// What ordinary calls go out on, round-robin: one server's `redis_connections`
-    /// (see [`connect_pooled`](Self::connect_pooled)), or the one cluster client.
-    conns: Arc<[Conn]>,
-    next_conn: Arc<std::sync::atomic::AtomicUsize>,
+    conn: Conn,
     /// Where replicated writes go, round-robin (empty with `durability = "local"`:
     /// they use `conn`).
     durable_conns: Arc<[Conn]>,
@@ -212,35 +209,11 @@ impl RedisStore {
     /// Connects to a server or a cluster and checks it answers (every node, for a
     /// cluster). With `Durability::Replicated`, appends, leases and fencing-epoch
     /// writes wait up to `timeout` for a replica (see `conn`).
+    #[tracing::instrument(skip_all, fields(redis = %target.shown(), durability = durability.as_str()))]
     pub async fn connect_to(
         target: &RedisTarget,
         durability: Durability,
         timeout: Duration,
-    ) -> StoreResult<Self> {
-        Self::connect_pooled(
-            target,
-            durability,
-            timeout,
-            crate::config::DEFAULT_REDIS_CONNECTIONS,
-        )
-        .await
-    }
-
-    /// [`connect_to`](Self::connect_to) with `connections` multiplexed connections to
-    /// a single server, every call on the next one round-robin. With `appendfsync
-    /// always` Redis replies to a pass of its event loop after that pass's fsync and
-    /// reads a bounded amount from each connection per pass, so one connection caps how
-    /// many of this node's writes share an fsync (README "Hot paths"). Order still
-    /// holds where it matters: a caller awaits each call before the next, and a call's
-    /// reply means Redis ran it, so a later call on any connection sees it; a pipeline
-    /// or script goes out whole on one connection. A cluster keeps one client (it has
-    /// a connection per master of its own): `connections` applies to a server only.
-    #[tracing::instrument(skip_all, fields(redis = %target.shown(), durability = durability.as_str(), connections))]
-    pub async fn connect_pooled(
-        target: &RedisTarget,
-        durability: Durability,
-        timeout: Duration,
-        connections: usize,
     ) -> StoreResult<Self> {
         let shown = target.shown();
         let unavailable =
@@ -252,14 +225,7 @@ impl RedisStore {
             }
             .map_err(unavailable)
         };
-        let shared = match target {
-            RedisTarget::Server(_) => connections.max(1),
-            RedisTarget::Cluster(_) => 1,
-        };
-        let mut conns = Vec::with_capacity(shared);
-        for _ in 0..shared {
-            conns.push(connect().await?);
-        }
+        let conn = connect().await?;
         let mut durable_conns = Vec::new();
         if durability == Durability::Replicated {
             for _ in 0..DURABLE_CONNECTIONS {
@@ -267,8 +233,7 @@ impl RedisStore {
             }
         }
         let store = Self {
-            conns: conns.into(),
-            next_conn: Arc::default(),
+            conn,
             durable_conns: durable_conns.into(),
             next_durable: Arc::default(),
             url: shown.clone(),
@@ -279,11 +244,7 @@ impl RedisStore {
             registered: Arc::default(),
         };
         store.ping().await?;
-        tracing::info!(
-            cluster = store.is_cluster(),
-            connections = shared,
-            "redis store connected"
-        );
+        tracing::info!(cluster = store.conn.is_cluster(), "redis store connected");
         Ok(store)
     }
 
@@ -308,16 +269,8 @@ impl RedisStore {
         Ok(())
     }
 
-    /// The next connection, round-robin (see [`connect_pooled`](Self::connect_pooled)).
     fn conn(&self) -> Conn {
-        let i = self
-            .next_conn
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.conns[i % self.conns.len()].clone()
-    }
-
-    fn is_cluster(&self) -> bool {
-        self.conns.iter().any(Conn::is_cluster)
+        self.conn.clone()
     }
 
     /// Runs a script on the durable write path (appends, leases, fencing epochs).
@@ -364,7 +317,7 @@ impl RedisStore {
 #[async_trait]
 impl Store for RedisStore {
     fn kind(&self) -> &'static str {
-        if self.is_cluster() {
+        if self.conn.is_cluster() {
             "redis-cluster"
         } else {
             "redis"
