@@ -9,9 +9,10 @@
 //! key's slot, which is why every call keeps its keys under one hash tag (see the
 //! key layout in the parent module).
 //!
-//! A cluster client is watched ([`ClusterHandle`]): one that has answered nothing at
-//! all — no reply, not even a server's error — for [`CLUSTER_STUCK_AFTER`] while calls
-//! to it fail is rebuilt from the seeds (issue 13: in one chaos run every node's cluster
+//! On a cluster a store keeps one such client per master, a lane ([`super::lanes`]), so
+//! a failing master stalls only its own slots. Each client is watched
+//! ([`ClusterHandle`]): one whose calls have all failed without any answer — no reply,
+//! not even a server's error — for [`CLUSTER_STUCK_AFTER`] is rebuilt from the seeds (issue 13: in one chaos run every node's cluster
 //! client stopped answering after the third master kill while Redis itself was whole;
 //! README "Redis Cluster"). A rebuild only replaces the client: calls in flight on the
 //! old one fail (never acknowledged), and retries go to the new one.
@@ -30,10 +31,12 @@
 use ::redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use ::redis::cluster::{ClusterClient, ClusterClientBuilder};
 use ::redis::cluster_async::ClusterConnection;
+use ::redis::cluster_routing::RoutingInfo;
 use ::redis::{Cmd, ErrorKind, Pipeline, RedisError, RedisFuture, Script, ServerErrorKind, Value};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+use super::lanes::{ClusterLanes, Router};
 use crate::config::Durability;
 
 /// How long one connection attempt may take. Loopback or LAN Redis answers in
@@ -64,8 +67,8 @@ const RECONNECT_MIN_DELAY: Duration = Duration::from_millis(50);
 const RECONNECT_MAX_DELAY: Duration = Duration::from_secs(1);
 /// How long a cluster client may answer nothing at all while calls to it fail before
 /// it is rebuilt from the seeds. Past a call's whole budget ([`CLUSTER_OVERALL_TIMEOUT`])
-/// and a failover (~4 s): during a failover or a partition the client keeps answering
-/// for the other masters' slots, so only a client that answers no slot gets here.
+/// and a failover (~4 s): a lane whose master fails over answers again once its
+/// client has refreshed its slot map, well within it, so only a stuck client gets here.
 const CLUSTER_STUCK_AFTER: Duration = Duration::from_secs(15);
 /// How long building a new cluster client may take (the crate's connect has no overall
 /// deadline of its own), and the least time between two rebuild attempts.
@@ -81,10 +84,11 @@ const REPLICAS_REQUIRED: i64 = 1;
 #[derive(Clone)]
 pub(super) enum Conn {
     Single(ConnectionManager),
-    Cluster(ClusterHandle),
+    Cluster(ClusterLanes),
 }
 
-/// A cluster client and its watchdog (see the module docs); cloning shares both.
+/// A cluster client and its watchdog (see the module docs); cloning shares both. A
+/// store has one per master and connection ([`super::lanes`]).
 #[derive(Clone)]
 pub(super) struct ClusterHandle(Arc<ClusterShared>);
 
@@ -97,8 +101,9 @@ struct ClusterShared {
 }
 
 struct Watch {
-    /// When the client last answered anything (a reply or a server's error).
-    last_answer: Instant,
+    /// Since when every call has failed without an answer (`None` after an answer).
+    /// A lane may sit idle for long, so silence counts only while calls fail.
+    failing_since: Option<Instant>,
     /// When a rebuild last started (none runs while the previous one does).
     last_rebuild: Option<Instant>,
     rebuilding: bool,
@@ -114,12 +119,52 @@ fn answered<T>(result: &Result<T, RedisError>) -> bool {
 }
 
 impl ClusterHandle {
-    fn current(&self) -> ClusterConnection {
+    /// A new cluster client over `client`'s seeds, watched.
+    pub(super) async fn connect(client: &ClusterClient) -> Result<Self, RedisError> {
+        let conn = client.get_async_connection().await?;
+        Ok(Self(Arc::new(ClusterShared {
+            client: client.clone(),
+            conn: RwLock::new(conn),
+            watch: Mutex::new(Watch {
+                failing_since: None,
+                last_rebuild: None,
+                rebuilding: false,
+            }),
+        })))
+    }
+
+    pub(super) fn current(&self) -> ClusterConnection {
         self.0
             .conn
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
+    }
+
+    pub(super) async fn command(&self, cmd: &Cmd) -> Result<Value, RedisError> {
+        let result = self.current().req_packed_command(cmd).await;
+        self.observe(&result);
+        result
+    }
+
+    pub(super) async fn pipeline(
+        &self,
+        pipeline: &Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> Result<Vec<Value>, RedisError> {
+        let result = self
+            .current()
+            .req_packed_commands(pipeline, offset, count)
+            .await;
+        self.observe(&result);
+        result
+    }
+
+    pub(super) async fn route(&self, cmd: Cmd, routing: RoutingInfo) -> Result<Value, RedisError> {
+        let result = self.current().route_command(cmd, routing).await;
+        self.observe(&result);
+        result
     }
 
     /// Records how a call went; starts a rebuild if the client has been silent too long.
@@ -131,10 +176,10 @@ impl ClusterHandle {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if answered(result) {
-            watch.last_answer = now;
+            watch.failing_since = None;
             return;
         }
-        let silent = now.duration_since(watch.last_answer);
+        let silent = now.duration_since(*watch.failing_since.get_or_insert(now));
         let recently = watch
             .last_rebuild
             .is_some_and(|t| now.duration_since(t) < CLUSTER_REBUILD_TIMEOUT);
@@ -171,7 +216,7 @@ impl ClusterHandle {
                     .conn
                     .write()
                     .unwrap_or_else(std::sync::PoisonError::into_inner) = conn;
-                watch.last_answer = Instant::now();
+                watch.failing_since = None;
                 tracing::warn!("redis cluster client rebuilt");
             }
             Ok(Err(e)) => tracing::warn!(error = %e, "redis cluster client not rebuilt"),
@@ -198,8 +243,9 @@ impl Conn {
         ))
     }
 
-    /// The cluster client over `seeds` (any reachable one gives it the slot map).
-    pub(super) async fn cluster(seeds: &[String]) -> Result<Self, RedisError> {
+    /// The cluster's lanes over `seeds` (any reachable one gives the slot map);
+    /// `router` is the store's, shared by all its connections ([`super::lanes`]).
+    pub(super) async fn cluster(seeds: &[String], router: Arc<Router>) -> Result<Self, RedisError> {
         let client = ClusterClientBuilder::new(seeds.to_vec())
             .connection_timeout(CONNECT_TIMEOUT)
             .response_timeout(RESPONSE_TIMEOUT)
@@ -208,16 +254,7 @@ impl Conn {
             .min_retry_wait(CLUSTER_MIN_RETRY_WAIT_MS)
             .max_retry_wait(CLUSTER_MAX_RETRY_WAIT_MS)
             .build()?;
-        let conn = client.get_async_connection().await?;
-        Ok(Self::Cluster(ClusterHandle(Arc::new(ClusterShared {
-            client,
-            conn: RwLock::new(conn),
-            watch: Mutex::new(Watch {
-                last_answer: Instant::now(),
-                last_rebuild: None,
-                rebuilding: false,
-            }),
-        }))))
+        Ok(Self::Cluster(ClusterLanes::connect(client, router).await?))
     }
 
     pub(super) fn is_cluster(&self) -> bool {
@@ -229,11 +266,7 @@ impl ConnectionLike for Conn {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
         match self {
             Conn::Single(c) => c.req_packed_command(cmd),
-            Conn::Cluster(h) => Box::pin(async move {
-                let result = h.current().req_packed_command(cmd).await;
-                h.observe(&result);
-                result
-            }),
+            Conn::Cluster(lanes) => Box::pin(lanes.command(cmd)),
         }
     }
 
@@ -245,14 +278,7 @@ impl ConnectionLike for Conn {
     ) -> RedisFuture<'a, Vec<Value>> {
         match self {
             Conn::Single(c) => c.req_packed_commands(pipeline, offset, count),
-            Conn::Cluster(h) => Box::pin(async move {
-                let result = h
-                    .current()
-                    .req_packed_commands(pipeline, offset, count)
-                    .await;
-                h.observe(&result);
-                result
-            }),
+            Conn::Cluster(lanes) => Box::pin(lanes.pipeline(pipeline, offset, count)),
         }
     }
 
