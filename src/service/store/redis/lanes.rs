@@ -91,9 +91,9 @@ fn target_of_cmd(cmd: &Cmd) -> Target {
                 _ => None,
             }
         }
-        b"WAIT" | b"WAITAOF" | b"MULTI" | b"EXEC" | b"DISCARD" | b"CLUSTER" | b"TIME"
-        | b"INFO" | b"CLIENT" | b"ECHO" | b"READONLY" | b"READWRITE" | b"ASKING" | b"SELECT"
-        | b"AUTH" | b"HELLO" | b"CONFIG" | b"COMMAND" => None,
+        b"WAIT" | b"WAITAOF" | b"MULTI" | b"EXEC" | b"DISCARD" | b"CLUSTER" | b"TIME" | b"INFO"
+        | b"CLIENT" | b"ECHO" | b"READONLY" | b"READWRITE" | b"ASKING" | b"SELECT" | b"AUTH"
+        | b"HELLO" | b"CONFIG" | b"COMMAND" => None,
         _ => args.next(),
     };
     match key.and_then(|k| ROUTE_SLOTS.get(&Route::with_key(k, SlotAddr::Master))) {
@@ -240,7 +240,11 @@ impl Router {
             claimed.insert(lane);
             assign.insert(addr.clone(), lane);
         }
-        let lanes = assign.values().max().map_or(1, |m| m + 1).max(old.slot_of_lane.len());
+        let lanes = assign
+            .values()
+            .max()
+            .map_or(1, |m| m + 1)
+            .max(old.slot_of_lane.len());
         let mut lane_of_slot = vec![NO_LANE; usize::from(SLOTS)];
         let mut slot_of_lane = vec![None; lanes];
         for (addr, ranges) in masters {
@@ -346,14 +350,19 @@ impl ClusterLanes {
             futures::future::Either::Right(async move {
                 let mut cmd = ::redis::cmd("CLUSTER");
                 cmd.arg("SLOTS");
-                let read = tokio::time::timeout(TOPOLOGY_READ_TIMEOUT, conn.route_command(cmd, routing));
+                let read =
+                    tokio::time::timeout(TOPOLOGY_READ_TIMEOUT, conn.route_command(cmd, routing));
                 match read.await {
                     Ok(Ok(v)) => parse_slots(&v).filter(|m| !m.is_empty()),
                     _ => None,
                 }
             })
         });
-        futures::future::join_all(reads).await.into_iter().flatten().next()
+        futures::future::join_all(reads)
+            .await
+            .into_iter()
+            .flatten()
+            .next()
     }
 
     async fn on_lane<T, F, Fut>(&self, lane: usize, call: F) -> Result<T, RedisError>
@@ -375,7 +384,10 @@ impl ClusterLanes {
                 self.on_lane(lane, |h| async move { h.command(cmd).await })
                     .await
             }
-            Target::Any => self.on_lane(0, |h| async move { h.command(cmd).await }).await,
+            Target::Any => {
+                self.on_lane(0, |h| async move { h.command(cmd).await })
+                    .await
+            }
             Target::Every => self.every(cmd).await,
         }
     }
@@ -402,14 +414,17 @@ impl ClusterLanes {
         let mut calls = Vec::new();
         for (lane, slot) in table.slot_of_lane.iter().enumerate() {
             let Some(slot) = *slot else { continue };
-            let routing = RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(
-                Route::new(slot, SlotAddr::Master),
-            ));
+            let routing = RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(Route::new(
+                slot,
+                SlotAddr::Master,
+            )));
             let cmd = cmd.clone();
             calls.push(self.on_lane(lane, move |h| async move { h.route(cmd, routing).await }));
         }
         if calls.is_empty() {
-            return self.on_lane(0, |h| async move { h.command(cmd).await }).await;
+            return self
+                .on_lane(0, |h| async move { h.command(cmd).await })
+                .await;
         }
         let mut first = None;
         for result in futures::future::join_all(calls).await {
@@ -451,7 +466,10 @@ mod tests {
     fn a_calls_slot_is_the_crates() {
         // CLUSTER KEYSLOT values from Redis itself.
         assert_eq!(slot_of_key("foo"), 12182);
-        assert_eq!(slot_of_key("spoofify:{nodes}:registry"), slot_of_key("nodes"));
+        assert_eq!(
+            slot_of_key("spoofify:{nodes}:registry"),
+            slot_of_key("nodes")
+        );
         // The node registry's three copies (`shared`) sit in the three thirds of the
         // slot space: on three masters in an evenly split 3-master cluster.
         let thirds: Vec<u16> = ["nodes", "nodes-1", "nodes-2"]
@@ -464,7 +482,11 @@ mod tests {
         assert_eq!(target_of_cmd(&cmd), Target::Slot(slot_of_key("L1")));
         assert_eq!(target_of_cmd(&::redis::cmd("PING")), Target::Every);
         let mut script = ::redis::cmd("EVALSHA");
-        script.arg("abc").arg(2).arg("spoofify:{L2}:log").arg("spoofify:{L2}:epoch");
+        script
+            .arg("abc")
+            .arg(2)
+            .arg("spoofify:{L2}:log")
+            .arg("spoofify:{L2}:epoch");
         assert_eq!(target_of_cmd(&script), Target::Slot(slot_of_key("L2")));
         let mut wait = ::redis::cmd("WAIT");
         wait.arg(1).arg(100);
@@ -483,12 +505,23 @@ mod tests {
     #[test]
     fn a_promoted_replica_takes_its_shards_lane() {
         let r = Router::default();
-        r.apply(&masters(&[("a:1", 0, 5460), ("b:1", 5461, 10922), ("c:1", 10923, 16383)]));
+        r.apply(&masters(&[
+            ("a:1", 0, 5460),
+            ("b:1", 5461, 10922),
+            ("c:1", 10923, 16383),
+        ]));
         let (la, lb, lc) = (r.lane_of(0), r.lane_of(6000), r.lane_of(16383));
         assert_eq!(HashSet::from([la, lb, lc]).len(), 3);
         // b fails over to d: d serves b's slots on b's lane; nothing else moves.
-        r.apply(&masters(&[("a:1", 0, 5460), ("d:1", 5461, 10922), ("c:1", 10923, 16383)]));
-        assert_eq!((r.lane_of(0), r.lane_of(6000), r.lane_of(16383)), (la, lb, lc));
+        r.apply(&masters(&[
+            ("a:1", 0, 5460),
+            ("d:1", 5461, 10922),
+            ("c:1", 10923, 16383),
+        ]));
+        assert_eq!(
+            (r.lane_of(0), r.lane_of(6000), r.lane_of(16383)),
+            (la, lb, lc)
+        );
         assert_eq!(r.lanes(), 3);
         // A fourth master (resharding) gets a lane of its own.
         r.apply(&masters(&[

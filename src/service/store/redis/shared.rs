@@ -73,7 +73,10 @@ where
         }
     }
     Err(last_err.unwrap_or_else(|| {
-        StoreError::Unavailable(format!("redis at {} ({op}): no quorum of registry copies", s.url))
+        StoreError::Unavailable(format!(
+            "redis at {} ({op}): no quorum of registry copies",
+            s.url
+        ))
     }))
 }
 
