@@ -40,7 +40,7 @@ const NODES_REGISTRY_KEY: &str = "spoofify:{nodes}:registry";
 /// The most one request for a listener on a healthy master may take while another
 /// master fails over (3–5 s here). Measured (2026-12-07, shared 2-core machine, load
 /// 7–10): with `cluster-require-full-coverage no` the slowest such request took
-/// 22–51 ms (store and nodes, kill and partition); with Redis's default every node
+/// 6–73 ms (store and nodes, kill and partition, two runs each); with Redis's default every node
 /// answered CLUSTERDOWN from the master's FAIL to the promotion and they took up to
 /// 1.0–1.3 s (p99 0.7–1.1 s), which this bound catches.
 const OTHERS_BOUND: Duration = Duration::from_millis(500);
