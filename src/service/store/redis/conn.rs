@@ -11,8 +11,8 @@
 //!
 //! On a cluster a store keeps one such client per master, a lane ([`super::lanes`]), so
 //! a failing master stalls only its own slots. Each client is watched
-//! ([`ClusterHandle`]): one whose calls have all failed without any answer — no reply,
-//! not even a server's error — for [`CLUSTER_STUCK_AFTER`] is rebuilt from the seeds (issue 13: in one chaos run every node's cluster
+//! ([`super::watch`]): one whose calls have all failed without any answer — no reply,
+//! not even a server's error — for 15 s is rebuilt from the seeds (issue 13: in one chaos run every node's cluster
 //! client stopped answering after the third master kill while Redis itself was whole;
 //! README "Redis Cluster"). A rebuild only replaces the client: calls in flight on the
 //! old one fail (never acknowledged), and retries go to the new one.
@@ -29,12 +29,10 @@
 //! server) and tried once more.
 
 use ::redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
-use ::redis::cluster::{ClusterClient, ClusterClientBuilder};
-use ::redis::cluster_async::ClusterConnection;
-use ::redis::cluster_routing::RoutingInfo;
+use ::redis::cluster::ClusterClientBuilder;
 use ::redis::{Cmd, ErrorKind, Pipeline, RedisError, RedisFuture, Script, ServerErrorKind, Value};
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use super::lanes::{ClusterLanes, Router};
 use crate::config::Durability;
@@ -65,15 +63,6 @@ const CLUSTER_MAX_RETRY_WAIT_MS: u64 = 500;
 const RECONNECT_RETRIES: usize = 3;
 const RECONNECT_MIN_DELAY: Duration = Duration::from_millis(50);
 const RECONNECT_MAX_DELAY: Duration = Duration::from_secs(1);
-/// How long a cluster client may answer nothing at all while calls to it fail before
-/// it is rebuilt from the seeds. Past a call's whole budget ([`CLUSTER_OVERALL_TIMEOUT`])
-/// and a failover (~4 s): a lane whose master fails over answers again once its
-/// client has refreshed its slot map, well within it, so only a stuck client gets here.
-const CLUSTER_STUCK_AFTER: Duration = Duration::from_secs(15);
-/// How long building a new cluster client may take (the crate's connect has no overall
-/// deadline of its own), and the least time between two rebuild attempts.
-const CLUSTER_REBUILD_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// Replicas that must confirm a write under `durability = "replicated"`. One: with one
 /// replica per master that replica is the one promoted; with two (the recommended
 /// layout) Redis promotes the most up-to-date one — ARCHITECTURE.md "Fencing on a Redis
@@ -85,147 +74,6 @@ const REPLICAS_REQUIRED: i64 = 1;
 pub(super) enum Conn {
     Single(ConnectionManager),
     Cluster(ClusterLanes),
-}
-
-/// A cluster client and its watchdog (see the module docs); cloning shares both. A
-/// store has one per master and connection ([`super::lanes`]).
-#[derive(Clone)]
-pub(super) struct ClusterHandle(Arc<ClusterShared>);
-
-struct ClusterShared {
-    /// What a rebuild connects with (the seeds and every setting above).
-    client: ClusterClient,
-    /// The client in use; a rebuild swaps it.
-    conn: RwLock<ClusterConnection>,
-    watch: Mutex<Watch>,
-}
-
-struct Watch {
-    /// Since when every call has failed without an answer (`None` after an answer).
-    /// A lane may sit idle for long, so silence counts only while calls fail.
-    failing_since: Option<Instant>,
-    /// When a rebuild last started (none runs while the previous one does).
-    last_rebuild: Option<Instant>,
-    rebuilding: bool,
-}
-
-/// Whether the call got an answer from Redis: a reply, or an error a server sent
-/// (MOVED, NOSCRIPT, WRONGTYPE, …). Timeouts, I/O errors and "no connection" are not.
-fn answered<T>(result: &Result<T, RedisError>) -> bool {
-    match result {
-        Ok(_) => true,
-        Err(e) => matches!(e.kind(), ErrorKind::Server(_)) || e.code().is_some(),
-    }
-}
-
-impl ClusterHandle {
-    /// A new cluster client over `client`'s seeds, watched.
-    pub(super) async fn connect(client: &ClusterClient) -> Result<Self, RedisError> {
-        let conn = client.get_async_connection().await?;
-        Ok(Self(Arc::new(ClusterShared {
-            client: client.clone(),
-            conn: RwLock::new(conn),
-            watch: Mutex::new(Watch {
-                failing_since: None,
-                last_rebuild: None,
-                rebuilding: false,
-            }),
-        })))
-    }
-
-    pub(super) fn current(&self) -> ClusterConnection {
-        self.0
-            .conn
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
-    }
-
-    pub(super) async fn command(&self, cmd: &Cmd) -> Result<Value, RedisError> {
-        let result = self.current().req_packed_command(cmd).await;
-        self.observe(&result);
-        result
-    }
-
-    pub(super) async fn pipeline(
-        &self,
-        pipeline: &Pipeline,
-        offset: usize,
-        count: usize,
-    ) -> Result<Vec<Value>, RedisError> {
-        let result = self
-            .current()
-            .req_packed_commands(pipeline, offset, count)
-            .await;
-        self.observe(&result);
-        result
-    }
-
-    pub(super) async fn route(&self, cmd: Cmd, routing: RoutingInfo) -> Result<Value, RedisError> {
-        let result = self.current().route_command(cmd, routing).await;
-        self.observe(&result);
-        result
-    }
-
-    /// Records how a call went; starts a rebuild if the client has been silent too long.
-    fn observe<T>(&self, result: &Result<T, RedisError>) {
-        let now = Instant::now();
-        let mut watch = self
-            .0
-            .watch
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if answered(result) {
-            watch.failing_since = None;
-            return;
-        }
-        let silent = now.duration_since(*watch.failing_since.get_or_insert(now));
-        let recently = watch
-            .last_rebuild
-            .is_some_and(|t| now.duration_since(t) < CLUSTER_REBUILD_TIMEOUT);
-        if silent < CLUSTER_STUCK_AFTER || watch.rebuilding || recently {
-            return;
-        }
-        watch.rebuilding = true;
-        watch.last_rebuild = Some(now);
-        drop(watch);
-        tracing::warn!(
-            silent_ms = silent.as_millis() as u64,
-            "redis cluster client answered nothing while calls failed: rebuilding it from the seeds"
-        );
-        let this = self.clone();
-        tokio::spawn(async move { this.rebuild().await });
-    }
-
-    async fn rebuild(self) {
-        let built = tokio::time::timeout(
-            CLUSTER_REBUILD_TIMEOUT,
-            self.0.client.get_async_connection(),
-        )
-        .await;
-        let mut watch = self
-            .0
-            .watch
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        watch.rebuilding = false;
-        match built {
-            Ok(Ok(conn)) => {
-                *self
-                    .0
-                    .conn
-                    .write()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner) = conn;
-                watch.failing_since = None;
-                tracing::warn!("redis cluster client rebuilt");
-            }
-            Ok(Err(e)) => tracing::warn!(error = %e, "redis cluster client not rebuilt"),
-            Err(_) => tracing::warn!(
-                timeout_ms = CLUSTER_REBUILD_TIMEOUT.as_millis() as u64,
-                "redis cluster client not rebuilt in time"
-            ),
-        }
-    }
 }
 
 impl Conn {

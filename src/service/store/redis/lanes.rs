@@ -21,7 +21,7 @@
 //! - A call with no slot (`PING`, `SCRIPT LOAD`: the crate would fan it out to every
 //!   node) goes to each lane's own master, one call per lane; the first answer is
 //!   returned once all succeeded. A call routed to "any node" goes to the first lane.
-//! - Each lane has its own watchdog (`conn::ClusterHandle`).
+//! - Each lane has its own watchdog (`watch::ClusterHandle`).
 //!
 //! Connections: every cluster client connects to every node of the cluster (masters
 //! and replicas), so a lane set costs masters × nodes connections; a store has one
@@ -35,7 +35,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, LazyLock, RwLock, Weak};
 use std::time::Duration;
 
-use super::conn::ClusterHandle;
+use super::watch::ClusterHandle;
 
 /// Slots in a Redis Cluster.
 const SLOTS: u16 = 16384;

@@ -122,6 +122,7 @@ mod log;
 mod people;
 mod shared;
 mod social;
+mod watch;
 
 use ::redis::{ErrorKind, RedisError};
 use async_trait::async_trait;
