@@ -2,8 +2,10 @@
 //! acknowledges only what a replica confirmed (and an unconfirmed write is retried
 //! idempotently), and a SIGKILLed Redis Cluster master (two replicas each) fails over
 //! under real `spoofify serve` nodes without losing an acknowledged interaction, its
-//! listeners served again within cluster-node-timeout + 3 s (the others too: see the
-//! known gap in that test), and six master faults in a row leave no client stuck.
+//! listeners served again within cluster-node-timeout + 3 s while the other masters'
+//! listeners see no interruption (also when the dead master held the node registry,
+//! and at the store with a partition), and six master faults in a row leave no client
+//! stuck.
 
 mod support;
 
@@ -31,6 +33,17 @@ fn signal(pid: u32, sig: &str) {
         .success();
     assert!(ok, "kill {sig} {pid}");
 }
+
+/// The node registry's first copy, as the store lays it out.
+const NODES_REGISTRY_KEY: &str = "spoofify:{nodes}:registry";
+
+/// The most one request for a listener on a healthy master may take while another
+/// master fails over (3–5 s here). Measured (2026-12-07, shared 2-core machine, load
+/// 7–10): with `cluster-require-full-coverage no` the slowest such request took
+/// 6–73 ms (store and nodes, kill and partition, two runs each); with Redis's default every node
+/// answered CLUSTERDOWN from the master's FAIL to the promotion and they took up to
+/// 1.0–1.3 s (p99 0.7–1.1 s), which this bound catches.
+const OTHERS_BOUND: Duration = Duration::from_millis(500);
 
 /// The log key of a listener, as the store lays it out (for finding its master).
 fn log_key(l: &ListenerId) -> String {
@@ -181,7 +194,10 @@ async fn a_killed_redis_master_fails_over_and_loses_no_acknowledged_interaction(
     let songs = c.song_ids().await;
     let bases = c.bases();
     let cluster = c.redis.cluster().expect("a redis cluster");
-    let victim = cluster.master_of_key(&log_key(&ls[0].id)).unwrap();
+    // The master of the node registry's first copy: the worst master to lose (before
+    // the registry had three copies, every node's heartbeats failed until the
+    // failover, so every node dropped every listener).
+    let victim = cluster.master_of_key(NODES_REGISTRY_KEY).unwrap();
     let on_victim: Vec<bool> = ls
         .iter()
         .map(|l| cluster.master_of_key(&log_key(&l.id)).unwrap() == victim)
@@ -246,11 +262,9 @@ async fn a_killed_redis_master_fails_over_and_loses_no_acknowledged_interaction(
     // A listener is served again when the first request it sent after the kill is
     // acknowledged: for those on the killed master none can be before a replica is
     // promoted (a request may fail, or wait inside the store's retries, until then).
-    // KNOWN GAP (README "Redis Cluster"): the others are interrupted too. The redis
-    // crate's cluster client (1.8.1) holds back every request while it rebuilds its
-    // slot map, which it does again and again while a master is down, so their
-    // requests in flight fail or wait until the failover. Asserted for them: served
-    // again within the same bound, and nothing they sent after it failed.
+    // The others (listeners, and sessions, on the other masters) must see no
+    // interruption: each request sent during the failover answered, within
+    // OTHERS_BOUND (below); and nothing anyone sent after the bound failed.
     let bound_ms = i128::from(DEFAULT_NODE_TIMEOUT_MS) + 3000;
     let (mut recovery_ms, mut others_ms) = (Vec::new(), Vec::new());
     let mut failed_late = Vec::new();
@@ -263,6 +277,13 @@ async fn a_killed_redis_master_fails_over_and_loses_no_acknowledged_interaction(
         if *hit {
             recovery_ms.push(back);
         } else {
+            if back > 1000 {
+                let around: Vec<_> = trace
+                    .iter()
+                    .filter(|(s, _, _)| *s > -500 && *s < 4000)
+                    .collect();
+                eprintln!("slow other {}: {around:?}", l.id);
+            }
             others_ms.push(back);
         }
         if trace.iter().any(|(sent, _, ok)| *sent > bound_ms && !ok) {
@@ -271,6 +292,30 @@ async fn a_killed_redis_master_fails_over_and_loses_no_acknowledged_interaction(
     }
     recovery_ms.sort_unstable();
     others_ms.sort_unstable();
+    // Per request sent after the kill until the failover: how long it took, per group;
+    // on the other masters none may fail or take past OTHERS_BOUND.
+    let (mut took_victim, mut took_others, mut others_bad) = (Vec::new(), Vec::new(), Vec::new());
+    for ((l, _, trace), hit) in results.iter().zip(&on_victim) {
+        for (sent, done, ok) in trace
+            .iter()
+            .filter(|(s, d, _)| *d >= 0 && *s <= promoted_ms as i128)
+        {
+            let took = (done - sent) as u128;
+            if *hit {
+                took_victim.push(took);
+            } else {
+                took_others.push(took);
+                if !ok || took > OTHERS_BOUND.as_millis() {
+                    others_bad.push(format!("{}: sent {sent} ms, took {took} ms, ok {ok}", l.id));
+                }
+            }
+        }
+    }
+    eprintln!(
+        "request ms during the failover: on the killed master {}; on the others {}",
+        spread(&mut took_victim),
+        spread(&mut took_others)
+    );
     eprintln!(
         "served again after the kill (ms): on the killed master {recovery_ms:?}; the others {others_ms:?}"
     );
@@ -284,6 +329,10 @@ async fn a_killed_redis_master_fails_over_and_loses_no_acknowledged_interaction(
     assert!(
         p99(&others_ms) <= bound_ms,
         "listeners on other masters served again after {others_ms:?} ms, past {bound_ms} ms"
+    );
+    assert!(
+        others_bad.is_empty(),
+        "listeners on the other masters interrupted: {others_bad:#?}"
     );
     assert!(
         failed_late.is_empty(),
@@ -529,4 +578,199 @@ async fn repeated_master_faults_never_leave_a_client_stuck() {
         let lost: Vec<&String> = st.acked.iter().filter(|c| !seen.contains(*c)).collect();
         assert!(lost.is_empty(), "{l}: acknowledged but lost: {lost:?}");
     }
+}
+
+/// One request of a listener during a master fault: when it was sent (ms after the
+/// fault), how long it took and whether it was acknowledged.
+#[derive(Clone, Copy, Debug)]
+struct Req {
+    sent_ms: i128,
+    took_ms: u128,
+    ok: bool,
+}
+
+/// p50 / p99 / max of `v` (sorted here), as text.
+fn spread(v: &mut [u128]) -> String {
+    if v.is_empty() {
+        return "none".into();
+    }
+    v.sort_unstable();
+    let at = |p: usize| v[((v.len() * p).div_ceil(100)).max(1) - 1];
+    format!(
+        "n={} p50={} p99={} max={}",
+        v.len(),
+        at(50),
+        at(99),
+        at(100)
+    )
+}
+
+/// The property issue 13 asks for beside the failover bound: while one Redis Cluster
+/// master is down (SIGKILL, then — where nftables works — cut off from everything),
+/// listeners whose slots sit on the *other* masters see no interruption. 24 listeners
+/// spread over the three masters each make one request (a `replicated` append and a
+/// read of their log, what an interaction costs the store) every 50 ms through one
+/// store, from 2 s before each fault until the shard has failed over and a further
+/// 2 s. Every request for the other masters' listeners must succeed, and each within
+/// [`OTHERS_BOUND`] — well under a failover (~4 s); the figures per group are printed
+/// (README "Redis Cluster").
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_master_fault_does_not_interrupt_the_other_masters_listeners() {
+    let mut cluster = tokio::task::spawn_blocking(|| {
+        spoofify_service::store::redis_cluster_process::RedisCluster::start(ClusterOptions {
+            replicas_per_master: 2,
+            own_loopback_ips: true,
+            ..ClusterOptions::default()
+        })
+    })
+    .await
+    .expect("join")
+    .expect("start a redis cluster");
+    let store = Arc::new(cluster_store(&cluster).await);
+    let can_cut = heal_cut() || nft(&["list", "tables"], None);
+    let ls: Vec<ListenerId> = (0..24).map(|i| lid(&format!("L-ni{i}"))).collect();
+    let mut failures = Vec::new();
+    let faults: &[&str] = if can_cut {
+        &["kill", "partition"]
+    } else {
+        &["kill"]
+    };
+    for (round, what) in faults.iter().enumerate() {
+        let masters = cluster.masters().expect("masters");
+        let victim = masters[round % masters.len()];
+        let hit: Vec<bool> = ls
+            .iter()
+            .map(|l| cluster.master_of_key(&log_key(l)).expect("master") == victim)
+            .collect();
+        assert!(hit.iter().any(|h| *h) && hit.iter().any(|h| !h));
+        let fault_at = Instant::now() + Duration::from_secs(2);
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut tasks = Vec::new();
+        for (i, l) in ls.iter().cloned().enumerate() {
+            let (store, stop) = (store.clone(), stop.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut reqs = Vec::new();
+                let mut j = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let cid = format!("ni-{round}-{i}-{j}-abcdefgh");
+                    let sent = Instant::now();
+                    let ok = store
+                        .append_interaction(&l, &interaction(&cid, "s1", InteractionKind::Finished))
+                        .await
+                        .is_ok()
+                        && store.read_interactions(&l, 0, 5).await.is_ok();
+                    reqs.push(Req {
+                        sent_ms: ms_since(fault_at, sent),
+                        took_ms: sent.elapsed().as_millis(),
+                        ok,
+                    });
+                    j += 1;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                reqs
+            }));
+        }
+        tokio::time::sleep_until(fault_at.into()).await;
+        // The fault and the wait for its failover run redis-cli and block: off the
+        // runtime's workers (block_in_place), so the drivers' timings are the store's.
+        let promoted = tokio::task::block_in_place(|| {
+            if *what == "partition" {
+                assert!(cut_off(victim), "nft cut");
+                cluster.set_cut(vec![victim]);
+            } else {
+                cluster.node(victim).kill();
+            }
+            let by = Instant::now() + Duration::from_secs(30);
+            while Instant::now() < by {
+                if cluster
+                    .masters()
+                    .is_ok_and(|m| m.len() == masters.len() && !m.contains(&victim))
+                {
+                    return true;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            false
+        });
+        assert!(promoted, "{what}: no replica promoted in 30 s");
+        let failover_ms = fault_at.elapsed().as_millis();
+        // Past the failover, until the killed master's listeners are served again
+        // (bounded), and 2 s more.
+        tokio::time::sleep(Duration::from_secs(7)).await;
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let mut per: Vec<Vec<Req>> = Vec::new();
+        for t in tasks {
+            per.push(t.await.expect("driver"));
+        }
+        // Requests in flight at the fault or sent after it, until the failover was seen.
+        let window =
+            |r: &&Req| r.sent_ms + r.took_ms as i128 >= 0 && r.sent_ms <= failover_ms as i128;
+        let (mut on_victim, mut others, mut before) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut victim_failed, mut others_failed) = (0, Vec::new());
+        for (reqs, h) in per.iter().zip(&hit) {
+            before.extend(
+                reqs.iter()
+                    .filter(|r| r.sent_ms + (r.took_ms as i128) < 0)
+                    .map(|r| r.took_ms),
+            );
+            for r in reqs.iter().filter(window) {
+                if *h {
+                    on_victim.push(r.took_ms);
+                    victim_failed += usize::from(!r.ok);
+                } else {
+                    others.push(r.took_ms);
+                    if !r.ok {
+                        others_failed.push(*r);
+                    }
+                }
+            }
+        }
+        let slow: Vec<(i128, u128)> = per
+            .iter()
+            .zip(&hit)
+            .filter(|(_, h)| !**h)
+            .flat_map(|(reqs, _)| reqs.iter().filter(window))
+            .filter(|r| r.took_ms > OTHERS_BOUND.as_millis())
+            .map(|r| (r.sent_ms, r.took_ms))
+            .collect();
+        // When each listener on the faulty master was served again: the first request
+        // it sent after the fault that succeeded, at its completion.
+        let mut back: Vec<u128> = per
+            .iter()
+            .zip(&hit)
+            .filter(|(_, h)| **h)
+            .filter_map(|(reqs, _)| {
+                reqs.iter()
+                    .find(|r| r.sent_ms >= 0 && r.ok)
+                    .map(|r| (r.sent_ms + r.took_ms as i128).max(0) as u128)
+            })
+            .collect();
+        eprintln!(
+            "{what} of node {victim}: failover seen after {failover_ms} ms; request ms before the fault: {}; \
+             during it, on the faulty master ({victim_failed} failed): {}; on the others ({} failed): {}; \
+             faulty master's listeners served again after (ms): {}",
+            spread(&mut before),
+            spread(&mut on_victim),
+            others_failed.len(),
+            spread(&mut others),
+            spread(&mut back)
+        );
+        if !others_failed.is_empty() || !slow.is_empty() {
+            failures.push(format!(
+                "{what}: on the other masters {} requests failed ({others_failed:?}) and {} took over {OTHERS_BOUND:?} (sent ms after the fault, took ms: {slow:?})",
+                others_failed.len(),
+                slow.len()
+            ));
+        }
+        // Heal before the next fault: the old master back, as a replica.
+        if *what == "partition" {
+            assert!(heal_cut(), "nft heal");
+            cluster.set_cut(Vec::new());
+        } else {
+            cluster.node(victim).restart().expect("restart");
+        }
+        tokio::task::block_in_place(|| cluster.wait_whole(Duration::from_secs(60)))
+            .expect("whole again");
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
 }

@@ -355,7 +355,9 @@ impl TestCluster {
                 session_epoch: 0,
             };
             self.store.create_account(&account).await.expect("account");
-            let token = format!("token-{prefix}-{i}-{}", now_ms());
+            // A token as the service mints one (`<listener>.<random>`): the session is
+            // kept beside the account, in the listener's Redis Cluster slot.
+            let token = spoofify_service::http::session::new_session_token(&id);
             let session = Session {
                 token_hash: spoofify_service::http::session::hash_token(&token),
                 listener: id.clone(),

@@ -239,6 +239,13 @@ impl RedisCluster {
                         // out of touch (the harness kills masters on purpose).
                         "--cluster-replica-validity-factor".into(),
                         "0".into(),
+                        // The other masters keep serving their slots while one shard
+                        // has no master (by default every node answers CLUSTERDOWN to
+                        // every key from the moment a master is marked failed until
+                        // its replica is promoted: all listeners stall, README "Redis
+                        // Cluster"). A master cut off in a minority still stops.
+                        "--cluster-require-full-coverage".into(),
+                        "no".into(),
                     ],
                 ]
                 .concat(),

@@ -9,9 +9,10 @@
 //! key's slot, which is why every call keeps its keys under one hash tag (see the
 //! key layout in the parent module).
 //!
-//! A cluster client is watched ([`ClusterHandle`]): one that has answered nothing at
-//! all — no reply, not even a server's error — for [`CLUSTER_STUCK_AFTER`] while calls
-//! to it fail is rebuilt from the seeds (issue 13: in one chaos run every node's cluster
+//! On a cluster a store keeps one such client per master, a lane ([`super::lanes`]), so
+//! a failing master stalls only its own slots. Each client is watched
+//! ([`super::watch`]): one whose calls have all failed without any answer — no reply,
+//! not even a server's error — for 15 s is rebuilt from the seeds (issue 13: in one chaos run every node's cluster
 //! client stopped answering after the third master kill while Redis itself was whole;
 //! README "Redis Cluster"). A rebuild only replaces the client: calls in flight on the
 //! old one fail (never acknowledged), and retries go to the new one.
@@ -28,12 +29,12 @@
 //! server) and tried once more.
 
 use ::redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
-use ::redis::cluster::{ClusterClient, ClusterClientBuilder};
-use ::redis::cluster_async::ClusterConnection;
+use ::redis::cluster::ClusterClientBuilder;
 use ::redis::{Cmd, ErrorKind, Pipeline, RedisError, RedisFuture, Script, ServerErrorKind, Value};
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
+use super::lanes::{ClusterLanes, Router};
 use crate::config::Durability;
 
 /// How long one connection attempt may take. Loopback or LAN Redis answers in
@@ -62,15 +63,6 @@ const CLUSTER_MAX_RETRY_WAIT_MS: u64 = 500;
 const RECONNECT_RETRIES: usize = 3;
 const RECONNECT_MIN_DELAY: Duration = Duration::from_millis(50);
 const RECONNECT_MAX_DELAY: Duration = Duration::from_secs(1);
-/// How long a cluster client may answer nothing at all while calls to it fail before
-/// it is rebuilt from the seeds. Past a call's whole budget ([`CLUSTER_OVERALL_TIMEOUT`])
-/// and a failover (~4 s): during a failover or a partition the client keeps answering
-/// for the other masters' slots, so only a client that answers no slot gets here.
-const CLUSTER_STUCK_AFTER: Duration = Duration::from_secs(15);
-/// How long building a new cluster client may take (the crate's connect has no overall
-/// deadline of its own), and the least time between two rebuild attempts.
-const CLUSTER_REBUILD_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// Replicas that must confirm a write under `durability = "replicated"`. One: with one
 /// replica per master that replica is the one promoted; with two (the recommended
 /// layout) Redis promotes the most up-to-date one — ARCHITECTURE.md "Fencing on a Redis
@@ -81,106 +73,7 @@ const REPLICAS_REQUIRED: i64 = 1;
 #[derive(Clone)]
 pub(super) enum Conn {
     Single(ConnectionManager),
-    Cluster(ClusterHandle),
-}
-
-/// A cluster client and its watchdog (see the module docs); cloning shares both.
-#[derive(Clone)]
-pub(super) struct ClusterHandle(Arc<ClusterShared>);
-
-struct ClusterShared {
-    /// What a rebuild connects with (the seeds and every setting above).
-    client: ClusterClient,
-    /// The client in use; a rebuild swaps it.
-    conn: RwLock<ClusterConnection>,
-    watch: Mutex<Watch>,
-}
-
-struct Watch {
-    /// When the client last answered anything (a reply or a server's error).
-    last_answer: Instant,
-    /// When a rebuild last started (none runs while the previous one does).
-    last_rebuild: Option<Instant>,
-    rebuilding: bool,
-}
-
-/// Whether the call got an answer from Redis: a reply, or an error a server sent
-/// (MOVED, NOSCRIPT, WRONGTYPE, …). Timeouts, I/O errors and "no connection" are not.
-fn answered<T>(result: &Result<T, RedisError>) -> bool {
-    match result {
-        Ok(_) => true,
-        Err(e) => matches!(e.kind(), ErrorKind::Server(_)) || e.code().is_some(),
-    }
-}
-
-impl ClusterHandle {
-    fn current(&self) -> ClusterConnection {
-        self.0
-            .conn
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
-    }
-
-    /// Records how a call went; starts a rebuild if the client has been silent too long.
-    fn observe<T>(&self, result: &Result<T, RedisError>) {
-        let now = Instant::now();
-        let mut watch = self
-            .0
-            .watch
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if answered(result) {
-            watch.last_answer = now;
-            return;
-        }
-        let silent = now.duration_since(watch.last_answer);
-        let recently = watch
-            .last_rebuild
-            .is_some_and(|t| now.duration_since(t) < CLUSTER_REBUILD_TIMEOUT);
-        if silent < CLUSTER_STUCK_AFTER || watch.rebuilding || recently {
-            return;
-        }
-        watch.rebuilding = true;
-        watch.last_rebuild = Some(now);
-        drop(watch);
-        tracing::warn!(
-            silent_ms = silent.as_millis() as u64,
-            "redis cluster client answered nothing while calls failed: rebuilding it from the seeds"
-        );
-        let this = self.clone();
-        tokio::spawn(async move { this.rebuild().await });
-    }
-
-    async fn rebuild(self) {
-        let built = tokio::time::timeout(
-            CLUSTER_REBUILD_TIMEOUT,
-            self.0.client.get_async_connection(),
-        )
-        .await;
-        let mut watch = self
-            .0
-            .watch
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        watch.rebuilding = false;
-        match built {
-            Ok(Ok(conn)) => {
-                *self
-                    .0
-                    .conn
-                    .write()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner) = conn;
-                watch.last_answer = Instant::now();
-                tracing::warn!("redis cluster client rebuilt");
-            }
-            Ok(Err(e)) => tracing::warn!(error = %e, "redis cluster client not rebuilt"),
-            Err(_) => tracing::warn!(
-                timeout_ms = CLUSTER_REBUILD_TIMEOUT.as_millis() as u64,
-                "redis cluster client not rebuilt in time"
-            ),
-        }
-    }
+    Cluster(ClusterLanes),
 }
 
 impl Conn {
@@ -198,8 +91,9 @@ impl Conn {
         ))
     }
 
-    /// The cluster client over `seeds` (any reachable one gives it the slot map).
-    pub(super) async fn cluster(seeds: &[String]) -> Result<Self, RedisError> {
+    /// The cluster's lanes over `seeds` (any reachable one gives the slot map);
+    /// `router` is the store's, shared by all its connections ([`super::lanes`]).
+    pub(super) async fn cluster(seeds: &[String], router: Arc<Router>) -> Result<Self, RedisError> {
         let client = ClusterClientBuilder::new(seeds.to_vec())
             .connection_timeout(CONNECT_TIMEOUT)
             .response_timeout(RESPONSE_TIMEOUT)
@@ -208,16 +102,7 @@ impl Conn {
             .min_retry_wait(CLUSTER_MIN_RETRY_WAIT_MS)
             .max_retry_wait(CLUSTER_MAX_RETRY_WAIT_MS)
             .build()?;
-        let conn = client.get_async_connection().await?;
-        Ok(Self::Cluster(ClusterHandle(Arc::new(ClusterShared {
-            client,
-            conn: RwLock::new(conn),
-            watch: Mutex::new(Watch {
-                last_answer: Instant::now(),
-                last_rebuild: None,
-                rebuilding: false,
-            }),
-        }))))
+        Ok(Self::Cluster(ClusterLanes::connect(client, router).await?))
     }
 
     pub(super) fn is_cluster(&self) -> bool {
@@ -229,11 +114,7 @@ impl ConnectionLike for Conn {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
         match self {
             Conn::Single(c) => c.req_packed_command(cmd),
-            Conn::Cluster(h) => Box::pin(async move {
-                let result = h.current().req_packed_command(cmd).await;
-                h.observe(&result);
-                result
-            }),
+            Conn::Cluster(lanes) => Box::pin(lanes.command(cmd)),
         }
     }
 
@@ -245,14 +126,7 @@ impl ConnectionLike for Conn {
     ) -> RedisFuture<'a, Vec<Value>> {
         match self {
             Conn::Single(c) => c.req_packed_commands(pipeline, offset, count),
-            Conn::Cluster(h) => Box::pin(async move {
-                let result = h
-                    .current()
-                    .req_packed_commands(pipeline, offset, count)
-                    .await;
-                h.observe(&result);
-                result
-            }),
+            Conn::Cluster(lanes) => Box::pin(lanes.pipeline(pipeline, offset, count)),
         }
     }
 

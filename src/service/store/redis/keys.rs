@@ -1,8 +1,8 @@
 //! Key names; the layout and its reasons are in the parent module's docs.
 use crate::store::ListenerId;
 
-pub const NODE_REGISTRY: &str = "spoofify:{nodes}:registry";
-pub const NODE_PREFIX: &str = "spoofify:{nodes}:node:";
+/// The node registry's hash tag (its first copy; `shared` has the others).
+pub const NODES_TAG: &str = "nodes";
 pub const CATALOG: &str = "spoofify:catalog";
 /// Every listener with a log (a sorted set, all scores 0: pages in id order).
 pub const LISTENER_REGISTRY: &str = "spoofify:{listeners}:registry";
@@ -30,8 +30,13 @@ pub fn session(token_hash: &str) -> String {
         None => format!("spoofify:session:{token_hash}"),
     }
 }
-pub fn node(id: &str) -> String {
-    format!("{NODE_PREFIX}{id}")
+/// The node registry set of one copy (`tag`: `nodes`, `nodes-1`, …).
+pub fn node_registry(tag: &str) -> String {
+    format!("spoofify:{{{tag}}}:registry")
+}
+/// A node's heartbeat key in one copy of the registry.
+pub fn node_in(tag: &str, id: &str) -> String {
+    format!("spoofify:{{{tag}}}:node:{id}")
 }
 
 #[cfg(test)]
@@ -44,7 +49,8 @@ mod tests {
         assert_eq!(listener(&l, "log"), "spoofify:{abc}:log");
         assert_eq!(session("abc.ff00"), "spoofify:{abc}:session:ff00");
         assert_eq!(session("ff00"), "spoofify:session:ff00");
-        assert!(node("n1").starts_with("spoofify:{nodes}:"));
+        assert_eq!(node_in(NODES_TAG, "n1"), "spoofify:{nodes}:node:n1");
+        assert_eq!(node_registry("nodes-1"), "spoofify:{nodes-1}:registry");
         let j = crate::store::JobName::parse("cooc").unwrap();
         assert_eq!(job(&j, "lease"), "spoofify:{job:cooc}:lease");
     }

@@ -4,7 +4,8 @@
 //! which, so every method below is written once. On one server a multiplexed
 //! `ConnectionManager` (reconnects by itself) carries every call; on a cluster the
 //! redis crate's `cluster_async` client routes each call to its slot's master and
-//! handles MOVED/ASK, reconnection and failover. Steps that must be atomic are Lua
+//! handles MOVED/ASK, reconnection and failover — one such client per master
+//! (`lanes`), so a failing master holds up only its own slots. Steps that must be atomic are Lua
 //! scripts (`src/store/lua/*.lua`, loaded by SHA and re-sent when a restarted or
 //! promoted server has forgotten them).
 //!
@@ -52,8 +53,8 @@
 //! | `spoofify:{L}:blocked` | sorted set | blocked id, score = when (ms) |
 //! | `spoofify:{L}:privacy` | hash | `share` (1/0), `private_until` (ms) |
 //! | `spoofify:{L}:activity` | list | activity entries (JSON), newest first, capped at `ACTIVITY_CAP` |
-//! | `spoofify:{nodes}:registry` | set | node ids that have beaten |
-//! | `spoofify:{nodes}:node:<id>` | string, `PX` TTL | `{info, ttl_ms}` (JSON) |
+//! | `spoofify:{nodes}:registry` | set | node ids that have beaten (on a Redis Cluster also under `{nodes-1}` and `{nodes-2}`: three copies, see `shared`) |
+//! | `spoofify:{nodes}:node:<id>` | string, `PX` TTL | `{info, ttl_ms}` (JSON); copies as above |
 //! | `spoofify:catalog` | string | the catalog, `Vec<Song>` in bincode |
 //! | `spoofify:{people}:names` | sorted set (scores 0) | people search: `name key\0listener` per key a listener is found under (`people`) |
 //! | `spoofify:{listeners}:registry` | sorted set (scores 0) | every listener with a log (added before its first append) |
@@ -63,7 +64,7 @@
 //!
 //! A stream per listener keeps sequence numbers equal to entry ids, so "read after
 //! seq N" is one `XRANGE`, and nothing ever trims it (no `MAXLEN`). Node keys share
-//! the `{nodes}` tag so `live_nodes` is one script over one slot.
+//! the `{nodes}` tag so `live_nodes` is one script over one slot (per copy).
 //!
 //! ## Scripts
 //! - `append.lua`: if the client id is in `log-ids`, return its seq with
@@ -116,10 +117,12 @@ mod apps;
 mod conn;
 mod jobs;
 mod keys;
+mod lanes;
 mod log;
 mod people;
 mod shared;
 mod social;
+mod watch;
 
 use ::redis::{ErrorKind, RedisError};
 use async_trait::async_trait;
@@ -218,10 +221,11 @@ impl RedisStore {
         let shown = target.shown();
         let unavailable =
             |e: RedisError| StoreError::Unavailable(format!("cannot reach Redis at {shown}: {e}"));
+        let router = Arc::new(lanes::Router::default());
         let connect = || async {
             match target {
                 RedisTarget::Server(url) => Conn::single(url).await,
-                RedisTarget::Cluster(seeds) => Conn::cluster(seeds).await,
+                RedisTarget::Cluster(seeds) => Conn::cluster(seeds, router.clone()).await,
             }
             .map_err(unavailable)
         };

@@ -1,6 +1,6 @@
 //! What all listeners share in Redis: the node registry (heartbeat keys with `PX`
-//! TTLs plus a registry set, all under the `{nodes}` hash tag), playlists and the
-//! catalog.
+//! TTLs plus a registry set under the `{nodes}` hash tag — on a Redis Cluster in three
+//! copies, see [`COPIES`]), playlists and the catalog.
 
 use ::redis::{AsyncCommands, Script, Value};
 use serde::{Deserialize, Serialize};
@@ -21,6 +21,65 @@ struct StoredBeat {
     ttl_ms: u64,
 }
 
+/// The registry's copies. On a Redis Cluster every beat is written to all three
+/// tags and the live set is read from any two: a write quorum and a read quorum of
+/// three always share a copy, so a node is never judged dead while its last beat
+/// holds on a copy a reader could not reach. The tags' slots (9928, 14676, 2359) lie
+/// in the three thirds of the slot space, i.e. on three masters in the usual even
+/// split; when one master dies, beats and reads go on through the other two instead
+/// of failing for the whole failover (3–5 s, past the default heartbeat TTL of 1.5 s:
+/// every node would drop every listener). One server keeps the single `{nodes}` copy.
+const COPIES: [&str; 3] = [keys::NODES_TAG, "nodes-1", "nodes-2"];
+/// Copies a beat must reach, and copies a live-set read must hear from, on a cluster.
+const QUORUM: usize = 2;
+
+/// The copies this store uses and how many must answer.
+fn copies(s: &RedisStore) -> (&'static [&'static str], usize) {
+    if s.conn.is_cluster() {
+        (&COPIES, QUORUM)
+    } else {
+        (&COPIES[..1], 1)
+    }
+}
+
+/// Runs `call` on every copy at once; the first `quorum` successes (in the order they
+/// arrive), or the last error once a quorum can no longer be reached. Calls still
+/// running then are dropped (each is idempotent).
+async fn on_quorum<T, F, Fut>(s: &RedisStore, op: &str, call: F) -> StoreResult<Vec<T>>
+where
+    F: Fn(&'static str) -> Fut,
+    Fut: std::future::Future<Output = StoreResult<T>>,
+{
+    use futures::StreamExt;
+    let (tags, quorum) = copies(s);
+    let mut running: futures::stream::FuturesUnordered<_> = tags.iter().map(|t| call(t)).collect();
+    let (mut ok, mut failed) = (Vec::new(), 0);
+    let mut last_err = None;
+    while let Some(result) = running.next().await {
+        match result {
+            Ok(v) => {
+                ok.push(v);
+                if ok.len() >= quorum {
+                    return Ok(ok);
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                last_err = Some(e);
+                if tags.len() - failed < quorum {
+                    break;
+                }
+            }
+        }
+    }
+    Err(last_err.unwrap_or_else(|| {
+        StoreError::Unavailable(format!(
+            "redis at {} ({op}): no quorum of registry copies",
+            s.url
+        ))
+    }))
+}
+
 pub(super) async fn heartbeat(s: &RedisStore, node: &NodeInfo, ttl: Duration) -> StoreResult<()> {
     let ttl_ms = ttl_millis(ttl);
     let beat = to_json(
@@ -30,33 +89,57 @@ pub(super) async fn heartbeat(s: &RedisStore, node: &NodeInfo, ttl: Duration) ->
         },
         "heartbeat",
     )?;
-    let _: () = ::redis::pipe()
-        .atomic()
-        .cmd("SET")
-        .arg(keys::node(node.id.as_str()))
-        .arg(beat)
-        .arg("PX")
-        .arg(ttl_ms)
-        .ignore()
-        .sadd(keys::NODE_REGISTRY, node.id.as_str())
-        .ignore()
-        .query_async(&mut s.conn())
-        .await
-        .map_err(s.err("heartbeat"))?;
+    on_quorum(s, "heartbeat", |tag| {
+        let beat = beat.clone();
+        async move {
+            let _: () = ::redis::pipe()
+                .atomic()
+                .cmd("SET")
+                .arg(keys::node_in(tag, node.id.as_str()))
+                .arg(beat)
+                .arg("PX")
+                .arg(ttl_ms)
+                .ignore()
+                .sadd(keys::node_registry(tag), node.id.as_str())
+                .ignore()
+                .query_async(&mut s.conn())
+                .await
+                .map_err(s.err("heartbeat"))?;
+            Ok(())
+        }
+    })
+    .await?;
     Ok(())
 }
 
+/// The live set: the union of a quorum of copies, each node with its freshest beat.
 pub(super) async fn live_nodes(s: &RedisStore) -> StoreResult<Vec<LiveNode>> {
+    let copies = on_quorum(s, "live nodes", |tag| live_nodes_in(s, tag)).await?;
+    let mut live: Vec<LiveNode> = Vec::new();
+    for node in copies.into_iter().flatten() {
+        match live.iter_mut().find(|n| n.info.id == node.info.id) {
+            Some(seen) if seen.heartbeat_age_ms <= node.heartbeat_age_ms => {}
+            Some(seen) => *seen = node,
+            None => live.push(node),
+        }
+    }
+    live.sort_by(|a, b| a.info.id.cmp(&b.info.id));
+    Ok(live)
+}
+
+/// The live set as one copy of the registry has it.
+async fn live_nodes_in(s: &RedisStore, tag: &str) -> StoreResult<Vec<LiveNode>> {
     // Two steps so the script declares every key it touches (a Redis Cluster needs
     // that); a node registered in between is simply seen on the next call.
+    let registry = keys::node_registry(tag);
     let ids: Vec<String> = s
         .conn()
-        .smembers(keys::NODE_REGISTRY)
+        .smembers(&registry)
         .await
         .map_err(s.err("live nodes"))?;
-    let mut call = LIVE_NODES.key(keys::NODE_REGISTRY);
+    let mut call = LIVE_NODES.key(&registry);
     for id in &ids {
-        call.key(keys::node(id)).arg(id);
+        call.key(keys::node_in(tag, id)).arg(id);
     }
     let flat: Vec<Value> = call
         .invoke_async(&mut s.conn())
@@ -74,20 +157,24 @@ pub(super) async fn live_nodes(s: &RedisStore) -> StoreResult<Vec<LiveNode>> {
             heartbeat_age_ms,
         });
     }
-    live.sort_by(|a, b| a.info.id.cmp(&b.info.id));
     Ok(live)
 }
 
+/// Removes the node from every copy it can reach; fails without a quorum.
 pub(super) async fn deregister(s: &RedisStore, node: &NodeId) -> StoreResult<()> {
-    let _: () = ::redis::pipe()
-        .atomic()
-        .del(keys::node(node.as_str()))
-        .ignore()
-        .srem(keys::NODE_REGISTRY, node.as_str())
-        .ignore()
-        .query_async(&mut s.conn())
-        .await
-        .map_err(s.err("deregister"))?;
+    on_quorum(s, "deregister", |tag| async move {
+        let _: () = ::redis::pipe()
+            .atomic()
+            .del(keys::node_in(tag, node.as_str()))
+            .ignore()
+            .srem(keys::node_registry(tag), node.as_str())
+            .ignore()
+            .query_async(&mut s.conn())
+            .await
+            .map_err(s.err("deregister"))?;
+        Ok(())
+    })
+    .await?;
     Ok(())
 }
 

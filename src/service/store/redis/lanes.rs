@@ -1,0 +1,537 @@
+//! Lanes: one redis-crate cluster client per Redis Cluster master, so a failing master
+//! holds up only its own slots (issue 13: "the rest see no interruption").
+//!
+//! The crate's cluster client (1.8.1) holds back *every* request while it rebuilds its
+//! slot map, and it rebuilds it again and again while a master is down or cut off, so
+//! with one client per store every listener waited out a failover (~4 s), not just
+//! those on the failed master (README "Redis Cluster"). Here a store keeps one full
+//! cluster client per master — a *lane* — and sends each call to the lane of the
+//! master that owned its slot at the last topology read:
+//!
+//! - A call's slot comes from its key and the crate's own key-slot function
+//!   (`Route::with_key`); the lane from [`Router`], which reads
+//!   `CLUSTER SLOTS` every [`TOPOLOGY_EVERY`] and after a failed call. A shard keeps
+//!   its lane across a failover (the promoted replica takes the lane that served its
+//!   slots), so a failover never moves a slot between lanes.
+//! - Every lane is still a whole cluster client: MOVED/ASK, reconnection and the
+//!   failover itself are the crate's. A stale lane choice costs a redirect inside that
+//!   lane, never correctness; routing stays the crate's, this only picks which client.
+//! - Only the lane whose master failed enters the crate's recovery; the others never
+//!   see an error, so they never refresh and never stall.
+//! - A call with no slot (`PING`, `SCRIPT LOAD`: the crate would fan it out to every
+//!   node) goes to each lane's own master, one call per lane; the first answer is
+//!   returned once all succeeded. A call routed to "any node" goes to the first lane.
+//! - Each lane has its own watchdog (`watch::ClusterHandle`).
+//!
+//! Connections: every cluster client connects to every node of the cluster (masters
+//! and replicas), so a lane set costs masters × nodes connections; a store has one
+//! set for reads and light writes and, with `durability = "replicated"`, one per
+//! durable connection (README "Redis Cluster" has the count).
+
+use ::redis::cluster::ClusterClient;
+use ::redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr};
+use ::redis::{Arg, Cmd, ErrorKind, Pipeline, RedisError, Value};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, LazyLock, RwLock, Weak};
+use std::time::Duration;
+
+use super::watch::ClusterHandle;
+
+/// Slots in a Redis Cluster.
+const SLOTS: u16 = 16384;
+/// How often the topology is read when nothing fails.
+pub(super) const TOPOLOGY_EVERY: Duration = Duration::from_secs(1);
+/// How long one topology read from one lane may take.
+const TOPOLOGY_READ_TIMEOUT: Duration = Duration::from_secs(1);
+/// The most lanes a set keeps (a cluster with more masters shares lanes).
+const MAX_LANES: usize = 16;
+/// "No lane yet" in the slot table.
+const NO_LANE: u16 = u16::MAX;
+
+/// The slot of each master `Route`: the crate computes a key's slot
+/// (`Route::with_key`) but keeps the number private, so it is looked up by value
+/// (built once, 16384 entries).
+static ROUTE_SLOTS: LazyLock<HashMap<Route, u16>> = LazyLock::new(|| {
+    (0..SLOTS)
+        .map(|slot| (Route::new(slot, SlotAddr::Master), slot))
+        .collect()
+});
+
+/// Where a call goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// The lane of this slot.
+    Slot(u16),
+    /// Every lane's own master (the crate would fan the call out).
+    Every,
+    /// Any one lane.
+    Any,
+}
+
+/// Where `cmd` goes: the slot of its key (the first argument, or for a script the
+/// first declared key), by the crate's own key-slot function. The crate's command
+/// table (`RoutingInfo::for_routable`) is private, so the commands the store sends
+/// are told apart here; a command not listed whose first argument is not a key would
+/// only cost a redirect inside a lane, never a wrong answer.
+fn target_of_cmd(cmd: &Cmd) -> Target {
+    let mut args = cmd.args_iter().map(|a| match a {
+        Arg::Simple(b) => b,
+        _ => &b""[..],
+    });
+    let name = args.next().unwrap_or_default().to_ascii_uppercase();
+    let key = match name.as_slice() {
+        b"PING" | b"SCRIPT" | b"FLUSHALL" | b"FLUSHDB" => return Target::Every,
+        b"EVAL" | b"EVALSHA" | b"EVAL_RO" | b"EVALSHA_RO" | b"FCALL" | b"FCALL_RO" => {
+            let _script = args.next();
+            let keys = args
+                .next()
+                .and_then(|n| std::str::from_utf8(n).ok()?.parse::<u64>().ok());
+            match keys {
+                Some(n) if n > 0 => args.next(),
+                _ => None,
+            }
+        }
+        b"WAIT" | b"WAITAOF" | b"MULTI" | b"EXEC" | b"DISCARD" | b"CLUSTER" | b"TIME" | b"INFO"
+        | b"CLIENT" | b"ECHO" | b"READONLY" | b"READWRITE" | b"ASKING" | b"SELECT" | b"AUTH"
+        | b"HELLO" | b"CONFIG" | b"COMMAND" => None,
+        _ => args.next(),
+    };
+    match key.and_then(|k| ROUTE_SLOTS.get(&Route::with_key(k, SlotAddr::Master))) {
+        Some(&slot) => Target::Slot(slot),
+        None => Target::Any,
+    }
+}
+
+/// A pipeline goes where its first keyed command goes (the crate routes it so too).
+fn target_of_pipeline(pipeline: &Pipeline) -> Target {
+    pipeline
+        .cmd_iter()
+        .map(target_of_cmd)
+        .find(|t| matches!(t, Target::Slot(_)))
+        .unwrap_or(Target::Any)
+}
+
+/// The slot of `key` by the crate's own function.
+#[cfg(test)]
+pub(super) fn slot_of_key(key: &str) -> u16 {
+    ROUTE_SLOTS
+        .get(&Route::with_key(key, SlotAddr::Master))
+        .copied()
+        .unwrap_or(0)
+}
+
+/// One master in a `CLUSTER SLOTS` reply: its address and slot ranges.
+type Masters = Vec<(String, Vec<(u16, u16)>)>;
+
+/// Parses `CLUSTER SLOTS`: `[[start, end, [host, port, id, …], replica…], …]`.
+fn parse_slots(value: &Value) -> Option<Masters> {
+    let Value::Array(ranges) = value else {
+        return None;
+    };
+    let mut by_master: Vec<(String, Vec<(u16, u16)>)> = Vec::new();
+    for range in ranges {
+        let Value::Array(parts) = range else {
+            return None;
+        };
+        let (Some(Value::Int(start)), Some(Value::Int(end)), Some(Value::Array(master))) =
+            (parts.first(), parts.get(1), parts.get(2))
+        else {
+            return None;
+        };
+        let host = match master.first()? {
+            Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
+            Value::SimpleString(s) => s.clone(),
+            _ => return None,
+        };
+        let Some(Value::Int(port)) = master.get(1) else {
+            return None;
+        };
+        let (start, end) = (u16::try_from(*start).ok()?, u16::try_from(*end).ok()?);
+        if start > end || end >= SLOTS {
+            return None;
+        }
+        let addr = format!("{host}:{port}");
+        match by_master.iter_mut().find(|(a, _)| *a == addr) {
+            Some((_, r)) => r.push((start, end)),
+            None => by_master.push((addr, vec![(start, end)])),
+        }
+    }
+    Some(by_master)
+}
+
+/// Which lane serves which slot; shared by every lane set of one store.
+#[derive(Default)]
+pub(super) struct Router {
+    table: RwLock<Table>,
+    /// Wakes the topology task early (a call failed).
+    wake: tokio::sync::Notify,
+}
+
+#[derive(Default, Clone)]
+struct Table {
+    /// The lane of each slot (`NO_LANE` when unknown: lane 0 takes it).
+    lane_of_slot: Arc<Vec<u16>>,
+    /// A slot each lane serves (to reach its master), `None` for a lane with none now.
+    slot_of_lane: Vec<Option<u16>>,
+    /// The lane of each master address at the last read.
+    lane_of_master: HashMap<String, usize>,
+}
+
+impl Router {
+    fn table(&self) -> Table {
+        self.table
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// How many lanes the last topology needs.
+    pub(super) fn lanes(&self) -> usize {
+        self.table().slot_of_lane.len().max(1)
+    }
+
+    fn lane_of(&self, slot: u16) -> usize {
+        let table = self
+            .table
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match table.lane_of_slot.get(usize::from(slot)) {
+            Some(&l) if l != NO_LANE => usize::from(l),
+            _ => 0,
+        }
+    }
+
+    /// Takes a new topology. A master keeps its lane; a new master (a promoted
+    /// replica) takes the lane that served its first slot if no remaining master
+    /// holds that lane; otherwise it gets a new lane (up to [`MAX_LANES`]).
+    fn apply(&self, masters: &Masters) {
+        let mut table = self
+            .table
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let old = table.clone();
+        let mut assign: HashMap<String, usize> = HashMap::new();
+        let mut claimed: HashSet<usize> = HashSet::new();
+        for (addr, _) in masters {
+            if let Some(&l) = old.lane_of_master.get(addr) {
+                if claimed.insert(l) {
+                    assign.insert(addr.clone(), l);
+                }
+            }
+        }
+        for (addr, ranges) in masters {
+            if assign.contains_key(addr) {
+                continue;
+            }
+            let first = ranges.first().map_or(0, |r| r.0);
+            let before = old
+                .lane_of_slot
+                .get(usize::from(first))
+                .copied()
+                .filter(|l| *l != NO_LANE)
+                .map(usize::from);
+            let lane = match before {
+                Some(l) if !claimed.contains(&l) => l,
+                _ => (0..MAX_LANES)
+                    .find(|l| !claimed.contains(l) && !old.lane_of_master.values().any(|v| v == l))
+                    .or_else(|| (0..MAX_LANES).find(|l| !claimed.contains(l)))
+                    .unwrap_or(claimed.len() % MAX_LANES),
+            };
+            claimed.insert(lane);
+            assign.insert(addr.clone(), lane);
+        }
+        let lanes = assign
+            .values()
+            .max()
+            .map_or(1, |m| m + 1)
+            .max(old.slot_of_lane.len());
+        let mut lane_of_slot = vec![NO_LANE; usize::from(SLOTS)];
+        let mut slot_of_lane = vec![None; lanes];
+        for (addr, ranges) in masters {
+            let lane = assign[addr];
+            for &(a, b) in ranges {
+                for s in a..=b {
+                    lane_of_slot[usize::from(s)] = lane as u16;
+                }
+                slot_of_lane[lane].get_or_insert(a);
+            }
+        }
+        if assign != old.lane_of_master {
+            tracing::info!(lanes = ?assign, "redis cluster lanes: masters changed");
+        }
+        *table = Table {
+            lane_of_slot: Arc::new(lane_of_slot),
+            slot_of_lane,
+            lane_of_master: assign,
+        };
+    }
+}
+
+/// One store connection's lanes: a cluster client per master (see the module docs).
+#[derive(Clone)]
+pub(super) struct ClusterLanes(Arc<LanesShared>);
+
+struct LanesShared {
+    client: ClusterClient,
+    router: Arc<Router>,
+    lanes: RwLock<Vec<ClusterHandle>>,
+    /// Held while lanes are added.
+    grow: tokio::sync::Mutex<()>,
+}
+
+impl ClusterLanes {
+    /// A lane set over `client`. `router` is the store's: the first set reads the
+    /// topology (through its first lane) and starts the task that keeps it current.
+    pub(super) async fn connect(
+        client: ClusterClient,
+        router: Arc<Router>,
+    ) -> Result<Self, RedisError> {
+        let first = ClusterHandle::connect(&client).await?;
+        let this = Self(Arc::new(LanesShared {
+            client,
+            router,
+            lanes: RwLock::new(vec![first]),
+            grow: tokio::sync::Mutex::new(()),
+        }));
+        if this.0.router.table().slot_of_lane.is_empty() {
+            let masters = this.read_topology().await.ok_or_else(|| {
+                RedisError::from((
+                    ErrorKind::ClusterConnectionNotFound,
+                    "no node answered CLUSTER SLOTS",
+                ))
+            })?;
+            this.0.router.apply(&masters);
+            tokio::spawn(keep_topology(Arc::downgrade(&this.0)));
+        }
+        let wanted = this.0.router.lanes();
+        this.lane(wanted - 1).await?;
+        Ok(this)
+    }
+
+    fn lanes(&self) -> Vec<ClusterHandle> {
+        self.0
+            .lanes
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Lane `i`, connecting lanes up to it first if the topology grew.
+    async fn lane(&self, i: usize) -> Result<ClusterHandle, RedisError> {
+        if let Some(h) = self.lanes().get(i) {
+            return Ok(h.clone());
+        }
+        let _grow = self.0.grow.lock().await;
+        while self.lanes().len() <= i {
+            let h = ClusterHandle::connect(&self.0.client).await?;
+            self.0
+                .lanes
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(h);
+        }
+        Ok(self.lanes()[i].clone())
+    }
+
+    /// Reads `CLUSTER SLOTS` from every lane's own master at once; the first lane
+    /// (in lane order) that answers in time is believed.
+    async fn read_topology(&self) -> Option<Masters> {
+        let table = self.0.router.table();
+        let lanes = self.lanes();
+        let reads = lanes.iter().enumerate().map(|(i, h)| {
+            let routing = match table.slot_of_lane.get(i).copied().flatten() {
+                Some(slot) => RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(
+                    Route::new(slot, SlotAddr::Master),
+                )),
+                None if i == 0 => RoutingInfo::SingleNode(SingleNodeRoutingInfo::Random),
+                None => return futures::future::Either::Left(async { None }),
+            };
+            let mut conn = h.current();
+            futures::future::Either::Right(async move {
+                let mut cmd = ::redis::cmd("CLUSTER");
+                cmd.arg("SLOTS");
+                let read =
+                    tokio::time::timeout(TOPOLOGY_READ_TIMEOUT, conn.route_command(cmd, routing));
+                match read.await {
+                    Ok(Ok(v)) => parse_slots(&v).filter(|m| !m.is_empty()),
+                    _ => None,
+                }
+            })
+        });
+        futures::future::join_all(reads)
+            .await
+            .into_iter()
+            .flatten()
+            .next()
+    }
+
+    async fn on_lane<T, F, Fut>(&self, lane: usize, call: F) -> Result<T, RedisError>
+    where
+        F: FnOnce(ClusterHandle) -> Fut,
+        Fut: std::future::Future<Output = Result<T, RedisError>>,
+    {
+        let result = call(self.lane(lane).await?).await;
+        if result.is_err() {
+            self.0.router.wake.notify_one();
+        }
+        result
+    }
+
+    pub(super) async fn command(&self, cmd: &Cmd) -> Result<Value, RedisError> {
+        match target_of_cmd(cmd) {
+            Target::Slot(slot) => {
+                let lane = self.0.router.lane_of(slot);
+                self.on_lane(lane, |h| async move { h.command(cmd).await })
+                    .await
+            }
+            Target::Any => {
+                self.on_lane(0, |h| async move { h.command(cmd).await })
+                    .await
+            }
+            Target::Every => self.every(cmd).await,
+        }
+    }
+
+    pub(super) async fn pipeline(
+        &self,
+        pipeline: &Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> Result<Vec<Value>, RedisError> {
+        let lane = match target_of_pipeline(pipeline) {
+            Target::Slot(slot) => self.0.router.lane_of(slot),
+            Target::Any | Target::Every => 0,
+        };
+        self.on_lane(lane, |h| async move {
+            h.pipeline(pipeline, offset, count).await
+        })
+        .await
+    }
+
+    /// A call with no slot, sent to each lane's own master (see the module docs).
+    async fn every(&self, cmd: &Cmd) -> Result<Value, RedisError> {
+        let table = self.0.router.table();
+        let mut calls = Vec::new();
+        for (lane, slot) in table.slot_of_lane.iter().enumerate() {
+            let Some(slot) = *slot else { continue };
+            let routing = RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(Route::new(
+                slot,
+                SlotAddr::Master,
+            )));
+            let cmd = cmd.clone();
+            calls.push(self.on_lane(lane, move |h| async move { h.route(cmd, routing).await }));
+        }
+        if calls.is_empty() {
+            return self
+                .on_lane(0, |h| async move { h.command(cmd).await })
+                .await;
+        }
+        let mut first = None;
+        for result in futures::future::join_all(calls).await {
+            let value = result?;
+            first.get_or_insert(value);
+        }
+        first.ok_or_else(|| RedisError::from((ErrorKind::ClusterConnectionNotFound, "no lane")))
+    }
+}
+
+/// Keeps the store's topology current: every [`TOPOLOGY_EVERY`], or sooner after a
+/// failed call; ends when the lane set is dropped.
+async fn keep_topology(lanes: Weak<LanesShared>) {
+    loop {
+        let Some(shared) = lanes.upgrade() else {
+            return;
+        };
+        let router = shared.router.clone();
+        let this = ClusterLanes(shared);
+        if let Some(masters) = this.read_topology().await {
+            router.apply(&masters);
+        }
+        drop(this);
+        tokio::select! {
+            _ = tokio::time::sleep(TOPOLOGY_EVERY) => {}
+            _ = router.wake.notified() => {
+                // At most one read per 100 ms while calls fail.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_calls_slot_is_the_crates() {
+        // CLUSTER KEYSLOT values from Redis itself.
+        assert_eq!(slot_of_key("foo"), 12182);
+        assert_eq!(
+            slot_of_key("spoofify:{nodes}:registry"),
+            slot_of_key("nodes")
+        );
+        // The node registry's three copies (`shared`) sit in the three thirds of the
+        // slot space: on three masters in an evenly split 3-master cluster.
+        let thirds: Vec<u16> = ["nodes", "nodes-1", "nodes-2"]
+            .iter()
+            .map(|t| slot_of_key(&super::super::keys::node_registry(t)) / (SLOTS / 3 + 1))
+            .collect();
+        assert_eq!(thirds, [1, 2, 0]);
+        let mut cmd = ::redis::cmd("XADD");
+        cmd.arg("spoofify:{L1}:log").arg("*").arg("i").arg("x");
+        assert_eq!(target_of_cmd(&cmd), Target::Slot(slot_of_key("L1")));
+        assert_eq!(target_of_cmd(&::redis::cmd("PING")), Target::Every);
+        let mut script = ::redis::cmd("EVALSHA");
+        script
+            .arg("abc")
+            .arg(2)
+            .arg("spoofify:{L2}:log")
+            .arg("spoofify:{L2}:epoch");
+        assert_eq!(target_of_cmd(&script), Target::Slot(slot_of_key("L2")));
+        let mut wait = ::redis::cmd("WAIT");
+        wait.arg(1).arg(100);
+        assert_eq!(target_of_cmd(&wait), Target::Any);
+        let mut pipe = ::redis::pipe();
+        pipe.cmd("WAIT").arg(1).arg(10).cmd("GET").arg("{a}x");
+        assert_eq!(target_of_pipeline(&pipe), Target::Slot(slot_of_key("a")));
+    }
+
+    fn masters(spec: &[(&str, u16, u16)]) -> Masters {
+        spec.iter()
+            .map(|(a, s, e)| ((*a).to_owned(), vec![(*s, *e)]))
+            .collect()
+    }
+
+    #[test]
+    fn a_promoted_replica_takes_its_shards_lane() {
+        let r = Router::default();
+        r.apply(&masters(&[
+            ("a:1", 0, 5460),
+            ("b:1", 5461, 10922),
+            ("c:1", 10923, 16383),
+        ]));
+        let (la, lb, lc) = (r.lane_of(0), r.lane_of(6000), r.lane_of(16383));
+        assert_eq!(HashSet::from([la, lb, lc]).len(), 3);
+        // b fails over to d: d serves b's slots on b's lane; nothing else moves.
+        r.apply(&masters(&[
+            ("a:1", 0, 5460),
+            ("d:1", 5461, 10922),
+            ("c:1", 10923, 16383),
+        ]));
+        assert_eq!(
+            (r.lane_of(0), r.lane_of(6000), r.lane_of(16383)),
+            (la, lb, lc)
+        );
+        assert_eq!(r.lanes(), 3);
+        // A fourth master (resharding) gets a lane of its own.
+        r.apply(&masters(&[
+            ("a:1", 0, 4000),
+            ("e:1", 4001, 5460),
+            ("d:1", 5461, 10922),
+            ("c:1", 10923, 16383),
+        ]));
+        assert_eq!(r.lanes(), 4);
+        assert_eq!(r.lane_of(4500), 3);
+        assert_eq!((r.lane_of(0), r.lane_of(6000)), (la, lb));
+    }
+}
