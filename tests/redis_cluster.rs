@@ -376,6 +376,22 @@ async fn a_killed_redis_master_fails_over_and_loses_no_acknowledged_interaction(
 /// every packet from or to one Redis node's own loopback address.
 const CUT_TABLE: &str = "spoofify_test_redis_cut";
 
+/// A Redis Cluster for the fault tests: two replicas per master (after a failover the
+/// promoted replica still has one, so `replicated` writes go on), each server on its
+/// own loopback address so one can be cut off by address.
+async fn fault_cluster() -> spoofify_service::store::redis_cluster_process::RedisCluster {
+    tokio::task::spawn_blocking(|| {
+        spoofify_service::store::redis_cluster_process::RedisCluster::start(ClusterOptions {
+            replicas_per_master: 2,
+            own_loopback_ips: true,
+            ..ClusterOptions::default()
+        })
+    })
+    .await
+    .expect("join")
+    .expect("start a redis cluster")
+}
+
 /// Runs `nft` with `rules` on stdin (or none); whether it succeeded.
 fn nft(args: &[&str], rules: Option<&str>) -> bool {
     use std::io::Write;
@@ -433,16 +449,7 @@ async fn repeated_master_faults_never_leave_a_client_stuck() {
         )
         .with_writer(std::io::stderr)
         .try_init();
-    let mut cluster = tokio::task::spawn_blocking(|| {
-        spoofify_service::store::redis_cluster_process::RedisCluster::start(ClusterOptions {
-            replicas_per_master: 2,
-            own_loopback_ips: true,
-            ..ClusterOptions::default()
-        })
-    })
-    .await
-    .expect("join")
-    .expect("start a redis cluster");
+    let mut cluster = fault_cluster().await;
     let store = Arc::new(cluster_store(&cluster).await);
     let idle = cluster_store(&cluster).await;
     let can_cut = heal_cut() || nft(&["list", "tables"], None);
@@ -616,16 +623,7 @@ fn spread(v: &mut [u128]) -> String {
 /// (README "Redis Cluster").
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_master_fault_does_not_interrupt_the_other_masters_listeners() {
-    let mut cluster = tokio::task::spawn_blocking(|| {
-        spoofify_service::store::redis_cluster_process::RedisCluster::start(ClusterOptions {
-            replicas_per_master: 2,
-            own_loopback_ips: true,
-            ..ClusterOptions::default()
-        })
-    })
-    .await
-    .expect("join")
-    .expect("start a redis cluster");
+    let mut cluster = fault_cluster().await;
     let store = Arc::new(cluster_store(&cluster).await);
     let can_cut = heal_cut() || nft(&["list", "tables"], None);
     let ls: Vec<ListenerId> = (0..24).map(|i| lid(&format!("L-ni{i}"))).collect();

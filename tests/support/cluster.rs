@@ -286,23 +286,39 @@ impl TestCluster {
         self.wait_ready(id).await;
     }
 
-    pub async fn wait_ready(&self, id: &str) {
-        let base = self.nodes[id].base.clone();
-        let log = self.nodes[id].log.clone();
-        let http = self.http.clone();
-        let ok = poll_until(Duration::from_secs(120), || {
-            let (http, base) = (http.clone(), base.clone());
-            async move {
-                let r = http.get(format!("{base}/readyz")).send().await.ok()?;
-                (r.status() == 200).then_some(())
+    /// Waits for node `id` to answer `/readyz` 200. A port picked free can be taken by
+    /// another process before the node binds it (ports are picked, released, then
+    /// bound by the child): a node that exits with "Address already in use" is
+    /// started again on fresh ports, at most twice.
+    pub async fn wait_ready(&mut self, id: &str) {
+        for attempt in 0..3 {
+            let deadline = std::time::Instant::now() + Duration::from_secs(120);
+            loop {
+                let base = self.nodes[id].base.clone();
+                if let Ok(r) = self.http.get(format!("{base}/readyz")).send().await {
+                    if r.status() == 200 {
+                        return;
+                    }
+                }
+                let node = self.nodes.get_mut(id).expect("node spawned");
+                if matches!(node.child.try_wait(), Ok(Some(_))) {
+                    break;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "node {id} not ready; log:\n{}",
+                    std::fs::read_to_string(&node.log).unwrap_or_default()
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
             }
-        })
-        .await;
-        assert!(
-            ok.is_some(),
-            "node {id} not ready; log:\n{}",
-            std::fs::read_to_string(log).unwrap_or_default()
-        );
+            let log = std::fs::read_to_string(&self.nodes[id].log).unwrap_or_default();
+            assert!(
+                attempt < 2 && log.contains("Address already in use"),
+                "node {id} exited before it was ready; log:\n{log}"
+            );
+            self.nodes.remove(id);
+            self.spawn_node(id);
+        }
     }
 
     /// Waits until the registry lists `n` nodes in state "up".
