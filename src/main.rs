@@ -195,10 +195,11 @@ fn serve(flags: &NodeFlags) -> anyhow::Result<()> {
 }
 
 fn catalog(cmd: CatalogCommand) -> anyhow::Result<()> {
+    let (CatalogCommand::Demo { node, .. } | CatalogCommand::Import { node, .. }) = &cmd;
+    let settings = node.settings()?;
+    spoofify_service::telemetry::init(&settings.log);
     match cmd {
-        CatalogCommand::Demo { node, songs, seed } => {
-            let settings = node.settings()?;
-            spoofify_service::telemetry::init(&settings.log);
+        CatalogCommand::Demo { songs, seed, .. } => {
             let bar = progress_bar(songs as u64, "synthesising, encoding, analysing");
             let progress = |done: usize, _total: usize| bar.set_position(done as u64);
             let made = spoofify_service::admin::generate_demo(&settings, songs, seed, &progress)?;
@@ -211,9 +212,7 @@ fn catalog(cmd: CatalogCommand) -> anyhow::Result<()> {
                 settings.data_dir.display()
             );
         }
-        CatalogCommand::Import { node, dir } => {
-            let settings = node.settings()?;
-            spoofify_service::telemetry::init(&settings.log);
+        CatalogCommand::Import { dir, .. } => {
             let bar = progress_bar(0, "analysing");
             let report =
                 spoofify_service::admin::import_dir(&settings, &dir, &BarProgress(bar.clone()))?;

@@ -3,7 +3,7 @@
 //! points that run their async parts on their own runtime, so the binary calls no async
 //! code of this crate (its build would otherwise compile the store's futures again).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -88,7 +88,7 @@ pub fn import_dir(
 }
 
 async fn open_store(settings: &Settings) -> anyhow::Result<SharedStore> {
-    let dir: &PathBuf = &settings.data_dir;
+    let dir = &settings.data_dir;
     std::fs::create_dir_all(dir).with_context(|| format!("creating data dir {}", dir.display()))?;
     store::open(settings)
         .await
