@@ -60,23 +60,37 @@ fn loadavg() -> String {
         .unwrap_or_default()
 }
 
-/// A node's own count of activations, the sum of their times and its takeovers.
-async fn activation_metrics(http: &reqwest::Client, base: &str) -> (f64, f64, f64) {
+/// Every series of a node's `/metrics` (name with labels → value).
+async fn scrape(http: &reqwest::Client, base: &str) -> HashMap<String, f64> {
     let text = match http.get(format!("{base}/metrics")).send().await {
         Ok(r) => r.text().await.unwrap_or_default(),
         Err(_) => String::new(),
     };
-    let value = |name: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (
-        value("spoofify_listener_activation_seconds_count"),
-        value("spoofify_listener_activation_seconds_sum"),
-        value("spoofify_listeners_taken_over_total"),
-    )
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let (k, v) = l.rsplit_once(' ')?;
+            Some((k.to_owned(), v.trim().parse::<f64>().ok()?))
+        })
+        .collect()
+}
+
+/// How much a series grew between two scrapes.
+fn grew(before: &HashMap<String, f64>, after: &HashMap<String, f64>, key: &str) -> f64 {
+    after.get(key).copied().unwrap_or(0.0) - before.get(key).copied().unwrap_or(0.0)
+}
+
+/// Count and mean (ms) of a histogram's observations between two scrapes; `labels`
+/// as the exposition writes them (`{op="x"}`), or empty.
+fn step(
+    before: &HashMap<String, f64>,
+    after: &HashMap<String, f64>,
+    name: &str,
+    labels: &str,
+) -> String {
+    let n = grew(before, after, &format!("{name}_count{labels}"));
+    let sum = grew(before, after, &format!("{name}_sum{labels}"));
+    format!("{n:.0} x {:.2} ms", 1e3 * sum / n.max(1.0))
 }
 
 fn pct(sorted: &[f64], p: f64) -> f64 {
@@ -169,10 +183,7 @@ async fn failover_benchmark() {
         .collect();
     let mut before = HashMap::new();
     for (id, base, pid) in &survivor_procs {
-        before.insert(
-            id.clone(),
-            (cpu_secs(*pid), activation_metrics(&http, base).await),
-        );
+        before.insert(id.clone(), (cpu_secs(*pid), scrape(&http, base).await));
     }
     let pids: Vec<String> = survivor_procs.iter().map(|p| p.2.to_string()).collect();
     println!(
@@ -210,10 +221,7 @@ async fn failover_benchmark() {
         .await;
     let mut after = HashMap::new();
     for (id, base, pid) in &survivor_procs {
-        after.insert(
-            id.clone(),
-            (cpu_secs(*pid), activation_metrics(&http, base).await),
-        );
+        after.insert(id.clone(), (cpu_secs(*pid), scrape(&http, base).await));
     }
     let load_after = loadavg();
     let mut ok: Vec<f64> = times.iter().flatten().map(|(t, _)| *t).collect();
@@ -247,9 +255,11 @@ async fn failover_benchmark() {
             println!("node {id}: served none of the affected listeners");
             continue;
         };
-        let (cpu0, (n0, sum0, taken0)) = before[id];
-        let (cpu1, (n1, sum1, taken1)) = after[id];
-        let activations = n1 - n0;
+        let (cpu0, m0) = &before[id];
+        let (cpu1, m1) = &after[id];
+        let activations = grew(m0, m1, "spoofify_listener_activation_seconds_count");
+        let activation_sum = grew(m0, m1, "spoofify_listener_activation_seconds_sum");
+        let taken = grew(m0, m1, "spoofify_listeners_taken_over_total");
         let cpu = cpu1 - cpu0;
         println!(
             "node {id}: {} takeovers served in {:.3}s ({:.3}s..{:.3}s after the kill) = {:.0} activations/s per node; \
@@ -260,10 +270,50 @@ async fn failover_benchmark() {
             a,
             b,
             mine.len() as f64 / (b - a).max(1e-3),
-            taken1 - taken0,
-            1e3 * (sum1 - sum0) / activations.max(1.0),
+            taken,
+            1e3 * activation_sum / activations.max(1.0),
             1e3 * cpu / activations.max(1.0),
             activations / cpu.max(1e-3),
+        );
+        // Where an activation's time went, from the node's own histograms.
+        let store = "spoofify_store_operation_seconds";
+        let backend = m1
+            .keys()
+            .find_map(|k| {
+                k.strip_prefix(&format!("{store}_count{{backend=\""))?
+                    .split('"')
+                    .next()
+            })
+            .unwrap_or("redis")
+            .to_owned();
+        let ops: Vec<String> = [
+            "activate",
+            "acquire_epoch",
+            "account",
+            "snapshot",
+            "read_interactions",
+            "put_snapshot",
+            "live_nodes",
+        ]
+        .iter()
+        .map(|op| {
+            let labels = format!("{{backend=\"{backend}\",op=\"{op}\"}}");
+            format!("{op} {}", step(m0, m1, store, &labels))
+        })
+        .collect();
+        let kinds: Vec<String> = ["personal", "cold", "degraded"]
+            .iter()
+            .map(|k| {
+                let key = format!("spoofify_feeds_served_total{{kind=\"{k}\"}}");
+                format!("{k} {:.0}", grew(m0, m1, &key))
+            })
+            .collect();
+        println!(
+            "  node {id} steps: store {}; model fit {}; forwarded feeds {}; feeds served {}",
+            ops.join(", "),
+            step(m0, m1, "spoofify_model_fit_seconds", ""),
+            step(m0, m1, "spoofify_forward_seconds", "{op=\"feed\"}"),
+            kinds.join(", "),
         );
     }
     println!("load average after the recovery: {load_after}");
