@@ -72,6 +72,7 @@ contract!(
     epochs_strictly_increase,
     stale_epoch_snapshot_is_fenced_and_writes_nothing,
     writer_journal_records_activations_and_writes_in_order,
+    activation_takes_an_epoch_then_reads_account_snapshot_and_the_log_after_it,
     compaction_drops_only_covered_entries_past_the_kept_ones,
     compaction_is_fenced_and_bounded_per_call,
     heartbeats_expire_and_age,
@@ -824,6 +825,79 @@ async fn writer_journal_records_activations_and_writes_in_order(h: &mut Harness)
     );
     // Journals are per listener.
     assert!(s.writer_journal(&lid("L-other")).await.unwrap().is_empty());
+}
+
+async fn activation_takes_an_epoch_then_reads_account_snapshot_and_the_log_after_it(
+    h: &mut Harness,
+) {
+    let s = h.store();
+    let (n1, n2) = (NodeId::parse("n1").unwrap(), NodeId::parse("n2").unwrap());
+    let alice = account("L-activate", "activated");
+    let l = alice.id.clone();
+    // Nothing stored yet: a first epoch, nothing to read.
+    let a = s.activate(&l, &n1, 10).await.unwrap();
+    assert!(a.epoch >= 1);
+    assert_eq!(s.current_epoch(&l).await.unwrap(), a.epoch);
+    assert_eq!(
+        (a.account, a.snapshot, a.log_after, a.log.len()),
+        (None, None, 0, 0)
+    );
+
+    s.create_account(&alice).await.unwrap();
+    let sent = append_many(s, &l, "act", 7).await;
+    // No snapshot: the log from its start, one page of it.
+    let b = s.activate(&l, &n2, 5).await.unwrap();
+    assert!(b.epoch > a.epoch);
+    assert_eq!(b.account, Some(alice.clone()));
+    assert_eq!((b.snapshot.clone(), b.log_after), (None, 0));
+    let seqs: Vec<u64> = b.log.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, vec![1, 2, 3, 4, 5]);
+
+    // A snapshot covering 1..=4: the page starts after it.
+    let snap = Snapshot {
+        epoch: b.epoch,
+        covers_seq: 4,
+        bytes: vec![4, 2],
+    };
+    s.put_snapshot(&l, &snap).await.unwrap();
+    let c = s.activate(&l, &n1, 10).await.unwrap();
+    assert!(c.epoch > b.epoch);
+    assert_eq!((c.snapshot, c.log_after), (Some(snap), 4));
+    let got: Vec<(u64, &Interaction)> = c.log.iter().map(|e| (e.seq, &e.interaction)).collect();
+    let want: Vec<(u64, &Interaction)> = (5..=7).zip(&sent[4..]).collect();
+    assert_eq!(got, want);
+    // A page of 0 reads no log but still takes the epoch.
+    let d = s.activate(&l, &n2, 0).await.unwrap();
+    assert!(d.epoch > c.epoch && d.log.is_empty());
+
+    // The holders before are fenced, and the journal has every activation in order.
+    let stale = Snapshot {
+        epoch: c.epoch,
+        covers_seq: 7,
+        bytes: vec![7],
+    };
+    assert!(matches!(
+        s.put_snapshot(&l, &stale).await,
+        Err(StoreError::Fenced { .. })
+    ));
+    let activations: Vec<(u64, WriterStep)> = s
+        .writer_journal(&l)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| matches!(e.step, WriterStep::Activated { .. }))
+        .map(|e| (e.epoch, e.step))
+        .collect();
+    let node = |n: &str| WriterStep::Activated { node: n.into() };
+    assert_eq!(
+        activations,
+        vec![
+            (a.epoch, node("n1")),
+            (b.epoch, node("n2")),
+            (c.epoch, node("n1")),
+            (d.epoch, node("n2")),
+        ]
+    );
 }
 
 async fn heartbeats_expire_and_age(h: &mut Harness) {

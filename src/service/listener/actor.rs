@@ -2,13 +2,15 @@
 //! fitted model, and its fencing epoch.
 //!
 //! Lifecycle: `pre_start` only builds an empty state (it runs while the supervisor
-//! waits); `post_start` does the heavy part — take a fencing epoch, load the latest
-//! snapshot, replay the log after it, fit — while requests queue in this actor's own
-//! mailbox. Then it answers feeds with its current model, catches up from the log when
-//! told the log grew (and before each feed), refits on the blocking pool debounced
-//! (answering with the previous model meanwhile), snapshots every few entries (and
-//! right after an activation that replayed that many), and
-//! retires when idle, handed off or drained. If a snapshot write finds a newer epoch,
+//! waits); `post_start` does the heavy part while requests queue in this actor's own
+//! mailbox — take a fencing epoch and read the account, the latest snapshot and the
+//! log after it (`Store::activate`: one round trip on Redis), restore the model from
+//! the snapshot, replay the log, and fit unless the snapshot's fitted model covers
+//! everything applied (then that model serves as it is). Then it answers feeds with
+//! its current model, catches up from the log when told the log grew (and before each
+//! feed), refits on the blocking pool debounced (answering with the previous model
+//! meanwhile), snapshots every few entries (and right after an activation that
+//! replayed that many), and retires when idle, handed off or drained. If a snapshot write finds a newer epoch,
 //! another node owns the listener: the actor stops and writes nothing more.
 
 use std::time::{Duration, Instant};
@@ -152,14 +154,18 @@ impl Actor for ListenerActor {
         st: &mut ListenerState,
     ) -> Result<(), ActorProcessingErr> {
         let started = Instant::now();
-        let store = &st.env.store;
-        st.epoch = store.acquire_epoch(&st.id, &st.env.node_id).await?;
-        if let Some(account) = store.account(&st.id).await? {
+        // The epoch first, then the reads (one atomic step on Redis): see Store::activate.
+        let loaded = st
+            .env
+            .store
+            .activate(&st.id, &st.env.node_id, LOG_PAGE)
+            .await?;
+        st.epoch = loaded.epoch;
+        if let Some(account) = loaded.account {
             st.prefs = account.preferences;
         }
         let index = st.env.index.get();
-        let snap = store.snapshot(&st.id).await?;
-        if let (Some(snap), Some(index)) = (snap, &index) {
+        if let (Some(snap), Some(index)) = (loaded.snapshot, &index) {
             match ModelPort::from_snapshot(&snap.bytes, index) {
                 Ok(model) => {
                     st.model = model;
@@ -170,8 +176,24 @@ impl Actor for ListenerActor {
                 }
             }
         }
-        catch_up(st).await?;
-        if let Some(index) = index {
+        // The log page read with the epoch follows the snapshot: it applies when the
+        // model starts where the snapshot ends (not when the snapshot was unusable or
+        // the catalog is not loaded yet — then the whole log is read again).
+        let mut page_full = true;
+        if st.model.applied_seq() == loaded.log_after {
+            for entry in &loaded.log {
+                st.model.apply(entry);
+            }
+            page_full = loaded.log.len() >= LOG_PAGE;
+        }
+        if page_full {
+            catch_up(st).await?;
+        }
+        // A snapshot's fitted model that covers everything applied is current: no
+        // refit (a fit is deterministic in its rows and seed: it would be the same
+        // model). A cold start is decided again (cheap), in case the catalog changed.
+        let current = !st.model.needs_refit() && st.model.fitted_rows() > 0;
+        if let Some(index) = index.filter(|_| !current) {
             let job = st.model.prepare_fit(&index);
             let outcome = tokio::task::spawn_blocking(move || run_fit(job, &index)).await?;
             st.model.install(outcome);

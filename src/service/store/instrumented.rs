@@ -31,6 +31,7 @@ const OPS: &[&str] = &[
     "current_epoch",
     "put_snapshot",
     "snapshot",
+    "activate",
     "writer_journal",
     "heartbeat",
     "live_nodes",
@@ -236,6 +237,16 @@ impl<S: Store + ?Sized> Store for Instrumented<S> {
 
     async fn snapshot(&self, listener: &ListenerId) -> StoreResult<Option<Snapshot>> {
         self.timed("snapshot", self.inner.snapshot(listener)).await
+    }
+
+    async fn activate(
+        &self,
+        listener: &ListenerId,
+        node: &NodeId,
+        page: usize,
+    ) -> StoreResult<Activated> {
+        self.timed("activate", self.inner.activate(listener, node, page))
+            .await
     }
 
     async fn writer_journal(&self, listener: &ListenerId) -> StoreResult<Vec<WriterEvent>> {

@@ -158,6 +158,32 @@ pub trait Store: Send + Sync + 'static {
     /// Writes the snapshot if `snapshot.epoch` is the current epoch, atomically.
     async fn put_snapshot(&self, listener: &ListenerId, snapshot: &Snapshot) -> StoreResult<()>;
     async fn snapshot(&self, listener: &ListenerId) -> StoreResult<Option<Snapshot>>;
+    /// What a listener's actor does first when it activates: takes a new fencing epoch
+    /// ([`Store::acquire_epoch`]), then reads the account, the latest snapshot and up
+    /// to `page` log entries after what that snapshot covers — in that order, so the
+    /// reads see nothing an older epoch's holder could still change (its snapshot
+    /// writes and compactions are fenced once the epoch is taken). This default makes
+    /// the four calls one after another; the Redis stores make them one atomic script
+    /// (one round trip and one fsync instead of four round trips).
+    async fn activate(
+        &self,
+        listener: &ListenerId,
+        node: &NodeId,
+        page: usize,
+    ) -> StoreResult<Activated> {
+        let epoch = self.acquire_epoch(listener, node).await?;
+        let account = self.account(listener).await?;
+        let snapshot = self.snapshot(listener).await?;
+        let log_after = snapshot.as_ref().map_or(0, |s| s.covers_seq);
+        let log = self.read_interactions(listener, log_after, page).await?;
+        Ok(Activated {
+            epoch,
+            account,
+            snapshot,
+            log_after,
+            log,
+        })
+    }
     /// The listener's writer journal, oldest step first (see [`WriterEvent`]).
     async fn writer_journal(&self, listener: &ListenerId) -> StoreResult<Vec<WriterEvent>>;
 

@@ -263,6 +263,20 @@ pub struct Snapshot {
     pub bytes: Vec<u8>,
 }
 
+/// What activating a listener's actor reads ([`super::Store::activate`]): the new
+/// fencing epoch, then the account, the latest snapshot and the first page of the log
+/// after what that snapshot covers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Activated {
+    pub epoch: u64,
+    pub account: Option<Account>,
+    pub snapshot: Option<Snapshot>,
+    /// The seq `log` starts after: the snapshot's `covers_seq`, 0 without one.
+    pub log_after: u64,
+    /// Entries with `seq > log_after`, oldest first, at most the page asked for.
+    pub log: Vec<LoggedInteraction>,
+}
+
 /// One step in a listener's writer journal. The store appends a step in the same
 /// atomic step as the change it records, so the journal's order is the order the
 /// store applied them: who took the listener (fencing epochs) and which snapshot

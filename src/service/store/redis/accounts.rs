@@ -104,15 +104,25 @@ async fn claim_username(s: &RedisStore, name_key: &str, account: &Account) -> St
 }
 
 pub(super) async fn account(s: &RedisStore, id: &ListenerId) -> StoreResult<Option<Account>> {
-    let (core, prefs, epoch): (Option<Vec<u8>>, Option<Vec<u8>>, Option<u64>) =
-        ::redis::cmd("HMGET")
-            .arg(keys::listener(id, "account"))
-            .arg("core")
-            .arg("prefs")
-            .arg("epoch")
-            .query_async(&mut s.conn())
-            .await
-            .map_err(s.err("read account"))?;
+    let fields: AccountFields = ::redis::cmd("HMGET")
+        .arg(keys::listener(id, "account"))
+        .arg("core")
+        .arg("prefs")
+        .arg("epoch")
+        .query_async(&mut s.conn())
+        .await
+        .map_err(s.err("read account"))?;
+    account_from_fields(id, fields)
+}
+
+/// An account hash's `core`, `prefs` and `epoch` fields, as `HMGET` answers them.
+pub(super) type AccountFields = (Option<Vec<u8>>, Option<Vec<u8>>, Option<u64>);
+
+/// The account those fields hold (`None` without its `core`).
+pub(super) fn account_from_fields(
+    id: &ListenerId,
+    (core, prefs, epoch): AccountFields,
+) -> StoreResult<Option<Account>> {
     let Some(core) = core else {
         return Ok(None);
     };

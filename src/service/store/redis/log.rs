@@ -3,6 +3,7 @@
 use ::redis::{AsyncCommands, Script, Value};
 use std::sync::LazyLock;
 
+use super::accounts::{account_from_fields, AccountFields};
 use super::{keys, Durable, RedisStore};
 use crate::store::codec::{from_json, to_json};
 use crate::store::*;
@@ -14,6 +15,8 @@ static ACQUIRE_EPOCH: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("../lua/acquire_epoch.lua")));
 static PUT_SNAPSHOT: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("../lua/put_snapshot.lua")));
+static ACTIVATE: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("../lua/activate.lua")));
 
 /// One field of an `HMGET` reply: absent, or its bytes.
 type Field = Option<Vec<u8>>;
@@ -241,6 +244,40 @@ pub(super) async fn put_snapshot(
     }
 }
 
+/// [`Store::activate`] in one atomic script (`activate.lua`): the epoch as
+/// [`acquire_epoch`] takes it (durable under the write policy), then the account, the
+/// snapshot and the log page after it — one round trip. Every key is in the
+/// listener's hash slot, so it runs as is on a Redis Cluster.
+#[tracing::instrument(level = "debug", skip_all, fields(listener = %listener))]
+pub(super) async fn activate(
+    s: &RedisStore,
+    listener: &ListenerId,
+    node: &NodeId,
+    page: usize,
+) -> StoreResult<Activated> {
+    let call = Durable::new(&ACTIVATE)
+        .key(keys::listener(listener, "epoch"))
+        .key(keys::listener(listener, "owner"))
+        .key(keys::listener(listener, "writers"))
+        .key(keys::listener(listener, "account"))
+        .key(keys::listener(listener, "snapshot"))
+        .key(keys::listener(listener, "log"))
+        .arg(node.as_str())
+        .arg(WRITER_JOURNAL_CAP)
+        .arg(page);
+    let (epoch, account, snap, log): (u64, AccountFields, (Field, Field, Field), Value) =
+        s.durable(call, "activate").await?;
+    let snapshot = snapshot_from_fields(listener, snap)?;
+    let log_after = snapshot.as_ref().map_or(0, |s| s.covers_seq);
+    Ok(Activated {
+        epoch,
+        account: account_from_fields(listener, account)?,
+        snapshot,
+        log_after,
+        log: parse_log_entries(log)?,
+    })
+}
+
 pub(super) async fn snapshot(
     s: &RedisStore,
     listener: &ListenerId,
@@ -253,6 +290,14 @@ pub(super) async fn snapshot(
         .query_async(&mut s.conn())
         .await
         .map_err(s.err("read snapshot"))?;
+    snapshot_from_fields(listener, fields)
+}
+
+/// The snapshot a hash's `epoch`, `covers_seq` and `bytes` fields hold.
+fn snapshot_from_fields(
+    listener: &ListenerId,
+    fields: (Field, Field, Field),
+) -> StoreResult<Option<Snapshot>> {
     match fields {
         (None, None, None) => Ok(None),
         (Some(epoch), Some(covers), Some(bytes)) => Ok(Some(Snapshot {

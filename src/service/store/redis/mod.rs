@@ -457,6 +457,15 @@ impl Store for RedisStore {
         log::snapshot(self, listener).await
     }
 
+    async fn activate(
+        &self,
+        listener: &ListenerId,
+        node: &NodeId,
+        page: usize,
+    ) -> StoreResult<Activated> {
+        log::activate(self, listener, node, page).await
+    }
+
     async fn heartbeat(&self, node: &NodeInfo, ttl: Duration) -> StoreResult<()> {
         shared::heartbeat(self, node, ttl).await
     }
