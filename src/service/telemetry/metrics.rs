@@ -421,13 +421,13 @@ type RouteSeries = [Option<&'static Histogram>; METHODS.len() * CLASSES.len()];
 
 /// Every HTTP series resolved so far, by method, route template and class: one handle
 /// each for the life of the process (bounded like the series), shared by the threads.
-static HTTP_RESOLVED: Mutex<Option<HashMap<(usize, String, usize), &'static Histogram>>> =
-    Mutex::new(None);
+type HttpResolved = HashMap<(usize, String, usize), &'static Histogram>;
+static HTTP_RESOLVED: Mutex<Option<HttpResolved>> = Mutex::new(None);
 
 /// The HTTP histogram for method `m`, `route` and class `c`, resolved once per process.
 fn http_series(m: usize, route: &str, c: usize) -> &'static Histogram {
     let mut resolved = HTTP_RESOLVED.lock().unwrap_or_else(PoisonError::into_inner);
-    *resolved
+    let series: &mut &'static Histogram = resolved
         .get_or_insert_with(HashMap::new)
         .entry((m, route.to_owned(), c))
         .or_insert_with(|| {
@@ -437,7 +437,8 @@ fn http_series(m: usize, route: &str, c: usize) -> &'static Histogram {
                 "route" => route.to_owned(),
                 "status" => CLASSES[c]
             )))
-        })
+        });
+    series
 }
 
 thread_local! {
