@@ -122,6 +122,8 @@ enum BenchCommand {
     Store(spoofify_tools::bench::store::StoreBenchArgs),
     /// A bare axum server answering a constant JSON body: the floor for scripts/bench.
     Floor(spoofify_tools::bench::floor::FloorArgs),
+    /// What the node's metrics calls cost per feed: nanoseconds, recorder off and on.
+    Metrics(spoofify_tools::bench::metrics::MetricsBenchArgs),
 }
 
 impl NodeFlags {
@@ -148,6 +150,9 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Bench(BenchCommand::Model(args))) => spoofify_tools::bench::model::run(&args),
         Some(Command::Bench(BenchCommand::Store(args))) => spoofify_tools::bench::store::run(&args),
         Some(Command::Bench(BenchCommand::Floor(args))) => spoofify_tools::bench::floor::run(&args),
+        Some(Command::Bench(BenchCommand::Metrics(args))) => {
+            spoofify_tools::bench::metrics::run(&args)
+        }
         Some(Command::Loadgen(args)) => loadgen(args),
         Some(Command::Eval(args)) => spoofify_tools::sim::eval::run(&args),
         Some(Command::Chaos(args)) => chaos(&args),

@@ -1,7 +1,9 @@
 //! What a node tells its operators: logs (tracing, a human format by default and JSON
-//! by setting) and Prometheus metrics ([`metrics`]).
+//! by setting) and Prometheus metrics ([`metrics`], recorded through per-thread
+//! [`shards`]).
 
 pub mod metrics;
+mod shards;
 
 use tracing_subscriber::{fmt, EnvFilter};
 

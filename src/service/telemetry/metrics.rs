@@ -11,18 +11,21 @@
 //!
 //! Until [`install`] has run (or with `metrics.enabled = false`) the recording functions
 //! cost an atomic load and do nothing. Once it has, each records through a handle
-//! resolved once (see "recording" below), never by looking its labels up per call.
+//! resolved once (see "recording" below), never by looking its labels up per call, and
+//! the hot paths' samples go to the recording thread's own shard first
+//! ([`super::shards`]), drained into the exporter before every scrape.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use metrics::{
     describe_counter, describe_gauge, describe_histogram, Counter, Gauge, Histogram, Unit,
 };
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use super::shards::{Shard, Shards};
 
 /// Every metric name, so dashboards, tests and code agree.
 pub mod names {
@@ -149,6 +152,7 @@ fn spawn_upkeep(handle: &'static PrometheusHandle) {
         .name("metrics-upkeep".into())
         .spawn(move || loop {
             std::thread::sleep(UPKEEP_EVERY);
+            SHARDS.drain();
             handle.run_upkeep();
         });
     if let Err(e) = spawned {
@@ -163,7 +167,10 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
 
 /// The text exposition of every metric, or `None` when metrics are off.
 pub fn render() -> Option<String> {
-    HANDLE.get().map(|h| h.render())
+    HANDLE.get().map(|h| {
+        SHARDS.drain();
+        h.render()
+    })
 }
 
 fn describe_all() {
@@ -239,20 +246,31 @@ fn describe_all() {
 
 // ---- running totals for the operator page ---------------------------------------------
 
-/// Requests, their latency by [`LATENCY_BUCKETS`] and acknowledged interactions since
-/// start, kept beside the exporter so the /ops page's charts need no scrape to parse.
-struct Totals {
-    requests: AtomicU64,
-    interactions: AtomicU64,
-    /// Requests at or under each bucket's bound (the last: above every bound).
-    latency: [AtomicU64; LATENCY_BUCKETS.len() + 1],
+/// The running totals' slots: one per latency bucket and one above them all.
+const TOTAL_SLOTS: usize = LATENCY_BUCKETS.len() + 1;
+
+/// Every thread's shard: waiting samples and counts, and the running totals (requests,
+/// their latency by [`LATENCY_BUCKETS`], acknowledged interactions since start) kept
+/// beside the exporter so the /ops page's charts need no scrape to parse.
+static SHARDS: Shards<TOTAL_SLOTS> = Shards::new();
+
+thread_local! {
+    static MINE: Arc<Mutex<Shard<TOTAL_SLOTS>>> = SHARDS.register();
 }
 
-static TOTALS: Totals = Totals {
-    requests: AtomicU64::new(0),
-    interactions: AtomicU64::new(0),
-    latency: [const { AtomicU64::new(0) }; LATENCY_BUCKETS.len() + 1],
-};
+/// Runs `f` on the calling thread's shard (on a fresh one while the thread is exiting
+/// and its own is gone: drained and kept like any other).
+fn local(f: impl FnOnce(&mut Shard<TOTAL_SLOTS>)) {
+    let mut f = Some(f);
+    let _ = MINE.try_with(|mine| {
+        if let Some(f) = f.take() {
+            Shards::with(mine, f);
+        }
+    });
+    if let Some(f) = f {
+        Shards::with(&SHARDS.register(), f);
+    }
+}
 
 /// A reading of the running totals; two readings give rates and a p99 in between.
 #[derive(Debug, Clone, Default)]
@@ -264,14 +282,11 @@ pub struct Reading {
 
 impl Reading {
     pub fn now() -> Self {
+        let t = SHARDS.totals();
         Self {
-            requests: TOTALS.requests.load(Ordering::Relaxed),
-            interactions: TOTALS.interactions.load(Ordering::Relaxed),
-            latency: TOTALS
-                .latency
-                .iter()
-                .map(|c| c.load(Ordering::Relaxed))
-                .collect(),
+            requests: t.requests,
+            interactions: t.interactions,
+            latency: t.latency.to_vec(),
         }
     }
 
@@ -300,14 +315,12 @@ impl Reading {
     }
 }
 
-fn count_request(took: Duration) {
-    let secs = took.as_secs_f64();
-    let i = LATENCY_BUCKETS
+/// The running totals' latency slot of a request that took `secs`.
+fn latency_slot(secs: f64) -> usize {
+    LATENCY_BUCKETS
         .iter()
         .position(|b| secs <= *b)
-        .unwrap_or(LATENCY_BUCKETS.len());
-    TOTALS.requests.fetch_add(1, Ordering::Relaxed);
-    TOTALS.latency[i].fetch_add(1, Ordering::Relaxed);
+        .unwrap_or(LATENCY_BUCKETS.len())
 }
 
 // ---- recording: the only way the rest of the node touches a metric -------------------
@@ -390,7 +403,7 @@ impl Handles {
 }
 
 /// Runs `f` with the handles when metrics are on; a relaxed load and nothing otherwise.
-fn with(f: impl FnOnce(&Handles)) {
+fn with(f: impl FnOnce(&'static Handles)) {
     if let Some(h) = HANDLES.get() {
         f(h);
     }
@@ -404,7 +417,29 @@ const METHODS: &[&str] = &[
 const CLASSES: &[&str] = &["1xx", "2xx", "3xx", "4xx", "5xx"];
 
 /// One route template's request histograms, by method × status class (resolved lazily).
-type RouteSeries = [Option<Histogram>; METHODS.len() * CLASSES.len()];
+type RouteSeries = [Option<&'static Histogram>; METHODS.len() * CLASSES.len()];
+
+/// Every HTTP series resolved so far, by method, route template and class: one handle
+/// each for the life of the process (bounded like the series), shared by the threads.
+type HttpResolved = HashMap<(usize, String, usize), &'static Histogram>;
+static HTTP_RESOLVED: Mutex<Option<HttpResolved>> = Mutex::new(None);
+
+/// The HTTP histogram for method `m`, `route` and class `c`, resolved once per process.
+fn http_series(m: usize, route: &str, c: usize) -> &'static Histogram {
+    let mut resolved = HTTP_RESOLVED.lock().unwrap_or_else(PoisonError::into_inner);
+    let series: &mut &'static Histogram = resolved
+        .get_or_insert_with(HashMap::new)
+        .entry((m, route.to_owned(), c))
+        .or_insert_with(|| {
+            Box::leak(Box::new(metrics::histogram!(
+                HTTP_REQUEST_DURATION,
+                "method" => METHODS[m],
+                "route" => route.to_owned(),
+                "status" => CLASSES[c]
+            )))
+        });
+    series
+}
 
 thread_local! {
     /// This thread's HTTP histogram handles by route template. Per thread, so finding
@@ -430,28 +465,32 @@ pub fn http_request(method: &str, route: &str, status: u16, took: Duration) {
         _ => 4,
     };
     let secs = took.as_secs_f64();
-    HTTP_SERIES.with_borrow_mut(|routes| {
-        if !routes.contains_key(route) {
-            routes.insert(route.into(), Box::new(std::array::from_fn(|_| None)));
-        }
-        if let Some(series) = routes.get_mut(route) {
-            series[m * CLASSES.len() + c]
-                .get_or_insert_with(|| {
-                    metrics::histogram!(
-                        HTTP_REQUEST_DURATION,
-                        "method" => METHODS[m],
-                        "route" => route.to_owned(),
-                        "status" => CLASSES[c]
-                    )
-                })
-                .record(secs);
-        }
+    let series = HTTP_SERIES
+        .try_with(|routes| {
+            let mut routes = routes.borrow_mut();
+            if !routes.contains_key(route) {
+                routes.insert(
+                    route.into(),
+                    Box::new([None; METHODS.len() * CLASSES.len()]),
+                );
+            }
+            routes.get_mut(route).map(|series| {
+                *series[m * CLASSES.len() + c].get_or_insert_with(|| http_series(m, route, c))
+            })
+        })
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| http_series(m, route, c));
+    let i = latency_slot(secs);
+    local(|s| {
+        s.sample(series, secs);
+        s.totals.requests += 1;
+        s.totals.latency[i] += 1;
     });
-    count_request(took);
 }
 
 pub fn feed_built(took: Duration) {
-    with(|h| h.feed_build.record(took.as_secs_f64()));
+    with(|h| local(|s| s.sample(&h.feed_build, took.as_secs_f64())));
 }
 
 pub fn model_fit(took: Duration) {
@@ -466,15 +505,28 @@ pub fn model_score(took: Duration) {
 /// wrapped (`store::instrumented`); the series exist, empty, from then on.
 pub struct StoreOps {
     backend: &'static str,
-    by_op: HashMap<&'static str, Histogram>,
+    by_op: HashMap<&'static str, &'static Histogram>,
 }
+
+/// Every store series resolved so far, by backend and operation: one handle each for
+/// the life of the process (bounded by backends × operations), however many stores.
+type StoreResolved = HashMap<(&'static str, &'static str), &'static Histogram>;
+static STORE_RESOLVED: Mutex<Option<StoreResolved>> = Mutex::new(None);
 
 impl StoreOps {
     pub fn new(backend: &'static str, ops: &[&'static str]) -> Self {
+        let mut resolved = STORE_RESOLVED
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let resolved = resolved.get_or_insert_with(HashMap::new);
         let by_op = ops
             .iter()
             .map(|op| {
-                let h = metrics::histogram!(STORE_OPERATION, "backend" => backend, "op" => *op);
+                let h: &'static Histogram = resolved.entry((backend, *op)).or_insert_with(|| {
+                    Box::leak(Box::new(
+                        metrics::histogram!(STORE_OPERATION, "backend" => backend, "op" => *op),
+                    ))
+                });
                 (*op, h)
             })
             .collect();
@@ -484,7 +536,7 @@ impl StoreOps {
     /// One store operation; `op` is the `Store` method's name.
     pub fn record(&self, op: &'static str, took: Duration) {
         match self.by_op.get(op) {
-            Some(h) => h.record(took.as_secs_f64()),
+            Some(h) => local(|s| s.sample(h, took.as_secs_f64())),
             // Not in the list given to `new`: found by its labels (slower, still counted).
             None => metrics::histogram!(STORE_OPERATION, "backend" => self.backend, "op" => op)
                 .record(took.as_secs_f64()),
@@ -533,15 +585,19 @@ pub fn forwarded(op: &'static str, took: Duration) {
 }
 
 pub fn interaction_acknowledged() {
-    with(|h| h.interactions.increment(1));
-    TOTALS.interactions.fetch_add(1, Ordering::Relaxed);
+    with(|h| {
+        local(|s| {
+            s.count(&h.interactions);
+            s.totals.interactions += 1;
+        })
+    });
 }
 
 /// A feed page served; `kind` is one of [`FEED_KINDS`].
 pub fn feed_served(kind: &'static str) {
     with(|h| {
         if let Some(i) = FEED_KINDS.iter().position(|k| *k == kind) {
-            h.feeds_served[i].increment(1);
+            local(|s| s.count(&h.feeds_served[i]));
         }
     });
 }
@@ -575,6 +631,14 @@ mod tests {
         for n in names::GAUGES {
             assert!(n.starts_with("spoofify_") && !n.ends_with("_total"), "{n}");
         }
+    }
+
+    fn count_request(took: Duration) {
+        let i = latency_slot(took.as_secs_f64());
+        local(|s| {
+            s.totals.requests += 1;
+            s.totals.latency[i] += 1;
+        });
     }
 
     #[test]
