@@ -1676,7 +1676,7 @@ async fn a_checked_append_writes_only_for_a_session_that_signs_in(h: &mut Harnes
     // A key naming its listener (one script on Redis) and an older one (two steps).
     for (n, key) in [(1, "L-ck.aa11"), (2, "bb22")] {
         s.put_session(&session(key, "L-ck"), ttl).await.unwrap();
-        let id = format!("ck-000{n}");
+        let id = format!("check-000{n}");
         let done = s.append_checked(key, &fin(&id), None).await.unwrap();
         assert_eq!(done.check, s.session_check(key).await.unwrap(), "{key}");
         assert!(done.check.as_ref().is_some_and(SessionCheck::signs_in));
@@ -1693,13 +1693,16 @@ async fn a_checked_append_writes_only_for_a_session_that_signs_in(h: &mut Harnes
         };
         assert_eq!(again.appended, Some((dup, false)), "{key}");
     }
-    assert_eq!(logged(s.clone(), "L-ck").await, vec!["ck-0001", "ck-0002"]);
+    assert_eq!(
+        logged(s.clone(), "L-ck").await,
+        vec!["check-0001", "check-0002"]
+    );
     assert_eq!(s.listeners(None, 1000).await.unwrap(), vec![lid("L-ck")]);
     // Sharing in the same step, as `append_and_share`.
     s.set_privacy(&lid("L-ck"), &sharing()).await.unwrap();
     let e = entry("demo-0001", ActivityKind::Finished, now_ms());
     let done = s
-        .append_checked("L-ck.aa11", &fin("ck-0003"), Some(&e))
+        .append_checked("L-ck.aa11", &fin("check-0003"), Some(&e))
         .await
         .unwrap();
     let third = Appended {
@@ -1712,7 +1715,7 @@ async fn a_checked_append_writes_only_for_a_session_that_signs_in(h: &mut Harnes
     s.revoke_sessions(&a.id, None).await.unwrap();
     for key in ["L-ck.aa11", "bb22"] {
         let done = s
-            .append_checked(key, &fin("ck-0004"), Some(&e))
+            .append_checked(key, &fin("check-0004"), Some(&e))
             .await
             .unwrap();
         assert_eq!(done.appended, None, "{key}");
@@ -1727,13 +1730,13 @@ async fn a_checked_append_writes_only_for_a_session_that_signs_in(h: &mut Harnes
     };
     s.put_session(&fresh, ttl).await.unwrap();
     let done = s
-        .append_checked("L-ck.cc33", &fin("ck-0005"), None)
+        .append_checked("L-ck.cc33", &fin("check-0005"), None)
         .await
         .unwrap();
     assert_eq!(done.appended.map(|(a, _)| a.seq), Some(4));
     // No such session; a session whose account is gone.
     let none = s
-        .append_checked("L-ck.0000", &fin("ck-0006"), None)
+        .append_checked("L-ck.0000", &fin("check-0006"), None)
         .await
         .unwrap();
     assert_eq!(
@@ -1747,7 +1750,7 @@ async fn a_checked_append_writes_only_for_a_session_that_signs_in(h: &mut Harnes
         .await
         .unwrap();
     let gone = s
-        .append_checked("L-gone.dd44", &fin("ck-0007"), None)
+        .append_checked("L-gone.dd44", &fin("check-0007"), None)
         .await
         .unwrap();
     assert_eq!(gone.appended, None);
@@ -1758,19 +1761,20 @@ async fn a_checked_append_writes_only_for_a_session_that_signs_in(h: &mut Harnes
         .await
         .unwrap();
     assert!(matches!(
-        s.append_checked("L-ck.ee55", &fin("ck-0008"), None).await,
+        s.append_checked("L-ck.ee55", &fin("check-0008"), None)
+            .await,
         Err(StoreError::Corrupt(_))
     ));
     // A deleted session (logged out) writes nothing either.
     s.delete_session("L-ck.cc33").await.unwrap();
     let out = s
-        .append_checked("L-ck.cc33", &fin("ck-0009"), None)
+        .append_checked("L-ck.cc33", &fin("check-0009"), None)
         .await
         .unwrap();
     assert_eq!(out.appended, None);
     assert_eq!(
         logged(s.clone(), "L-ck").await,
-        vec!["ck-0001", "ck-0002", "ck-0003", "ck-0005"],
+        vec!["check-0001", "check-0002", "check-0003", "check-0005"],
         "only appends from sessions that signed in are in the log"
     );
     assert_eq!(s.activity(&lid("L-ck"), 10).await.unwrap(), vec![e]);

@@ -223,8 +223,12 @@ pub async fn record(
     listener: &ListenerId,
     interaction: &Interaction,
 ) -> Result<Appended, Refused> {
+    // Counted before anything is written: a refused interaction is not stored, and the
+    // client retries it with the same id.
     let key = listener.to_string();
-    reserve(state, &key)?;
+    if let Err(retry) = state.limits.interactions.reserve(&key) {
+        return Err(Refused::RateLimited(too_many(state, retry)));
+    }
     // Finishes and likes go to the listener's activity for the people who follow them
     // (if the listener shares; see `activity`) in the same durable step as the append;
     // a retry (duplicate) was shared the first time.
@@ -259,11 +263,11 @@ async fn record_checked(
     interaction: &Interaction,
 ) -> Result<Appended, Refused> {
     let key = listener.to_string();
-    if let Err(limited) = reserve(state, &key) {
+    if let Err(retry) = state.limits.interactions.reserve(&key) {
         session::verify(state, session_key)
             .await
             .map_err(Refused::Failed)?;
-        return Err(limited);
+        return Err(Refused::RateLimited(too_many(state, retry)));
     }
     let share = shared_entry(interaction);
     let done = state
@@ -292,12 +296,9 @@ async fn record_checked(
     }
 }
 
-/// Counts one interaction against the listener's per-minute limit; the 429 answer
-/// when over it (nothing is written then; the client retries with the same id).
-fn reserve(state: &AppState, key: &str) -> Result<(), Refused> {
-    let Err(retry) = state.limits.interactions.reserve(key) else {
-        return Ok(());
-    };
+/// The 429 answer for an interaction over the listener's per-minute limit (nothing is
+/// written then; the client retries with the same id after `retry`).
+fn too_many(state: &AppState, retry: std::time::Duration) -> Response {
     let secs = retry.as_secs().max(1);
     let per_minute = state.settings.http_limits.interactions_per_minute;
     let e = ApiError::new(
@@ -308,9 +309,7 @@ fn reserve(state: &AppState, key: &str) -> Result<(), Refused> {
              retry with the same id in {secs} s"
         ),
     );
-    Err(Refused::RateLimited(
-        ([(header::RETRY_AFTER, secs.to_string())], e).into_response(),
-    ))
+    ([(header::RETRY_AFTER, secs.to_string())], e).into_response()
 }
 
 /// What a finish or a like shares with the listener's followers (see `activity`).

@@ -7,7 +7,7 @@
 --   KEYS[3] = the session (JSON), KEYS[4] = the listener's account hash (same hash tag).
 --   The rule of `SessionCheck::signs_in` (store/types.rs): the session exists, its
 --   account's `core` field does, and the session's epoch is the account's `epoch`
---   (absent = 0). A session naming another listener than its key is corrupt.
+--   (absent = 0).
 -- Sharing (optional; the rule of push_activity.lua, which records an entry alone): the
 -- two keys after those above — the privacy hash, the activity list (same hash tag) —
 -- ARGV[4] = the activity entry (JSON), ARGV[5] = its time (ms), ARGV[6] = how many to keep
@@ -22,12 +22,11 @@ if check then
   if not session then
     return {false, false, false, 0, 0, 0, 0}
   end
+  -- A session that is not JSON or names another listener than its key is corrupt:
+  -- nothing is written, and the caller finds it so in the session returned.
   local ok, s = pcall(cjson.decode, session)
-  if not ok or type(s) ~= 'table' then
-    return redis.error_reply('CORRUPT session under ' .. ARGV[3] .. "'s key is not JSON")
-  end
-  if s.listener ~= ARGV[3] then
-    return redis.error_reply('CORRUPT session under ' .. ARGV[3] .. "'s key names another listener")
+  if not ok or type(s) ~= 'table' or s.listener ~= ARGV[3] then
+    return {session, false, false, 0, 0, 0, 0}
   end
   core = redis.call('HGET', KEYS[4], 'core')
   epoch = redis.call('HGET', KEYS[4], 'epoch')

@@ -104,6 +104,8 @@ pub(super) async fn append_checked(
     let (session, core, epoch, appended, seq, duplicate, shared): Reply = s
         .durable(call, "append interaction (session checked)")
         .await?;
+    // A session that is not JSON or names another listener is `Corrupt` here (the
+    // script wrote nothing for it).
     let check = super::accounts::session_check_from(session_key, session, core, epoch)?;
     if appended != 1 {
         return Ok(CheckedAppend {
