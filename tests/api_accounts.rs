@@ -66,6 +66,9 @@ async fn signup_login_logout_and_sessions() {
         r.body
     );
 
+    let song = api.get("/api/songs?limit=1").await.body["songs"][0]["id"].clone();
+    assert!(song.is_string(), "a song to play");
+
     // Logout ends the session on the server, not just in this client.
     let old = api.cookie().map(str::to_owned);
     let r = api.post("/api/logout", json!({})).await;
@@ -76,7 +79,7 @@ async fn signup_login_logout_and_sessions() {
     // An interaction checks its session in the append itself: from the ended session
     // nothing is stored, and the answer is 401 whatever else is wrong with the request;
     // so is one from a made-up token naming the listener.
-    let play = json!({"id": "after-logout-1", "song_id": "demo-0001", "kind": "finished"});
+    let play = json!({"id": "after-logout-1", "song_id": song, "kind": "finished"});
     let forged = old
         .as_deref()
         .and_then(|t| t.split_once('.'))
