@@ -66,13 +66,45 @@ async fn signup_login_logout_and_sessions() {
         r.body
     );
 
+    let song = api.get("/api/songs?limit=1").await.body["songs"][0]["id"].clone();
+    assert!(song.is_string(), "a song to play");
+
     // Logout ends the session on the server, not just in this client.
     let old = api.cookie().map(str::to_owned);
     let r = api.post("/api/logout", json!({})).await;
     assert_eq!(r.status, 204);
-    api.set_cookie(old);
+    api.set_cookie(old.clone());
     let r = api.get("/api/me").await;
     assert_eq!((r.status.as_u16(), r.code()), (401, "unauthorized"));
+    // An interaction checks its session in the append itself: from the ended session
+    // nothing is stored, and the answer is 401 whatever else is wrong with the request;
+    // so is one from a made-up token naming the listener.
+    let play = json!({"id": "after-logout-1", "song_id": song, "kind": "finished"});
+    let forged = old
+        .as_deref()
+        .and_then(|t| t.split_once('.'))
+        .map(|(listener, _)| format!("{listener}.{}", "ab".repeat(32)));
+    assert!(forged.is_some(), "a session token names its listener");
+    for (cookie, body, why) in [
+        (old.clone(), play.clone(), "logged out"),
+        (
+            old.clone(),
+            json!({"id": "x", "kind": "loved"}),
+            "logged out, bad body",
+        ),
+        (forged.clone(), play.clone(), "forged"),
+        (forged, json!({"id": "after-logout-2"}), "forged, bad body"),
+    ] {
+        api.set_cookie(cookie);
+        let r = api.post("/api/interactions", body).await;
+        assert_eq!(
+            (r.status.as_u16(), r.code()),
+            (401, "unauthorized"),
+            "{why}: {:?}",
+            r.body
+        );
+    }
+    api.set_cookie(old);
 
     let r = api
         .post(
@@ -89,6 +121,19 @@ async fn signup_login_logout_and_sessions() {
         .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(api.get("/api/me").await.status, 200);
+    // Signed in again: the interaction refused above was never stored (new, not a
+    // duplicate), and a bad body from a valid session is 400, not 401.
+    let r = api.post("/api/interactions", play).await;
+    assert_eq!(
+        (r.status.as_u16(), &r.body["duplicate"]),
+        (201, &json!(false)),
+        "{:?}",
+        r.body
+    );
+    let r = api
+        .post("/api/interactions", json!({"id": "x", "kind": "loved"}))
+        .await;
+    assert_eq!(r.status, 400, "{:?}", r.body);
 
     // Behind a TLS proxy the cookie is Secure.
     let r = api

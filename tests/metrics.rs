@@ -167,8 +167,9 @@ async fn metrics_are_named_typed_bounded_and_lint_clean() {
         "route templates: {after_10}"
     );
     assert!(!has("syn-0"), "no raw paths or song ids in labels");
+    // An interaction's append checks its session in the same store step.
     assert!(has(
-        r#"spoofify_store_operation_seconds_bucket{backend="embedded",op="append_interaction""#
+        r#"spoofify_store_operation_seconds_bucket{backend="embedded",op="append_checked""#
     ));
     assert!(has(r#"spoofify_feeds_served_total{kind="cold"}"#));
     assert!(

@@ -92,6 +92,7 @@ contract!(
     privacy_shares_nothing_until_set,
     activity_is_recorded_only_while_shared_capped_and_newest_first,
     an_append_shares_its_activity_in_the_same_step_only_when_new,
+    a_checked_append_writes_only_for_a_session_that_signs_in,
     visible_activity_hides_non_sharers_and_blocked_viewers,
     the_social_graph_and_activity_survive_a_restart,
     people_are_found_by_a_prefix_of_username_or_display_name,
@@ -1725,6 +1726,132 @@ async fn an_append_shares_its_activity_in_the_same_step_only_when_new(h: &mut Ha
         vec![1, 2, 3],
         "every new entry is in the log, shared or not"
     );
+}
+
+async fn a_checked_append_writes_only_for_a_session_that_signs_in(h: &mut Harness) {
+    let s = h.store();
+    let a = account("L-ck", "checked");
+    s.create_account(&a).await.unwrap();
+    let ttl = Duration::from_secs(600);
+    let session = |key: &str, listener: &str| Session {
+        token_hash: key.into(),
+        listener: lid(listener),
+        created_ms: now_ms(),
+        epoch: 0,
+    };
+    let fin = |id: &str| interaction(id, "demo-0001", InteractionKind::Finished);
+    let logged = |s: SharedStore, l: &'static str| async move {
+        let entries = s.read_interactions(&lid(l), 0, 100).await.unwrap();
+        entries
+            .iter()
+            .map(|e| e.interaction.id.to_string())
+            .collect::<Vec<_>>()
+    };
+    // A key naming its listener (one script on Redis) and an older one (two steps).
+    for (n, key) in [(1, "L-ck.aa11"), (2, "bb22")] {
+        s.put_session(&session(key, "L-ck"), ttl).await.unwrap();
+        let id = format!("check-000{n}");
+        let done = s.append_checked(key, &fin(&id), None).await.unwrap();
+        assert_eq!(done.check, s.session_check(key).await.unwrap(), "{key}");
+        assert!(done.check.as_ref().is_some_and(SessionCheck::signs_in));
+        let appended = Appended {
+            seq: n,
+            duplicate: false,
+        };
+        assert_eq!(done.appended, Some((appended, false)), "{key}");
+        // A retry is a duplicate, as with `append_interaction`.
+        let again = s.append_checked(key, &fin(&id), None).await.unwrap();
+        let dup = Appended {
+            seq: n,
+            duplicate: true,
+        };
+        assert_eq!(again.appended, Some((dup, false)), "{key}");
+    }
+    assert_eq!(
+        logged(s.clone(), "L-ck").await,
+        vec!["check-0001", "check-0002"]
+    );
+    assert_eq!(s.listeners(None, 1000).await.unwrap(), vec![lid("L-ck")]);
+    // Sharing in the same step, as `append_and_share`.
+    s.set_privacy(&lid("L-ck"), &sharing()).await.unwrap();
+    let e = entry("demo-0001", ActivityKind::Finished, now_ms());
+    let done = s
+        .append_checked("L-ck.aa11", &fin("check-0003"), Some(&e))
+        .await
+        .unwrap();
+    let third = Appended {
+        seq: 3,
+        duplicate: false,
+    };
+    assert_eq!(done.appended, Some((third, true)));
+    assert_eq!(s.activity(&lid("L-ck"), 10).await.unwrap(), vec![e.clone()]);
+    // Logged out everywhere: the check reads the raised epoch and nothing is written.
+    s.revoke_sessions(&a.id, None).await.unwrap();
+    for key in ["L-ck.aa11", "bb22"] {
+        let done = s
+            .append_checked(key, &fin("check-0004"), Some(&e))
+            .await
+            .unwrap();
+        assert_eq!(done.appended, None, "{key}");
+        let check = done.check.unwrap();
+        assert_eq!(check.account.map(|a| a.session_epoch), Some(1));
+        assert_eq!(check.session.epoch, 0);
+    }
+    // A session made after the revocation signs in again.
+    let fresh = Session {
+        epoch: 1,
+        ..session("L-ck.cc33", "L-ck")
+    };
+    s.put_session(&fresh, ttl).await.unwrap();
+    let done = s
+        .append_checked("L-ck.cc33", &fin("check-0005"), None)
+        .await
+        .unwrap();
+    assert_eq!(done.appended.map(|(a, _)| a.seq), Some(4));
+    // No such session; a session whose account is gone.
+    let none = s
+        .append_checked("L-ck.0000", &fin("check-0006"), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        none,
+        CheckedAppend {
+            check: None,
+            appended: None
+        }
+    );
+    s.put_session(&session("L-gone.dd44", "L-gone"), ttl)
+        .await
+        .unwrap();
+    let gone = s
+        .append_checked("L-gone.dd44", &fin("check-0007"), None)
+        .await
+        .unwrap();
+    assert_eq!(gone.appended, None);
+    assert_eq!(gone.check.map(|c| c.account), Some(None));
+    assert!(logged(s.clone(), "L-gone").await.is_empty());
+    // A record naming another listener than its key is refused, not trusted.
+    s.put_session(&session("L-ck.ee55", "L-gone"), ttl)
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.append_checked("L-ck.ee55", &fin("check-0008"), None)
+            .await,
+        Err(StoreError::Corrupt(_))
+    ));
+    // A deleted session (logged out) writes nothing either.
+    s.delete_session("L-ck.cc33").await.unwrap();
+    let out = s
+        .append_checked("L-ck.cc33", &fin("check-0009"), None)
+        .await
+        .unwrap();
+    assert_eq!(out.appended, None);
+    assert_eq!(
+        logged(s.clone(), "L-ck").await,
+        vec!["check-0001", "check-0002", "check-0003", "check-0005"],
+        "only appends from sessions that signed in are in the log"
+    );
+    assert_eq!(s.activity(&lid("L-ck"), 10).await.unwrap(), vec![e]);
 }
 
 async fn activity_is_recorded_only_while_shared_capped_and_newest_first(h: &mut Harness) {

@@ -1,7 +1,13 @@
 //! `POST /api/interactions`: one thing the signed-in listener did with a song.
 //!
 //! Validated here (id, song, kind, position, where the play started), then appended to the listener's log in
-//! the store; only once the append is durable do we answer 2xx (201, or 200 with
+//! the store. The session is checked in the append's own store step
+//! (`Store::append_checked`; on Redis the one `append.lua` call — one round trip and one
+//! fsync wait per interaction instead of two): nothing is written for a session that does
+//! not sign in, and such a request is answered 401 whatever else is wrong with it. The
+//! append runs on the node that took the request (the owner actor is only told the log
+//! grew), so no unchecked body ever goes to another node. Only once the append is
+//! durable do we answer 2xx (201, or 200 with
 //! `"duplicate": true` when the client id was seen before — a retry is a no-op). Then
 //! the owner actor is told the log grew; that may fail, which is fine: the actor
 //! catches up from the log by the last sequence number it applied.
@@ -26,11 +32,12 @@ use super::activity;
 use super::catalog::{find, loaded};
 use super::edge::ApiJson;
 use super::error::ErrorBody;
-use super::session::CurrentListener;
+use super::session::{self, SessionKey};
 use super::{ApiError, AppState};
 use crate::catalog::SongId;
 use crate::store::{
-    now_ms, ActivityEntry, Appended, ClientId, Interaction, InteractionKind, ListenerId, PlaylistId,
+    now_ms, session_key_listener, ActivityEntry, Appended, CheckedAppend, ClientId, Interaction,
+    InteractionKind, ListenerId, PlaylistId,
 };
 
 /// How far past a song's end a reported position may be (players report a little late).
@@ -120,14 +127,41 @@ pub struct Acknowledged {
               (status = 415, description = "Body not sent as JSON", body = ErrorBody),
               (status = 429, description = "Too many interactions from this listener this minute; not stored; retry with the same id after Retry-After", body = ErrorBody),
               (status = 503, description = "Not stored (the catalog is loading or the store is down); retry with the same id", body = ErrorBody)))]
-#[tracing::instrument(name = "interaction", skip_all, fields(listener = %who.id))]
+#[tracing::instrument(name = "interaction", skip_all, fields(listener = tracing::field::Empty))]
 async fn create(
     State(state): State<AppState>,
-    who: CurrentListener,
-    ApiJson(body): ApiJson<NewInteraction>,
+    SessionKey(key): SessionKey,
+    body: Result<ApiJson<NewInteraction>, ApiError>,
 ) -> Result<Response, ApiError> {
+    // A key that names its listener (every session since they do) is checked in the
+    // append's own store step; an older one first, as every other handler does.
+    let Some(listener) = session_key_listener(&key) else {
+        let who = session::verify(&state, &key).await?;
+        tracing::Span::current().record("listener", tracing::field::display(&who.id));
+        let interaction = interaction(&state, body?.0)?;
+        return answer(&interaction, record(&state, &who.id, &interaction).await);
+    };
+    tracing::Span::current().record("listener", tracing::field::display(&listener));
+    // A request whose session does not sign in is answered 401 whatever else is wrong
+    // with it, as when the session is checked before the body is read.
+    let interaction = match body.and_then(|ApiJson(b)| interaction(&state, b)) {
+        Ok(i) => i,
+        Err(e) => {
+            session::verify(&state, &key).await?;
+            return Err(e);
+        }
+    };
+    answer(
+        &interaction,
+        record_checked(&state, &key, &listener, &interaction).await,
+    )
+}
+
+/// The interaction a valid request reports: 400 (or 404 for an unknown song, 503
+/// while the catalog loads) otherwise.
+fn interaction(state: &AppState, body: NewInteraction) -> Result<Interaction, ApiError> {
     let id = ClientId::parse(&body.id).map_err(|e| ApiError::invalid(e.to_string()))?;
-    let catalog = loaded(&state)?;
+    let catalog = loaded(state)?;
     let song = find(&catalog, &body.song_id)?;
     if body.position_ms > song.duration_ms + POSITION_SLACK_MS {
         return Err(ApiError::invalid(format!(
@@ -135,14 +169,21 @@ async fn create(
             body.position_ms, song.duration_ms
         )));
     }
-    let interaction = Interaction {
+    Ok(Interaction {
         id,
         song_id: song.id.clone(),
         kind: logged_kind(body.kind, body.source),
         position_ms: body.position_ms,
         at_ms: now_ms(),
-    };
-    let appended = match record(&state, &who.id, &interaction).await {
+    })
+}
+
+/// 201 (or 200 for a duplicate) once durable; the refusal's answer otherwise.
+fn answer(
+    interaction: &Interaction,
+    recorded: Result<Appended, Refused>,
+) -> Result<Response, ApiError> {
+    let appended = match recorded {
         Ok(a) => a,
         Err(Refused::RateLimited(response)) => return Ok(response),
         Err(Refused::Failed(e)) => return Err(e),
@@ -168,7 +209,9 @@ async fn create(
 pub enum Refused {
     /// Over the listener's per-minute limit: the 429 answer, with `Retry-After`.
     RateLimited(Response),
-    /// The store failed (nothing acknowledged; retry with the same id).
+    /// The store failed (nothing acknowledged; retry with the same id), or (only from
+    /// a request whose session is checked with the append) the session does not sign
+    /// in: 401.
     Failed(ApiError),
 }
 
@@ -184,50 +227,105 @@ pub async fn record(
     // client retries it with the same id.
     let key = listener.to_string();
     if let Err(retry) = state.limits.interactions.reserve(&key) {
-        let secs = retry.as_secs().max(1);
-        let per_minute = state.settings.http_limits.interactions_per_minute;
-        let e = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            format!(
-                "more than {per_minute} interactions this minute; nothing was stored — \
-                 retry with the same id in {secs} s"
-            ),
-        );
-        return Err(Refused::RateLimited(
-            ([(header::RETRY_AFTER, secs.to_string())], e).into_response(),
-        ));
+        return Err(Refused::RateLimited(too_many(state, retry)));
     }
     // Finishes and likes go to the listener's activity for the people who follow them
     // (if the listener shares; see `activity`) in the same durable step as the append;
     // a retry (duplicate) was shared the first time.
-    let appended = match activity::shared_kind(interaction.kind) {
-        Some(kind) => {
-            let entry = ActivityEntry {
-                song_id: interaction.song_id.clone(),
-                kind,
-                at_ms: interaction.at_ms,
-            };
-            state
-                .store
-                .append_and_share(listener, interaction, &entry)
-                .await
-                .map(|(a, _)| a)
-        }
+    let appended = match shared_entry(interaction) {
+        Some(entry) => state
+            .store
+            .append_and_share(listener, interaction, &entry)
+            .await
+            .map(|(a, _)| a),
         None => state.store.append_interaction(listener, interaction).await,
     };
     match appended {
-        Ok(a) => {
-            state.cluster.notify(listener);
-            crate::telemetry::metrics::interaction_acknowledged();
-            Ok(a)
-        }
+        Ok(a) => Ok(acknowledged(state, listener, a)),
         Err(e) => {
             // Nothing stored: the retry should not pay twice.
             state.limits.interactions.release(&key);
             Err(Refused::Failed(e.into()))
         }
     }
+}
+
+/// [`record`] for a request whose session is checked in the append's own store step
+/// (`Store::append_checked`: on Redis one script, one round trip): the session stored
+/// under `session_key`, which names `listener`, must sign in, else nothing is written
+/// and the answer is 401. The rate limit is counted before (as in [`record`]); an
+/// over-limit request gets its 429 only once its session was checked (401 before
+/// anything else).
+async fn record_checked(
+    state: &AppState,
+    session_key: &str,
+    listener: &ListenerId,
+    interaction: &Interaction,
+) -> Result<Appended, Refused> {
+    let key = listener.to_string();
+    if let Err(retry) = state.limits.interactions.reserve(&key) {
+        session::verify(state, session_key)
+            .await
+            .map_err(Refused::Failed)?;
+        return Err(Refused::RateLimited(too_many(state, retry)));
+    }
+    let share = shared_entry(interaction);
+    let done = state
+        .store
+        .append_checked(session_key, interaction, share.as_ref())
+        .await;
+    match done {
+        Ok(CheckedAppend {
+            check,
+            appended: Some((a, _)),
+        }) => {
+            let a = acknowledged(state, listener, a);
+            if let Some(check) = check {
+                session::refresh_if_due(state, check.session).await;
+            }
+            Ok(a)
+        }
+        Ok(CheckedAppend { check, .. }) => {
+            state.limits.interactions.release(&key);
+            Err(Refused::Failed(session::refused(check)))
+        }
+        Err(e) => {
+            state.limits.interactions.release(&key);
+            Err(Refused::Failed(e.into()))
+        }
+    }
+}
+
+/// The 429 answer for an interaction over the listener's per-minute limit (nothing is
+/// written then; the client retries with the same id after `retry`).
+fn too_many(state: &AppState, retry: std::time::Duration) -> Response {
+    let secs = retry.as_secs().max(1);
+    let per_minute = state.settings.http_limits.interactions_per_minute;
+    let e = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        format!(
+            "more than {per_minute} interactions this minute; nothing was stored — \
+             retry with the same id in {secs} s"
+        ),
+    );
+    ([(header::RETRY_AFTER, secs.to_string())], e).into_response()
+}
+
+/// What a finish or a like shares with the listener's followers (see `activity`).
+fn shared_entry(interaction: &Interaction) -> Option<ActivityEntry> {
+    activity::shared_kind(interaction.kind).map(|kind| ActivityEntry {
+        song_id: interaction.song_id.clone(),
+        kind,
+        at_ms: interaction.at_ms,
+    })
+}
+
+/// After a durable append: the owner is told the log grew, and it is counted.
+fn acknowledged(state: &AppState, listener: &ListenerId, appended: Appended) -> Appended {
+    state.cluster.notify(listener);
+    crate::telemetry::metrics::interaction_acknowledged();
+    appended
 }
 
 /// Logs what a saved playlist edit says about its owner's taste, through [`record`]:

@@ -33,7 +33,7 @@ use cookie::{Cookie, SameSite};
 use sha2::{Digest, Sha256};
 
 use super::{ApiError, AppState};
-use crate::store::{now_ms, ListenerId, Session, StoreError, Username};
+use crate::store::{now_ms, ListenerId, Session, SessionCheck, StoreError, Username};
 
 /// The cookie's name in a secure context, and elsewhere (see the module doc).
 pub const SESSION_COOKIE: &str = "__Host-spoofify_session";
@@ -69,18 +69,59 @@ impl FromRequestParts<AppState> for CurrentListener {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let SessionKey(key) = SessionKey::from_request_parts(parts, state).await?;
+        verify(state, &key).await
+    }
+}
+
+/// The store key of the request's session (see [`hash_token`]), *not checked yet*:
+/// for a handler that checks the session in the same store step as its write
+/// ([`crate::store::Store::append_checked`], `POST /api/interactions`). Rejects with
+/// 401 only when the request has no session cookie at all. The handler must answer
+/// nothing but 401 ([`verify`], [`refused`]) to a request whose session turns out not
+/// to sign in.
+#[derive(Debug, Clone)]
+pub struct SessionKey(pub String);
+
+impl FromRequestParts<AppState> for SessionKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ApiError> {
         let token = session_token(&parts.headers)
             .ok_or_else(|| ApiError::unauthorized("sign in first: this request has no session"))?;
-        match check(state, &hash_token(&token)).await? {
-            Checked::Valid { session, username } => {
-                let id = session.listener.clone();
-                if now_ms().saturating_sub(session.created_ms) > refresh_after_ms(state) {
-                    refresh(state, session).await;
-                }
-                Ok(CurrentListener { id, username })
-            }
-            Checked::Ended(why) => Err(ApiError::unauthorized(why.message())),
+        Ok(SessionKey(hash_token(&token)))
+    }
+}
+
+/// [`CurrentListener`] for the session stored under `key`: [`check`], then the
+/// sliding refresh when it is due; 401 when the session does not sign in.
+pub async fn verify(state: &AppState, key: &str) -> Result<CurrentListener, ApiError> {
+    match check(state, key).await? {
+        Checked::Valid { session, username } => {
+            let id = session.listener.clone();
+            refresh_if_due(state, session).await;
+            Ok(CurrentListener { id, username })
         }
+        Checked::Ended(why) => Err(ApiError::unauthorized(why.message())),
+    }
+}
+
+/// The 401 for a session check that did not sign in (what a store step that checked
+/// the session itself read: [`crate::store::CheckedAppend::check`]).
+pub fn refused(found: Option<SessionCheck>) -> ApiError {
+    match judge(found) {
+        Checked::Ended(why) => ApiError::unauthorized(why.message()),
+        // The store refused a session this rule accepts: its rule and ours differ.
+        Checked::Valid { .. } => ApiError::from(StoreError::Corrupt(
+            "the store refused a session that signs in".to_owned(),
+        )),
+    }
+}
+
+/// Rewrites a valid session with a fresh TTL when it is due (sliding expiry).
+pub async fn refresh_if_due(state: &AppState, session: Session) {
+    if now_ms().saturating_sub(session.created_ms) > refresh_after_ms(state) {
+        refresh(state, session).await;
     }
 }
 
@@ -125,19 +166,24 @@ impl Ended {
 /// request ([`CurrentListener`]) and for open activity streams, which end with their
 /// session (`http::activity`).
 pub async fn check(state: &AppState, key: &str) -> Result<Checked, StoreError> {
-    let Some(found) = state.store.session_check(key).await? else {
-        return Ok(Checked::Ended(Ended::Gone));
+    Ok(judge(state.store.session_check(key).await?))
+}
+
+/// What a session check's reading means ([`SessionCheck::signs_in`], with the reason
+/// when it does not).
+pub fn judge(found: Option<SessionCheck>) -> Checked {
+    let Some(found) = found else {
+        return Checked::Ended(Ended::Gone);
     };
-    let Some(account) = found.account else {
-        return Ok(Checked::Ended(Ended::AccountGone));
-    };
-    if found.session.epoch != account.session_epoch {
-        return Ok(Checked::Ended(Ended::Voided));
+    let signs_in = found.signs_in();
+    match found.account {
+        None => Checked::Ended(Ended::AccountGone),
+        Some(_) if !signs_in => Checked::Ended(Ended::Voided),
+        Some(account) => Checked::Valid {
+            session: found.session,
+            username: account.username,
+        },
     }
-    Ok(Checked::Valid {
-        session: found.session,
-        username: account.username,
-    })
 }
 
 /// Rewrites the session with a new timestamp and a full TTL, if it still exists. A

@@ -51,6 +51,7 @@ const OPS: &[&str] = &[
     "revoke_sessions",
     "append_interaction",
     "append_and_share",
+    "append_checked",
     "read_interactions",
     "acquire_job_lease",
     "release_job_lease",
@@ -199,6 +200,19 @@ impl<S: Store + ?Sized> Store for Instrumented<S> {
         self.timed(
             "append_and_share",
             self.inner.append_and_share(listener, interaction, share),
+        )
+        .await
+    }
+
+    async fn append_checked(
+        &self,
+        session_key: &str,
+        interaction: &Interaction,
+        share: Option<&ActivityEntry>,
+    ) -> StoreResult<CheckedAppend> {
+        self.timed(
+            "append_checked",
+            self.inner.append_checked(session_key, interaction, share),
         )
         .await
     }

@@ -60,6 +60,36 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// [`Store::append_checked`] as two steps: [`Store::session_check`], then (only if the
+/// session signs its requests in) the append. The trait's default, and the Redis
+/// store's way for older session keys (in no listener's hash slot).
+pub async fn append_checked_in_two_steps<S: Store + ?Sized>(
+    store: &S,
+    session_key: &str,
+    interaction: &Interaction,
+    share: Option<&ActivityEntry>,
+) -> StoreResult<CheckedAppend> {
+    let check = store.session_check(session_key).await?;
+    let Some(found) = check.as_ref().filter(|c| c.signs_in()) else {
+        return Ok(CheckedAppend {
+            check,
+            appended: None,
+        });
+    };
+    let listener = &found.session.listener;
+    let appended = match share {
+        Some(entry) => store.append_and_share(listener, interaction, entry).await?,
+        None => (
+            store.append_interaction(listener, interaction).await?,
+            false,
+        ),
+    };
+    Ok(CheckedAppend {
+        check,
+        appended: Some(appended),
+    })
+}
+
 /// A shared handle to whichever store this node runs on.
 pub type SharedStore = Arc<dyn Store>;
 
@@ -124,6 +154,24 @@ pub trait Store: Send + Sync + 'static {
         interaction: &Interaction,
         share: &ActivityEntry,
     ) -> StoreResult<(Appended, bool)>;
+    /// An interaction from a signed-in request: checks the session stored under
+    /// `session_key` exactly as [`Store::session_check`] reads it and, only if it signs
+    /// its requests in ([`SessionCheck::signs_in`]), appends to the session's
+    /// listener's log — as [`Store::append_and_share`] with `share`, else as
+    /// [`Store::append_interaction`]. Nothing is written for a session that does not.
+    /// On Redis, for a key that names its listener ([`session_key_listener`]), the
+    /// check and the append are one script — one round trip, one fsync wait, and no
+    /// revocation can fall between them; elsewhere (this default: the embedded store,
+    /// whose check is an inline read, and older keys) the check, then the append.
+    async fn append_checked(
+        &self,
+        session_key: &str,
+        interaction: &Interaction,
+        share: Option<&ActivityEntry>,
+    ) -> StoreResult<CheckedAppend> {
+        append_checked_in_two_steps(self, session_key, interaction, share).await
+    }
+
     /// Entries with `seq > after`, oldest first, at most `limit`.
     async fn read_interactions(
         &self,

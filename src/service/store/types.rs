@@ -172,6 +172,33 @@ pub struct SessionAccount {
     pub session_epoch: u64,
 }
 
+impl SessionCheck {
+    /// Whether the session signs its requests in: its account exists and the session's
+    /// epoch is the account's (not logged out everywhere, no new password since). The
+    /// one rule, for `http::session::check` and [`Store::append_checked`] alike (the
+    /// Redis store's `append.lua` applies it in the script).
+    ///
+    /// [`Store::append_checked`]: super::Store::append_checked
+    pub fn signs_in(&self) -> bool {
+        self.account
+            .as_ref()
+            .is_some_and(|a| a.session_epoch == self.session.epoch)
+    }
+}
+
+/// What [`Store::append_checked`] found and did: the session check (as
+/// [`Store::session_check`] returns it) and, only when the session signs its requests
+/// in ([`SessionCheck::signs_in`]), the append to its listener's log and whether the
+/// activity entry was recorded (always false without one).
+///
+/// [`Store::append_checked`]: super::Store::append_checked
+/// [`Store::session_check`]: super::Store::session_check
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedAppend {
+    pub check: Option<SessionCheck>,
+    pub appended: Option<(Appended, bool)>,
+}
+
 /// What a listener did with a song. Serialized by name (`snake_case`) in both stores'
 /// logs, and by variant position in model snapshots: add variants at the end, never
 /// rename or reorder, so every log and snapshot written before still decodes.

@@ -262,6 +262,27 @@ pub(super) async fn session_check(s: &RedisStore, key: &str) -> StoreResult<Opti
             }
         },
     };
+    checked(key, session, core, epoch)
+}
+
+/// A [`SessionCheck`] from what was read under `key`: the session (JSON) and its
+/// account's `core` and `epoch` fields (`append.lua` reads the same three).
+pub(super) fn session_check_from(
+    key: &str,
+    session: Option<Vec<u8>>,
+    core: Option<Vec<u8>>,
+    epoch: Option<u64>,
+) -> StoreResult<Option<SessionCheck>> {
+    let session = session.map(|b| from_json(&b, "session")).transpose()?;
+    checked(key, session, core, epoch)
+}
+
+fn checked(
+    key: &str,
+    session: Option<Session>,
+    core: Option<Vec<u8>>,
+    epoch: Option<u64>,
+) -> StoreResult<Option<SessionCheck>> {
     let Some(session) = session else {
         return Ok(None);
     };

@@ -79,7 +79,61 @@ pub(super) async fn append_and_share(
     append(s, listener, interaction, Some(share)).await
 }
 
-/// `append.lua`, with the activity keys and arguments when the entry is to be shared.
+#[tracing::instrument(level = "debug", skip_all)]
+pub(super) async fn append_checked(
+    s: &RedisStore,
+    session_key: &str,
+    interaction: &Interaction,
+    share: Option<&ActivityEntry>,
+) -> StoreResult<CheckedAppend> {
+    // An older key lives in no listener's slot: the check and the append cannot be one
+    // script there (and on a Redis Cluster not even one transaction).
+    let Some(listener) = session_key_listener(session_key) else {
+        return append_checked_in_two_steps(s, session_key, interaction, share).await;
+    };
+    s.ensure_registered(&listener).await?;
+    let mut call = Durable::new(&APPEND)
+        .key(keys::listener(&listener, "log"))
+        .key(keys::listener(&listener, "log-ids"))
+        .key(keys::session(session_key))
+        .key(keys::listener(&listener, "account"))
+        .arg(interaction.id.as_str())
+        .arg_bytes(&to_json(interaction, "interaction")?)
+        .arg(listener.as_str());
+    if let Some(entry) = share {
+        call = super::social::share_keys(call, &listener, entry)?;
+    }
+    type Reply = (Field, Field, Option<u64>, i64, u64, i64, i64);
+    let (session, core, epoch, appended, seq, duplicate, shared): Reply = s
+        .durable(call, "append interaction (session checked)")
+        .await?;
+    // A session that is not JSON or names another listener is `Corrupt` here (the
+    // script wrote nothing for it).
+    let check = super::accounts::session_check_from(session_key, session, core, epoch)?;
+    if appended != 1 {
+        return Ok(CheckedAppend {
+            check,
+            appended: None,
+        });
+    }
+    // The script applied `SessionCheck::signs_in`; what it read must say the same.
+    if !check.as_ref().is_some_and(SessionCheck::signs_in) {
+        return Err(StoreError::Corrupt(format!(
+            "append.lua appended for {listener} with a session that does not sign in"
+        )));
+    }
+    let appended = Appended {
+        seq,
+        duplicate: duplicate == 1,
+    };
+    Ok(CheckedAppend {
+        check,
+        appended: Some((appended, shared == 1)),
+    })
+}
+
+/// `append.lua` without the session check, with the activity keys and arguments when
+/// the entry is to be shared.
 async fn append(
     s: &RedisStore,
     listener: &ListenerId,
@@ -95,7 +149,8 @@ async fn append(
         .key(keys::listener(listener, "log"))
         .key(keys::listener(listener, "log-ids"))
         .arg(interaction.id.as_str())
-        .arg_bytes(&to_json(interaction, "interaction")?);
+        .arg_bytes(&to_json(interaction, "interaction")?)
+        .arg("");
     if let Some(entry) = share {
         call = super::social::share_keys(call, listener, entry)?;
     }

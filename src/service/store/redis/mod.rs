@@ -68,7 +68,11 @@
 //!
 //! ## Scripts
 //! - `append.lua`: if the client id is in `log-ids`, return its seq with
-//!   duplicate=true; else take the next seq, `XADD` the entry and record the id.
+//!   duplicate=true; else take the next seq, `XADD` the entry and record the id (and,
+//!   for a finish or like, share it: `social`). For `POST /api/interactions` it first
+//!   checks the request's session in the same step (`Store::append_checked`: the
+//!   session key and the account hash sit in the listener's slot) and writes nothing
+//!   unless the session signs in — one round trip and one fsync wait per interaction.
 //! - `acquire_epoch.lua`: `INCR` the epoch, record the owner, journal the activation.
 //! - `put_snapshot.lua`: write the snapshot only if the epoch counter equals the
 //!   writer's epoch; else report the current epoch (→ [`StoreError::Fenced`]).
@@ -409,6 +413,15 @@ impl Store for RedisStore {
         share: &ActivityEntry,
     ) -> StoreResult<(Appended, bool)> {
         log::append_and_share(self, listener, interaction, share).await
+    }
+
+    async fn append_checked(
+        &self,
+        session_key: &str,
+        interaction: &Interaction,
+        share: Option<&ActivityEntry>,
+    ) -> StoreResult<CheckedAppend> {
+        log::append_checked(self, session_key, interaction, share).await
     }
 
     async fn read_interactions(
