@@ -753,6 +753,19 @@ async fn a_master_fault_does_not_interrupt_the_other_masters_listeners() {
             spread(&mut others),
             spread(&mut back)
         );
+        // Issue 13's bound for the faulty master's listeners, after a kill and after a
+        // partition alike: each served again within cluster-node-timeout + 3 s of the
+        // fault (with 8 of them, p99 is the slowest). Before the cluster lanes were
+        // nudged to re-read their slot maps, a partition's listeners were not served
+        // again within 7 s of the promotion (README "Redis Cluster").
+        let bound_ms = u128::from(DEFAULT_NODE_TIMEOUT_MS) + 3000;
+        let victims = hit.iter().filter(|h| **h).count();
+        if back.len() < victims || back.iter().any(|b| *b > bound_ms) {
+            failures.push(format!(
+                "{what}: the faulty master's listeners served again after {back:?} ms ({} of {victims}), past {bound_ms} ms",
+                back.len()
+            ));
+        }
         if !others_failed.is_empty() || !slow.is_empty() {
             failures.push(format!(
                 "{what}: on the other masters {} requests failed ({others_failed:?}) and {} took over {OTHERS_BOUND:?} (sent ms after the fault, took ms: {slow:?})",
