@@ -22,6 +22,10 @@
 //!   node) goes to each lane's own master, one call per lane; the first answer is
 //!   returned once all succeeded. A call routed to "any node" goes to the first lane.
 //! - Each lane has its own watchdog (`watch::ClusterHandle`).
+//! - When a topology read shows a lane's shard under a new master (a failover), that
+//!   lane is nudged in every lane set of the store ([`nudge`]): the crate never
+//!   refreshes its slot map on a timeout, so without it calls for a partitioned
+//!   master's slots kept going to the old master until the partition healed.
 //!
 //! Connections: every cluster client connects to every node of the cluster (masters
 //! and replicas), so a lane set costs masters × nodes connections; a store has one
