@@ -10,7 +10,7 @@
 //!
 //! - A call's slot comes from its key and the crate's own key-slot function
 //!   (`Route::with_key`); the lane from [`Router`], which reads
-//!   `CLUSTER SLOTS` every [`TOPOLOGY_EVERY`] and after a failed call. A shard keeps
+//!   `CLUSTER SLOTS` every [`TOPOLOGY_EVERY`] (500 ms) and after a failed call. A shard keeps
 //!   its lane across a failover (the promoted replica takes the lane that served its
 //!   slots), so a failover never moves a slot between lanes.
 //! - Every lane is still a whole cluster client: MOVED/ASK, reconnection and the
@@ -44,7 +44,10 @@ use super::watch::ClusterHandle;
 /// Slots in a Redis Cluster.
 const SLOTS: u16 = 16384;
 /// How often the topology is read when nothing fails.
-pub(super) const TOPOLOGY_EVERY: Duration = Duration::from_secs(1);
+/// Half a second: after a partitioned master's replica is promoted, this is most of
+/// how long its lane waits to be nudged (README "Redis Cluster"); one small
+/// `CLUSTER SLOTS` per lane each time.
+pub(super) const TOPOLOGY_EVERY: Duration = Duration::from_millis(500);
 /// How long one topology read from one lane may take.
 const TOPOLOGY_READ_TIMEOUT: Duration = Duration::from_secs(1);
 /// The most lanes a set keeps (a cluster with more masters shares lanes).
@@ -458,8 +461,10 @@ impl ClusterLanes {
         Ok(self.lanes()[i].clone())
     }
 
-    /// Reads `CLUSTER SLOTS` from every lane's own master at once; the first lane
-    /// (in lane order) that answers in time is believed.
+    /// Reads `CLUSTER SLOTS` from every lane's own master at once; the first answer
+    /// that arrives in time is believed. (A master cut off in a minority may still
+    /// call itself master for a while; believing it costs at most a nudge and a lane
+    /// choice that the crate corrects with a redirect, never a wrong answer.)
     async fn read_topology(&self) -> Option<Masters> {
         let table = self.0.router.table();
         let lanes = self.lanes();
@@ -484,11 +489,16 @@ impl ClusterLanes {
                 }
             })
         });
-        futures::future::join_all(reads)
-            .await
-            .into_iter()
-            .flatten()
-            .next()
+        // The first answer to arrive: a lane whose master is cut off answers nothing,
+        // and waiting for it (in lane order, before) held every read for its timeout.
+        use futures::StreamExt;
+        let mut reads: futures::stream::FuturesUnordered<_> = reads.collect();
+        while let Some(read) = reads.next().await {
+            if read.is_some() {
+                return read;
+            }
+        }
+        None
     }
 
     async fn on_lane<T, F, Fut>(&self, lane: usize, call: F) -> Result<T, RedisError>
