@@ -48,6 +48,12 @@ const SLOTS: u16 = 16384;
 /// how long its lane waits to be nudged (README "Redis Cluster"); one small
 /// `CLUSTER SLOTS` per lane each time.
 pub(super) const TOPOLOGY_EVERY: Duration = Duration::from_millis(500);
+/// How long a nudge may take before its lane's client counts as stuck and is rebuilt:
+/// the other master answers MOVED in milliseconds, the new master the retry, and the
+/// crate's slot refresh between them waits at most 1 s per node it asks (1–12 ms in
+/// the chaos runs; the stuck clients of "The hang", README "Redis Cluster", never
+/// answered, and were rebuilt only after 15 s of silence).
+const NUDGE_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long one topology read from one lane may take.
 const TOPOLOGY_READ_TIMEOUT: Duration = Duration::from_secs(1);
 /// The most lanes a set keeps (a cluster with more masters shares lanes).
@@ -379,13 +385,26 @@ async fn nudge(handle: ClusterHandle, slot: u16, elsewhere: u16) {
         SlotAddr::Master,
     )));
     let started = std::time::Instant::now();
-    match handle.route(cmd, routing).await {
-        Ok(_) => tracing::info!(
+    match tokio::time::timeout(NUDGE_TIMEOUT, handle.route(cmd, routing)).await {
+        Ok(Ok(_)) => tracing::info!(
             slot,
             took_ms = started.elapsed().as_millis() as u64,
             "redis cluster lane nudged after a failover: slot map re-read"
         ),
-        Err(e) => tracing::warn!(slot, error = %e, "redis cluster lane nudge failed"),
+        Ok(Err(e)) => {
+            tracing::warn!(slot, error = %e, "redis cluster lane nudge failed");
+            if !super::watch::answered::<()>(&Err(e)) {
+                handle.rebuild_now("a nudge after a failover got no answer");
+            }
+        }
+        Err(_) => {
+            tracing::warn!(
+                slot,
+                timeout_ms = NUDGE_TIMEOUT.as_millis() as u64,
+                "redis cluster lane nudge unanswered"
+            );
+            handle.rebuild_now("a nudge after a failover went unanswered");
+        }
     }
 }
 

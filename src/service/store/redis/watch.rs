@@ -58,7 +58,7 @@ struct Watch {
 
 /// Whether the call got an answer from Redis: a reply, or an error a server sent
 /// (MOVED, NOSCRIPT, WRONGTYPE, …). Timeouts, I/O errors and "no connection" are not.
-fn answered<T>(result: &Result<T, RedisError>) -> bool {
+pub(super) fn answered<T>(result: &Result<T, RedisError>) -> bool {
     match result {
         Ok(_) => true,
         Err(e) => matches!(e.kind(), ErrorKind::Server(_)) || e.code().is_some(),
@@ -188,6 +188,34 @@ impl ClusterHandle {
         tracing::warn!(
             silent_ms = silent.as_millis() as u64,
             "redis cluster client answered nothing while calls failed: rebuilding it from the seeds"
+        );
+        let this = self.clone();
+        tokio::spawn(async move { this.rebuild().await });
+    }
+
+    /// Rebuilds the client now (unless a rebuild runs or ran within
+    /// [`CLUSTER_REBUILD_TIMEOUT`]): the caller knows it is stuck — a nudge after a
+    /// failover (`lanes`) that a healthy master should have answered in milliseconds
+    /// got no answer.
+    pub(super) fn rebuild_now(&self, why: &'static str) {
+        let now = Instant::now();
+        let mut watch = self
+            .0
+            .watch
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let recently = watch
+            .last_rebuild
+            .is_some_and(|t| now.duration_since(t) < CLUSTER_REBUILD_TIMEOUT);
+        if watch.rebuilding || recently {
+            return;
+        }
+        watch.rebuilding = true;
+        watch.last_rebuild = Some(now);
+        drop(watch);
+        tracing::warn!(
+            why,
+            "redis cluster client stuck: rebuilding it from the seeds"
         );
         let this = self.clone();
         tokio::spawn(async move { this.rebuild().await });
