@@ -45,6 +45,13 @@ const NODES_REGISTRY_KEY: &str = "spoofify:{nodes}:registry";
 /// 1.0–1.3 s (p99 0.7–1.1 s), which this bound catches.
 const OTHERS_BOUND: Duration = Duration::from_millis(500);
 
+/// How soon after a partitioned master's replica was promoted its listeners must be
+/// served again at the store: measured 1.3–3.1 s (2026-12-07, shared 2-core machine,
+/// load ~9): the lanes' topology read (every 500 ms), the nudge, the crate's slot
+/// refresh (which may first ask the cut-off master: 1 s), and a try already sent to
+/// the old master timing out (1 s + the `WAIT` timeout).
+const PARTITION_BACK_AFTER_PROMOTION: Duration = Duration::from_secs(4);
+
 /// The log key of a listener, as the store lays it out (for finding its master).
 fn log_key(l: &ListenerId) -> String {
     format!("spoofify:{{{l}}}:log")
@@ -753,6 +760,25 @@ async fn a_master_fault_does_not_interrupt_the_other_masters_listeners() {
             spread(&mut others),
             spread(&mut back)
         );
+        // The faulty master's listeners must all be served again, each (with 10 of
+        // them, p99 is the slowest): after a kill within issue 13's bound,
+        // cluster-node-timeout + 3 s of the fault; after a partition within
+        // `PARTITION_BACK_AFTER_PROMOTION` of the promotion — Redis's own failover of a
+        // cut-off master took 3.9–4.8 s here, most of that bound already. Before the
+        // lanes were nudged and the clients woken, a partition's listeners were not
+        // served again within 7 s of the promotion (README "Redis Cluster").
+        let victims = hit.iter().filter(|h| **h).count();
+        let bound_ms = if *what == "partition" {
+            failover_ms + PARTITION_BACK_AFTER_PROMOTION.as_millis()
+        } else {
+            u128::from(DEFAULT_NODE_TIMEOUT_MS) + 3000
+        };
+        if back.len() < victims || back.iter().any(|b| *b > bound_ms) {
+            failures.push(format!(
+                "{what}: the faulty master's listeners served again after {back:?} ms ({} of {victims}), past {bound_ms} ms",
+                back.len()
+            ));
+        }
         if !others_failed.is_empty() || !slow.is_empty() {
             failures.push(format!(
                 "{what}: on the other masters {} requests failed ({others_failed:?}) and {} took over {OTHERS_BOUND:?} (sent ms after the fault, took ms: {slow:?})",

@@ -24,8 +24,8 @@ use tokio::net::TcpListener;
 use super::gateway::Gateway;
 use super::link::Link;
 use super::tls::Tls;
-use super::view::refresh_view;
 use super::view::View;
+use super::view::{note_beat, refresh_view};
 use super::{lock, Cluster, ClusterError};
 use crate::config::ClusterLinkSettings;
 use crate::listener::RetireReason;
@@ -104,15 +104,48 @@ pub(super) async fn start_node_server(
     Ok(())
 }
 
+/// How long one beat (and, after it, one read of the live set) may take: a third of
+/// the TTL, so a beat that hangs — on a Redis Cluster, a call to a master that is
+/// failing over or cut off — is given up and tried again on the next tick, two or
+/// three times before the lease lapses, instead of holding the loop for a store call's
+/// whole budget (8 s) while the lease runs out (issue 13: "heartbeat lease lapsed"
+/// after one slow beat). A beat given up may still land; the lease counts only from
+/// the start of a beat that returned.
+fn beat_budget(ttl: Duration) -> Duration {
+    ttl / 3
+}
+
 /// Refreshes the heartbeat and the view once.
 pub(super) async fn beat_once(cluster: &Cluster) {
     let ttl = Duration::from_millis(cluster.0.settings.heartbeat_ttl_ms);
+    let budget = beat_budget(ttl);
     let beat_started = Instant::now();
-    if let Err(e) = cluster.0.store.heartbeat(&cluster.info(), ttl).await {
-        tracing::warn!(error = %e, "heartbeat failed");
-        return;
+    match tokio::time::timeout(budget, cluster.0.store.heartbeat(&cluster.info(), ttl)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "heartbeat failed");
+            return;
+        }
+        Err(_) => {
+            tracing::warn!(
+                budget_ms = budget.as_millis() as u64,
+                "heartbeat failed: no quorum of registry copies within its budget"
+            );
+            return;
+        }
     }
-    refresh_view(cluster, Some(beat_started)).await;
+    // The beat holds from `beat_started` whether or not the live set can be read now:
+    // the lease is this node's own beat, not its view of the others.
+    note_beat(cluster, beat_started);
+    if tokio::time::timeout(budget, refresh_view(cluster, Some(beat_started)))
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            budget_ms = budget.as_millis() as u64,
+            "could not read the live set within the beat budget"
+        );
+    }
 }
 
 /// The membership loop; ends when the cluster is stopped.

@@ -77,6 +77,18 @@ fn lost_nodes(
     lost
 }
 
+/// Records that a heartbeat started at `beat` succeeded (the lease), before the live
+/// set is read: a slow or failed read must not cost the lease.
+pub(super) fn note_beat(cluster: &Cluster, beat: Instant) {
+    let mut view = match cluster.0.view.write() {
+        Ok(v) => v,
+        Err(p) => p.into_inner(),
+    };
+    if view.last_ok_beat.is_none_or(|t| t < beat) {
+        view.last_ok_beat = Some(beat);
+    }
+}
+
 /// Reads the live set into the view; `beat` is when a successful heartbeat started.
 pub(super) async fn refresh_view(cluster: &Cluster, beat: Option<Instant>) {
     let mut nodes = match cluster.0.store.live_nodes().await {
@@ -112,7 +124,10 @@ pub(super) async fn refresh_view(cluster: &Cluster, beat: Option<Instant>) {
         Ok(v) => v,
         Err(p) => p.into_inner(),
     };
-    let last_ok_beat = beat.or(view.last_ok_beat);
+    let last_ok_beat = match (beat, view.last_ok_beat) {
+        (Some(b), Some(v)) => Some(b.max(v)),
+        (b, v) => b.or(v),
+    };
     let ids = |ns: &[LiveNode]| ns.iter().map(|n| n.info.id.clone()).collect::<Vec<_>>();
     if ids(&view.nodes) != ids(&nodes) {
         crate::telemetry::metrics::membership_changed();

@@ -10,7 +10,7 @@
 //!
 //! - A call's slot comes from its key and the crate's own key-slot function
 //!   (`Route::with_key`); the lane from [`Router`], which reads
-//!   `CLUSTER SLOTS` every [`TOPOLOGY_EVERY`] and after a failed call. A shard keeps
+//!   `CLUSTER SLOTS` every [`TOPOLOGY_EVERY`] (500 ms) and after a failed call. A shard keeps
 //!   its lane across a failover (the promoted replica takes the lane that served its
 //!   slots), so a failover never moves a slot between lanes.
 //! - Every lane is still a whole cluster client: MOVED/ASK, reconnection and the
@@ -22,6 +22,10 @@
 //!   node) goes to each lane's own master, one call per lane; the first answer is
 //!   returned once all succeeded. A call routed to "any node" goes to the first lane.
 //! - Each lane has its own watchdog (`watch::ClusterHandle`).
+//! - When a topology read shows a lane's shard under a new master (a failover), that
+//!   lane is nudged in every lane set of the store ([`nudge`]): the crate never
+//!   refreshes its slot map on a timeout, so without it calls for a partitioned
+//!   master's slots kept going to the old master until the partition healed.
 //!
 //! Connections: every cluster client connects to every node of the cluster (masters
 //! and replicas), so a lane set costs masters × nodes connections; a store has one
@@ -32,7 +36,7 @@ use ::redis::cluster::ClusterClient;
 use ::redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr};
 use ::redis::{Arg, Cmd, ErrorKind, Pipeline, RedisError, Value};
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, LazyLock, RwLock, Weak};
+use std::sync::{Arc, LazyLock, Mutex, RwLock, Weak};
 use std::time::Duration;
 
 use super::watch::ClusterHandle;
@@ -40,7 +44,16 @@ use super::watch::ClusterHandle;
 /// Slots in a Redis Cluster.
 const SLOTS: u16 = 16384;
 /// How often the topology is read when nothing fails.
-pub(super) const TOPOLOGY_EVERY: Duration = Duration::from_secs(1);
+/// Half a second: after a partitioned master's replica is promoted, this is most of
+/// how long its lane waits to be nudged (README "Redis Cluster"); one small
+/// `CLUSTER SLOTS` per lane each time.
+pub(super) const TOPOLOGY_EVERY: Duration = Duration::from_millis(500);
+/// How long a nudge may take before its lane's client counts as stuck and is rebuilt:
+/// the other master answers MOVED in milliseconds, the new master the retry, and the
+/// crate's slot refresh between them waits at most 1 s per node it asks (1–12 ms in
+/// the chaos runs; the stuck clients of "The hang", README "Redis Cluster", never
+/// answered, and were rebuilt only after 15 s of silence).
+const NUDGE_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long one topology read from one lane may take.
 const TOPOLOGY_READ_TIMEOUT: Duration = Duration::from_secs(1);
 /// The most lanes a set keeps (a cluster with more masters shares lanes).
@@ -165,6 +178,11 @@ pub(super) struct Router {
     table: RwLock<Table>,
     /// Wakes the topology task early (a call failed).
     wake: tokio::sync::Notify,
+    /// One lane per set only: every call on lane 0 (`SPOOFIFY_REDIS_LANES=off`, the
+    /// A/B switch of README "Redis Cluster").
+    single: bool,
+    /// Every lane set of the store, to nudge when a lane's master changed.
+    sets: Mutex<Vec<Weak<LanesShared>>>,
 }
 
 #[derive(Default, Clone)]
@@ -178,6 +196,19 @@ struct Table {
 }
 
 impl Router {
+    /// A router with lanes, or with one lane per set when the environment says
+    /// `SPOOFIFY_REDIS_LANES=off` (an experiment switch, not a setting).
+    pub(super) fn from_env() -> Self {
+        let single = std::env::var("SPOOFIFY_REDIS_LANES").is_ok_and(|v| v == "off" || v == "0");
+        if single {
+            tracing::info!("redis cluster lanes off: one cluster client per connection");
+        }
+        Self {
+            single,
+            ..Self::default()
+        }
+    }
+
     fn table(&self) -> Table {
         self.table
             .read()
@@ -187,10 +218,25 @@ impl Router {
 
     /// How many lanes the last topology needs.
     pub(super) fn lanes(&self) -> usize {
+        if self.single {
+            return 1;
+        }
         self.table().slot_of_lane.len().max(1)
     }
 
+    /// The lane that carries calls meant for lane `lane` (lane 0 when lanes are off).
+    fn carrier(&self, lane: usize) -> usize {
+        if self.single {
+            0
+        } else {
+            lane
+        }
+    }
+
     fn lane_of(&self, slot: u16) -> usize {
+        if self.single {
+            return 0;
+        }
         let table = self
             .table
             .read()
@@ -203,8 +249,9 @@ impl Router {
 
     /// Takes a new topology. A master keeps its lane; a new master (a promoted
     /// replica) takes the lane that served its first slot if no remaining master
-    /// holds that lane; otherwise it gets a new lane (up to [`MAX_LANES`]).
-    fn apply(&self, masters: &Masters) {
+    /// holds that lane; otherwise it gets a new lane (up to [`MAX_LANES`]). Returns the
+    /// lanes whose master changed (a failover), each with a slot it serves now.
+    fn apply(&self, masters: &Masters) -> Vec<(usize, u16)> {
         let mut table = self
             .table
             .write()
@@ -256,14 +303,108 @@ impl Router {
                 slot_of_lane[lane].get_or_insert(a);
             }
         }
+        let mut changed = Vec::new();
         if assign != old.lane_of_master {
             tracing::info!(lanes = ?assign, "redis cluster lanes: masters changed");
+            for (addr, &lane) in &assign {
+                let before = old.lane_of_master.iter().find(|(_, l)| **l == lane);
+                let moved = before.is_some_and(|(a, _)| a != addr);
+                if let (true, Some(slot)) = (moved, slot_of_lane[lane]) {
+                    changed.push((lane, slot));
+                }
+            }
         }
         *table = Table {
             lane_of_slot: Arc::new(lane_of_slot),
             slot_of_lane,
             lane_of_master: assign,
         };
+        changed
+    }
+
+    /// A master changed on `lane` (a failover): tells that lane's client in every set
+    /// to re-read its slot map now (see [`nudge`]).
+    fn nudge_sets(&self, changed: &[(usize, u16)]) {
+        let table = self.table();
+        let sets: Vec<_> = {
+            let mut sets = self
+                .sets
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            sets.retain(|w| w.strong_count() > 0);
+            sets.iter().filter_map(Weak::upgrade).collect()
+        };
+        for &(lane, slot) in changed {
+            // A slot of another master: the crate routes there by its own map, and that
+            // master answers MOVED for `slot`.
+            let Some(elsewhere) = table
+                .slot_of_lane
+                .iter()
+                .enumerate()
+                .filter(|(l, _)| *l != lane)
+                .find_map(|(_, s)| *s)
+            else {
+                continue;
+            };
+            for set in &sets {
+                let carrier = self.carrier(lane);
+                let Some(handle) = ClusterLanes(set.clone()).lanes().get(carrier).cloned() else {
+                    continue;
+                };
+                tokio::spawn(nudge(handle, slot, elsewhere));
+            }
+        }
+    }
+}
+
+/// A key whose slot is `slot` (found by trying `{0}`, `{1}`, …: ~16 384 tries at most
+/// on average, once per failover).
+fn key_in_slot(slot: u16) -> Option<String> {
+    (0u32..1_000_000)
+        .map(|n| format!("spoofify:{{slot-{n}}}"))
+        .find(|k| ROUTE_SLOTS.get(&Route::with_key(k.as_bytes(), SlotAddr::Master)) == Some(&slot))
+}
+
+/// Makes a lane's client re-read its slot map at once, by the crate's own mechanism: a
+/// key of `slot` sent to the master of `elsewhere` comes back MOVED, which makes the
+/// crate refresh its slot map (and follow the redirect to the new master).
+///
+/// Why it is needed (issue 13): a master cut off by a partition answers nothing, and
+/// the crate treats a timeout as "retry the same node", never as a reason to refresh.
+/// After the replica's promotion every call for those slots still went to the old
+/// master until a MOVED happened to arrive — in the chaos runs after the partition
+/// healed (19.7–28.2 s after the fault).
+async fn nudge(handle: ClusterHandle, slot: u16, elsewhere: u16) {
+    let Some(key) = key_in_slot(slot) else {
+        return;
+    };
+    let mut cmd = ::redis::cmd("EXISTS");
+    cmd.arg(&key);
+    let routing = RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(Route::new(
+        elsewhere,
+        SlotAddr::Master,
+    )));
+    let started = std::time::Instant::now();
+    match tokio::time::timeout(NUDGE_TIMEOUT, handle.route(cmd, routing)).await {
+        Ok(Ok(_)) => tracing::info!(
+            slot,
+            took_ms = started.elapsed().as_millis() as u64,
+            "redis cluster lane nudged after a failover: slot map re-read"
+        ),
+        Ok(Err(e)) => {
+            tracing::warn!(slot, error = %e, "redis cluster lane nudge failed");
+            if !super::watch::answered::<()>(&Err(e)) {
+                handle.rebuild_now("a nudge after a failover got no answer");
+            }
+        }
+        Err(_) => {
+            tracing::warn!(
+                slot,
+                timeout_ms = NUDGE_TIMEOUT.as_millis() as u64,
+                "redis cluster lane nudge unanswered"
+            );
+            handle.rebuild_now("a nudge after a failover went unanswered");
+        }
     }
 }
 
@@ -293,6 +434,12 @@ impl ClusterLanes {
             lanes: RwLock::new(vec![first]),
             grow: tokio::sync::Mutex::new(()),
         }));
+        this.0
+            .router
+            .sets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(Arc::downgrade(&this.0));
         if this.0.router.table().slot_of_lane.is_empty() {
             let masters = this.read_topology().await.ok_or_else(|| {
                 RedisError::from((
@@ -333,12 +480,15 @@ impl ClusterLanes {
         Ok(self.lanes()[i].clone())
     }
 
-    /// Reads `CLUSTER SLOTS` from every lane's own master at once; the first lane
-    /// (in lane order) that answers in time is believed.
+    /// Reads `CLUSTER SLOTS` from every lane's own master at once; the first answer
+    /// that arrives in time is believed. (A master cut off in a minority may still
+    /// call itself master for a while; believing it costs at most a nudge and a lane
+    /// choice that the crate corrects with a redirect, never a wrong answer.)
     async fn read_topology(&self) -> Option<Masters> {
         let table = self.0.router.table();
         let lanes = self.lanes();
-        let reads = lanes.iter().enumerate().map(|(i, h)| {
+        let reads = (0..table.slot_of_lane.len().max(1)).map(|i| {
+            let h = &lanes[self.0.router.carrier(i).min(lanes.len() - 1)];
             let routing = match table.slot_of_lane.get(i).copied().flatten() {
                 Some(slot) => RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(
                     Route::new(slot, SlotAddr::Master),
@@ -358,11 +508,16 @@ impl ClusterLanes {
                 }
             })
         });
-        futures::future::join_all(reads)
-            .await
-            .into_iter()
-            .flatten()
-            .next()
+        // The first answer to arrive: a lane whose master is cut off answers nothing,
+        // and waiting for it (in lane order, before) held every read for its timeout.
+        use futures::StreamExt;
+        let mut reads: futures::stream::FuturesUnordered<_> = reads.collect();
+        while let Some(read) = reads.next().await {
+            if read.is_some() {
+                return read;
+            }
+        }
+        None
     }
 
     async fn on_lane<T, F, Fut>(&self, lane: usize, call: F) -> Result<T, RedisError>
@@ -419,7 +574,8 @@ impl ClusterLanes {
                 SlotAddr::Master,
             )));
             let cmd = cmd.clone();
-            calls.push(self.on_lane(lane, move |h| async move { h.route(cmd, routing).await }));
+            let carrier = self.0.router.carrier(lane);
+            calls.push(self.on_lane(carrier, move |h| async move { h.route(cmd, routing).await }));
         }
         if calls.is_empty() {
             return self
@@ -445,7 +601,10 @@ async fn keep_topology(lanes: Weak<LanesShared>) {
         let router = shared.router.clone();
         let this = ClusterLanes(shared);
         if let Some(masters) = this.read_topology().await {
-            router.apply(&masters);
+            let changed = router.apply(&masters);
+            if !changed.is_empty() {
+                router.nudge_sets(&changed);
+            }
         }
         drop(this);
         tokio::select! {
@@ -512,8 +671,9 @@ mod tests {
         ]));
         let (la, lb, lc) = (r.lane_of(0), r.lane_of(6000), r.lane_of(16383));
         assert_eq!(HashSet::from([la, lb, lc]).len(), 3);
-        // b fails over to d: d serves b's slots on b's lane; nothing else moves.
-        r.apply(&masters(&[
+        // b fails over to d: d serves b's slots on b's lane; nothing else moves, and
+        // b's lane is the one to nudge.
+        let changed = r.apply(&masters(&[
             ("a:1", 0, 5460),
             ("d:1", 5461, 10922),
             ("c:1", 10923, 16383),
@@ -522,6 +682,7 @@ mod tests {
             (r.lane_of(0), r.lane_of(6000), r.lane_of(16383)),
             (la, lb, lc)
         );
+        assert_eq!(changed, [(lb, 5461)]);
         assert_eq!(r.lanes(), 3);
         // A fourth master (resharding) gets a lane of its own.
         r.apply(&masters(&[
@@ -533,5 +694,28 @@ mod tests {
         assert_eq!(r.lanes(), 4);
         assert_eq!(r.lane_of(4500), 3);
         assert_eq!((r.lane_of(0), r.lane_of(6000)), (la, lb));
+    }
+
+    #[test]
+    fn a_key_in_any_slot_is_found() {
+        for slot in [0, 5461, 9928, 16383] {
+            let key = key_in_slot(slot).expect("a key");
+            assert_eq!(slot_of_key(&key), slot, "{key}");
+        }
+    }
+
+    #[test]
+    fn with_lanes_off_every_call_takes_lane_zero() {
+        let r = Router {
+            single: true,
+            ..Router::default()
+        };
+        r.apply(&masters(&[
+            ("a:1", 0, 5460),
+            ("b:1", 5461, 10922),
+            ("c:1", 10923, 16383),
+        ]));
+        assert_eq!(r.lanes(), 1);
+        assert_eq!((r.lane_of(0), r.lane_of(6000), r.carrier(2)), (0, 0, 0));
     }
 }

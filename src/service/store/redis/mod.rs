@@ -225,19 +225,22 @@ impl RedisStore {
         let shown = target.shown();
         let unavailable =
             |e: RedisError| StoreError::Unavailable(format!("cannot reach Redis at {shown}: {e}"));
-        let router = Arc::new(lanes::Router::default());
-        let connect = || async {
-            match target {
-                RedisTarget::Server(url) => Conn::single(url).await,
-                RedisTarget::Cluster(seeds) => Conn::cluster(seeds, router.clone()).await,
+        let router = Arc::new(lanes::Router::from_env());
+        let connect = |wait: Duration| {
+            let router = router.clone();
+            async move {
+                match target {
+                    RedisTarget::Server(url) => Conn::single(url).await,
+                    RedisTarget::Cluster(seeds) => Conn::cluster(seeds, router, wait).await,
+                }
+                .map_err(unavailable)
             }
-            .map_err(unavailable)
         };
-        let conn = connect().await?;
+        let conn = connect(Duration::ZERO).await?;
         let mut durable_conns = Vec::new();
         if durability == Durability::Replicated {
             for _ in 0..DURABLE_CONNECTIONS {
-                durable_conns.push(connect().await?);
+                durable_conns.push(connect(timeout).await?);
             }
         }
         let store = Self {

@@ -92,8 +92,12 @@ pub(super) async fn heartbeat(s: &RedisStore, node: &NodeInfo, ttl: Duration) ->
     on_quorum(s, "heartbeat", |tag| {
         let beat = beat.clone();
         async move {
+            // A plain pipeline, not MULTI/EXEC: inside a transaction a MOVED (a stale
+            // slot map right after a failover) aborts the whole EXEC, which the cluster
+            // client does not retry — a failed beat in the chaos run (issue 13). Each
+            // command alone is retried on MOVED; both are idempotent, and a reader that
+            // sees the id without the beat simply skips it.
             let _: () = ::redis::pipe()
-                .atomic()
                 .cmd("SET")
                 .arg(keys::node_in(tag, node.id.as_str()))
                 .arg(beat)
@@ -164,7 +168,6 @@ async fn live_nodes_in(s: &RedisStore, tag: &str) -> StoreResult<Vec<LiveNode>> 
 pub(super) async fn deregister(s: &RedisStore, node: &NodeId) -> StoreResult<()> {
     on_quorum(s, "deregister", |tag| async move {
         let _: () = ::redis::pipe()
-            .atomic()
             .del(keys::node_in(tag, node.as_str()))
             .ignore()
             .srem(keys::node_registry(tag), node.as_str())

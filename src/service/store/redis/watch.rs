@@ -8,11 +8,14 @@
 //! client, a new task. Calls in flight on the old one fail (never acknowledged), and
 //! retries go to the new one. A lane may sit idle for long, so silence counts only
 //! from the first of the failing calls. Each lane of [`super::lanes`] is one of these.
+//!
+//! A call unanswered for [`POKE_EVERY`] also wakes the client's task
+//! ([`ClusterHandle::poke`]), so the crate sends the retries it has queued.
 
 use ::redis::aio::ConnectionLike;
 use ::redis::cluster::ClusterClient;
 use ::redis::cluster_async::ClusterConnection;
-use ::redis::cluster_routing::RoutingInfo;
+use ::redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
 use ::redis::{Cmd, ErrorKind, Pipeline, RedisError, Value};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -25,6 +28,9 @@ const CLUSTER_STUCK_AFTER: Duration = Duration::from_secs(15);
 /// How long building a new cluster client may take (the crate's connect has no overall
 /// deadline of its own), and the least time between two rebuild attempts.
 const CLUSTER_REBUILD_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a call may go unanswered before it wakes its client, and how often then
+/// (at most once per period per client; see [`ClusterHandle::poke`]).
+const POKE_EVERY: Duration = Duration::from_millis(250);
 
 /// A cluster client and its watchdog (see the module docs); cloning shares both. A
 /// store has one per master and connection ([`super::lanes`]).
@@ -46,11 +52,13 @@ struct Watch {
     /// When a rebuild last started (none runs while the previous one does).
     last_rebuild: Option<Instant>,
     rebuilding: bool,
+    /// When the client was last woken ([`ClusterHandle::poke`]).
+    last_poke: Option<Instant>,
 }
 
 /// Whether the call got an answer from Redis: a reply, or an error a server sent
 /// (MOVED, NOSCRIPT, WRONGTYPE, …). Timeouts, I/O errors and "no connection" are not.
-fn answered<T>(result: &Result<T, RedisError>) -> bool {
+pub(super) fn answered<T>(result: &Result<T, RedisError>) -> bool {
     match result {
         Ok(_) => true,
         Err(e) => matches!(e.kind(), ErrorKind::Server(_)) || e.code().is_some(),
@@ -68,6 +76,7 @@ impl ClusterHandle {
                 failing_since: None,
                 last_rebuild: None,
                 rebuilding: false,
+                last_poke: None,
             }),
         })))
     }
@@ -81,7 +90,8 @@ impl ClusterHandle {
     }
 
     pub(super) async fn command(&self, cmd: &Cmd) -> Result<Value, RedisError> {
-        let result = self.current().req_packed_command(cmd).await;
+        let mut conn = self.current();
+        let result = self.awake(conn.req_packed_command(cmd)).await;
         self.observe(&result);
         result
     }
@@ -92,18 +102,65 @@ impl ClusterHandle {
         offset: usize,
         count: usize,
     ) -> Result<Vec<Value>, RedisError> {
+        let mut conn = self.current();
         let result = self
-            .current()
-            .req_packed_commands(pipeline, offset, count)
+            .awake(conn.req_packed_commands(pipeline, offset, count))
             .await;
         self.observe(&result);
         result
     }
 
     pub(super) async fn route(&self, cmd: Cmd, routing: RoutingInfo) -> Result<Value, RedisError> {
-        let result = self.current().route_command(cmd, routing).await;
+        let mut conn = self.current();
+        let result = self.awake(conn.route_command(cmd, routing)).await;
         self.observe(&result);
         result
+    }
+
+    /// Runs `call`, waking the client every [`POKE_EVERY`] while it has no answer.
+    async fn awake<T>(
+        &self,
+        call: impl std::future::Future<Output = Result<T, RedisError>>,
+    ) -> Result<T, RedisError> {
+        tokio::pin!(call);
+        loop {
+            match tokio::time::timeout(POKE_EVERY, &mut call).await {
+                Ok(result) => return result,
+                Err(_) => self.poke(),
+            }
+        }
+    }
+
+    /// Wakes the client's task with a `PING` (its answer does not matter).
+    ///
+    /// Why (issue 13, the store test's partition row): the crate (1.8.1) puts a call
+    /// whose try timed out back on a queue that it reads only when its task runs for
+    /// something else — a new call, an answer, a reconnect. When every caller of a
+    /// client waits on a cut-off master, nothing else comes, so those retries sat
+    /// unsent until each call's whole budget (8 s) ran out, even after the slot map
+    /// named the promoted replica. Any message to the client runs its task, which sends
+    /// the queued retries (to the new master once the slot map was re-read).
+    fn poke(&self) {
+        let now = Instant::now();
+        {
+            let mut watch = self
+                .0
+                .watch
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if watch
+                .last_poke
+                .is_some_and(|t| now.duration_since(t) < POKE_EVERY)
+            {
+                return;
+            }
+            watch.last_poke = Some(now);
+        }
+        let mut conn = self.current();
+        tokio::spawn(async move {
+            let routing = RoutingInfo::SingleNode(SingleNodeRoutingInfo::Random);
+            let _ = conn.route_command(::redis::cmd("PING"), routing).await;
+        });
     }
 
     /// Records how a call went; starts a rebuild if the client has been silent too long.
@@ -131,6 +188,34 @@ impl ClusterHandle {
         tracing::warn!(
             silent_ms = silent.as_millis() as u64,
             "redis cluster client answered nothing while calls failed: rebuilding it from the seeds"
+        );
+        let this = self.clone();
+        tokio::spawn(async move { this.rebuild().await });
+    }
+
+    /// Rebuilds the client now (unless a rebuild runs or ran within
+    /// [`CLUSTER_REBUILD_TIMEOUT`]): the caller knows it is stuck — a nudge after a
+    /// failover (`lanes`) that a healthy master should have answered in milliseconds
+    /// got no answer.
+    pub(super) fn rebuild_now(&self, why: &'static str) {
+        let now = Instant::now();
+        let mut watch = self
+            .0
+            .watch
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let recently = watch
+            .last_rebuild
+            .is_some_and(|t| now.duration_since(t) < CLUSTER_REBUILD_TIMEOUT);
+        if watch.rebuilding || recently {
+            return;
+        }
+        watch.rebuilding = true;
+        watch.last_rebuild = Some(now);
+        drop(watch);
+        tracing::warn!(
+            why,
+            "redis cluster client stuck: rebuilding it from the seeds"
         );
         let this = self.clone();
         tokio::spawn(async move { this.rebuild().await });
