@@ -49,16 +49,8 @@ async fn normal_feed(
     l: &TestListener,
     seq: u64,
 ) -> Option<Value> {
-    let http = c.http.clone();
-    poll_until(FAILOVER_DEADLINE, || {
-        let http = http.clone();
-        let l = l.clone();
-        let base = bases[fastrand_index(bases.len())].1.clone();
-        async move {
-            let f = feed(&http, &base, &l).await?;
-            let ok = f["degraded"] == false && f["model"]["applied_seq"].as_u64()? >= seq;
-            ok.then_some(f)
-        }
+    normal_feed_from(c, l, seq, || {
+        vec![bases[fastrand_index(bases.len())].1.clone()]
     })
     .await
 }
@@ -71,23 +63,33 @@ async fn agreed_feed(
     l: &TestListener,
     seq: u64,
 ) -> Option<Value> {
+    normal_feed_from(c, l, seq, || bases.iter().map(|(_, b)| b.clone()).collect()).await
+}
+
+/// Polls until every base `ask` names (asked anew on each try) answers `l` with a normal
+/// feed reflecting `seq`, all ranked by the same node; that feed.
+async fn normal_feed_from(
+    c: &TestCluster,
+    l: &TestListener,
+    seq: u64,
+    ask: impl Fn() -> Vec<String>,
+) -> Option<Value> {
     let http = c.http.clone();
     poll_until(FAILOVER_DEADLINE, || {
         let http = http.clone();
         let l = l.clone();
-        let bases = bases.to_vec();
+        let bases = ask();
         async move {
             let mut agreed: Option<Value> = None;
-            for (_, base) in &bases {
+            for base in &bases {
                 let f = feed(&http, base, &l).await?;
                 let ok = f["degraded"] == false && f["model"]["applied_seq"].as_u64()? >= seq;
-                if !ok {
+                if !ok
+                    || agreed
+                        .as_ref()
+                        .is_some_and(|a| a["ranked_by"] != f["ranked_by"])
+                {
                     return None;
-                }
-                if let Some(a) = &agreed {
-                    if a["ranked_by"] != f["ranked_by"] {
-                        return None;
-                    }
                 }
                 agreed = Some(f);
             }

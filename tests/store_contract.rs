@@ -219,12 +219,6 @@ async fn a_session_check_reads_the_session_with_its_account(h: &mut Harness) {
     let a = account("L-sc", "checker");
     s.create_account(&a).await.unwrap();
     let ttl = Duration::from_secs(600);
-    let session = |key: &str, listener: &str| Session {
-        token_hash: key.into(),
-        listener: lid(listener),
-        created_ms: now_ms(),
-        epoch: 0,
-    };
     // A key naming its listener (in its hash slot on Redis) and an older one.
     let named = session("L-sc.dd44", "L-sc");
     let plain = session("ee55", "L-sc");
@@ -1203,6 +1197,16 @@ async fn data_survives_a_restart(h: &mut Harness) {
 
 // ---- listener registry and cluster-wide jobs ------------------------------------
 
+/// A session of epoch 0 for `listener`, stored under `key`, made now.
+fn session(key: &str, listener: &str) -> Session {
+    Session {
+        token_hash: key.into(),
+        listener: lid(listener),
+        created_ms: now_ms(),
+        epoch: 0,
+    }
+}
+
 fn job(name: &str) -> JobName {
     JobName::parse(name).unwrap()
 }
@@ -1733,12 +1737,6 @@ async fn a_checked_append_writes_only_for_a_session_that_signs_in(h: &mut Harnes
     let a = account("L-ck", "checked");
     s.create_account(&a).await.unwrap();
     let ttl = Duration::from_secs(600);
-    let session = |key: &str, listener: &str| Session {
-        token_hash: key.into(),
-        listener: lid(listener),
-        created_ms: now_ms(),
-        epoch: 0,
-    };
     let fin = |id: &str| interaction(id, "demo-0001", InteractionKind::Finished);
     let logged = |s: SharedStore, l: &'static str| async move {
         let entries = s.read_interactions(&lid(l), 0, 100).await.unwrap();
