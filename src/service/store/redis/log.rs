@@ -11,12 +11,20 @@ use crate::store::*;
 static APPEND: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("../lua/append.lua")));
 static COMPACT_LOG: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("../lua/compact_log.lua")));
-static ACQUIRE_EPOCH: LazyLock<Script> =
-    LazyLock::new(|| Script::new(include_str!("../lua/acquire_epoch.lua")));
+static ACQUIRE_EPOCH: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(concat!(
+        include_str!("../lua/take_epoch.lua"),
+        include_str!("../lua/acquire_epoch.lua")
+    ))
+});
 static PUT_SNAPSHOT: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("../lua/put_snapshot.lua")));
-static ACTIVATE: LazyLock<Script> =
-    LazyLock::new(|| Script::new(include_str!("../lua/activate.lua")));
+static ACTIVATE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(concat!(
+        include_str!("../lua/take_epoch.lua"),
+        include_str!("../lua/activate.lua")
+    ))
+});
 
 /// One field of an `HMGET` reply: absent, or its bytes.
 type Field = Option<Vec<u8>>;

@@ -73,7 +73,8 @@
 //!   checks the request's session in the same step (`Store::append_checked`: the
 //!   session key and the account hash sit in the listener's slot) and writes nothing
 //!   unless the session signs in — one round trip and one fsync wait per interaction.
-//! - `acquire_epoch.lua`: `INCR` the epoch, record the owner, journal the activation.
+//! - `acquire_epoch.lua` (after `take_epoch.lua`, which `activate.lua` begins with too):
+//!   `INCR` the epoch, record the owner, journal the activation.
 //! - `put_snapshot.lua`: write the snapshot only if the epoch counter equals the
 //!   writer's epoch; else report the current epoch (→ [`StoreError::Fenced`]).
 //!   Either way the outcome is journaled in the same step (Redis's clock: `TIME`).
